@@ -1,0 +1,3 @@
+from promtour.cli import main
+
+raise SystemExit(main())

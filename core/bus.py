@@ -1,0 +1,273 @@
+"""The NATS connection: the event stream, the KV buckets and the media object store.
+
+Pitfalls handled here, once, so that callers need not know them: a plain publish
+buffers during a reconnect and can be lost, so events go through ``js.publish`` and
+wait for the ack; a timed-out publish has an unknown outcome, so it is retried with
+the same ``Nats-Msg-Id``; while the connection is down nothing is buffered: the
+caller gets :class:`BusUnavailable` at once and can tell the visitor to try again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import msgspec
+import nats
+import nats.errors
+import nats.js.errors
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+from nats.js.api import KeyValueConfig, StorageType, StreamConfig
+from nats.js.kv import KeyValue
+from nats.js.object_store import ObjectStore
+from promtour.events import STREAM, SUBJECT_PREFIX, Event, encode
+
+__all__ = [
+    "BUCKET_ENTERPRISES",
+    "BUCKET_META",
+    "BUCKET_PROGRESS",
+    "BUCKET_TOURS",
+    "MEDIA_STORE",
+    "Bus",
+    "BusUnavailable",
+    "Conflict",
+    "read",
+    "update_with_retry",
+]
+
+log = logging.getLogger("promtour.bus")
+
+BUCKET_TOURS = "PROMTOUR_TOURS"
+BUCKET_ENTERPRISES = "PROMTOUR_ENTERPRISES"
+BUCKET_PROGRESS = "PROMTOUR_PROGRESS"
+BUCKET_META = "PROMTOUR_META"
+MEDIA_STORE = "PROMTOUR_MEDIA"
+CORE_BUCKETS = (BUCKET_TOURS, BUCKET_ENTERPRISES, BUCKET_PROGRESS, BUCKET_META)
+
+T = TypeVar("T")
+
+
+class BusUnavailable(Exception):
+    """NATS cannot be reached right now; nothing was written."""
+
+
+class Conflict(Exception):
+    """An optimistic update lost every retry."""
+
+
+_UNAVAILABLE = (
+    nats.errors.ConnectionClosedError,
+    nats.errors.NoServersError,
+    nats.errors.OutboundBufferLimitError,
+    nats.errors.ConnectionReconnectingError,
+    nats.errors.TimeoutError,
+    nats.js.errors.ServiceUnavailableError,
+    nats.errors.NoRespondersError,
+    asyncio.TimeoutError,
+)
+
+
+class Bus:
+    """One process's connection to NATS, with the handles the platform uses."""
+
+    def __init__(self, url: str, *, replicas: int = 1, publish_timeout: float = 2.0) -> None:
+        self.url = url
+        self.replicas = replicas
+        self.publish_timeout = publish_timeout
+        self._nc: Client | None = None
+        self._js: JetStreamContext | None = None
+        self._kv: dict[str, KeyValue] = {}
+        self._media: ObjectStore | None = None
+
+    @property
+    def nc(self) -> Client:
+        if self._nc is None:
+            raise BusUnavailable("not connected to NATS")
+        return self._nc
+
+    @property
+    def js(self) -> JetStreamContext:
+        if self._js is None:
+            raise BusUnavailable("not connected to NATS")
+        return self._js
+
+    @property
+    def connected(self) -> bool:
+        return self._nc is not None and self._nc.is_connected
+
+    async def connect(self, *, name: str = "promtour") -> None:
+        async def on_disconnect() -> None:
+            if self._nc is not None and not self._nc.is_draining and not self._nc.is_closed:
+                log.warning("NATS disconnected; reconnecting")
+
+        async def on_reconnect() -> None:
+            log.info("NATS reconnected to %s", self.nc.connected_url)
+
+        async def on_error(exc: Exception) -> None:
+            log.debug("NATS error: %s", exc)
+
+        self._nc = await nats.connect(
+            servers=self.url.split(","),
+            name=name,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.5,
+            connect_timeout=3,
+            # Nothing is buffered while disconnected: a scan must fail visibly, not be
+            # half-written and sent later.
+            pending_size=0,
+            disconnected_cb=on_disconnect,
+            reconnected_cb=on_reconnect,
+            error_cb=on_error,
+        )
+        self._js = self._nc.jetstream(timeout=self.publish_timeout)
+        await self.ensure_schema()
+
+    async def close(self) -> None:
+        if self._nc is not None:
+            try:
+                await self._nc.drain()
+            except Exception:  # already closed or the server is gone
+                await self._nc.close()
+        self._nc = self._js = self._media = None
+        self._kv.clear()
+
+    async def ensure_schema(self) -> None:
+        """Create the stream, the core buckets and the media store if missing."""
+        config = StreamConfig(
+            name=STREAM,
+            subjects=[f"{SUBJECT_PREFIX}.>"],
+            storage=StorageType.FILE,
+            num_replicas=self.replicas,
+            duplicate_window=120.0,
+        )
+        try:
+            await self.js.stream_info(STREAM)
+        except nats.js.errors.NotFoundError:
+            await self.js.add_stream(config)
+        for bucket in CORE_BUCKETS:
+            await self.bucket(bucket, history=5 if bucket == BUCKET_TOURS else 1)
+        self._media = await self.js.create_object_store(MEDIA_STORE)
+
+    async def bucket(self, name: str, *, history: int = 1, ttl: float | None = None) -> KeyValue:
+        """The KV bucket ``name``, created on first use."""
+        kv = self._kv.get(name)
+        if kv is None:
+            try:
+                kv = await self.js.key_value(name)
+            except nats.js.errors.BucketNotFoundError:
+                kv = await self.js.create_key_value(
+                    KeyValueConfig(
+                        bucket=name,
+                        history=history,
+                        ttl=ttl,
+                        replicas=self.replicas,
+                    )
+                )
+            self._kv[name] = kv
+        return kv
+
+    @property
+    def media(self) -> ObjectStore:
+        if self._media is None:
+            raise BusUnavailable("not connected to NATS")
+        return self._media
+
+    async def publish(self, event: Event, *, attempts: int = 3) -> int:
+        """Store ``event`` in the stream and return its sequence.
+
+        Waits for the JetStream ack; ``Nats-Msg-Id`` is the event id, so a retry after
+        a lost ack (here, or a client's retried request) stores the event once.
+        """
+        if not self.connected:
+            raise BusUnavailable("NATS is not connected")
+        payload = encode(event)
+        headers = {"Nats-Msg-Id": event.id}
+        for attempt in range(1, attempts + 1):
+            try:
+                ack = await self.js.publish(
+                    event.subject, payload, headers=headers, timeout=self.publish_timeout
+                )
+                return ack.seq
+            except (TimeoutError, nats.errors.TimeoutError):
+                log.warning("publish of %s timed out (attempt %d)", event.id, attempt)
+                if attempt == attempts or not self.connected:
+                    raise BusUnavailable("NATS did not acknowledge the event") from None
+            except _UNAVAILABLE as exc:
+                raise BusUnavailable(str(exc) or type(exc).__name__) from exc
+        raise AssertionError("unreachable")
+
+    async def ready(self) -> list[str]:
+        """Problems that make this process unready; empty when all is well."""
+        if not self.connected:
+            return ["NATS is not connected"]
+        problems: list[str] = []
+        try:
+            await self.js.stream_info(STREAM)
+        except Exception as exc:
+            problems.append(f"stream {STREAM}: {exc or type(exc).__name__}")
+        for bucket in CORE_BUCKETS:
+            try:
+                await self.js.key_value(bucket)
+            except Exception as exc:
+                problems.append(f"bucket {bucket}: {exc or type(exc).__name__}")
+        return problems
+
+
+async def update_with_retry(
+    kv: KeyValue,
+    key: str,
+    type_: type[T],
+    change: Callable[[T | None], T | Awaitable[T]],
+    *,
+    attempts: int = 50,
+    first: tuple[T | None, int | None] | None = None,
+) -> tuple[T, int]:
+    """Read-modify-write ``key`` with optimistic concurrency.
+
+    ``change`` gets the current value (``None`` if the key is absent) and returns the
+    new one; on a concurrent write it is called again on the fresh value. Returns the
+    stored value and its revision. ``first`` is a value and revision the caller has
+    just read, to save the first read.
+    """
+    decoder = msgspec.json.Decoder(type_)
+    for _ in range(attempts):
+        if first is not None:
+            current, revision = first
+            first = None
+        else:
+            current, revision = await read(kv, key, decoder)
+        new = change(current)
+        if inspect.isawaitable(new):
+            new = await new
+        data = msgspec.json.encode(new)
+        try:
+            if revision is None:
+                stored = await kv.create(key, data)
+            else:
+                stored = await kv.update(key, data, last=revision)
+            return new, stored  # type: ignore[return-value]
+        except nats.js.errors.KeyWrongLastSequenceError:
+            await asyncio.sleep(0)
+            continue
+        except _UNAVAILABLE as exc:
+            raise BusUnavailable(str(exc) or type(exc).__name__) from exc
+    raise Conflict(f"too many concurrent updates of {key!r}")
+
+
+async def read(
+    kv: KeyValue, key: str, decoder: msgspec.json.Decoder[T]
+) -> tuple[T | None, int | None]:
+    """The value at ``key`` and its revision, or ``(None, None)``."""
+    try:
+        entry = await kv.get(key)
+    except nats.js.errors.KeyNotFoundError:
+        return None, None
+    except _UNAVAILABLE as exc:
+        raise BusUnavailable(str(exc) or type(exc).__name__) from exc
+    if not entry.value:
+        return None, entry.revision
+    return decoder.decode(entry.value), entry.revision

@@ -1,0 +1,159 @@
+"""The hooks a promtour plugin can implement, grouped by phase.
+
+Implement a hook with ``@promtour.hookimpl`` on a function of the same name in a
+module (or object) registered under the entry-point group ``promtour``. Hooks marked
+*awaitable* may be ``async def`` or return an awaitable; the core awaits it.
+
+Hooks that run for a tour (panels, events, setup) are called only on the plugins
+enabled for that tour, one implementation at a time, each with a time limit and its
+own error handling: a failing plugin costs only its own contribution.
+"""
+
+from __future__ import annotations
+
+from argparse import _SubParsersAction
+from collections.abc import Awaitable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from promtour.context import PageContext, PluginContext
+    from promtour.events import Event
+    from promtour.models import Tour
+    from promtour.plugin import Panel, PluginAssets, PluginInfo
+
+hookspec = pluggy.HookspecMarker("promtour")
+
+__all__ = ["hookspec"]
+
+
+# --- Describe: what the plugin is and what it brings ----------------------------------
+
+
+@hookspec
+def promtour_plugin_info() -> PluginInfo:
+    """Describe the plugin: its name, version, title, and per-tour config schema.
+
+    Returns a :class:`promtour.plugin.PluginInfo`. ``name`` must equal the name the
+    plugin is registered under (its entry-point name). ``config`` is a msgspec Struct
+    type; a tour's ``[plugins.<name>]`` table is converted to it when the tour is saved,
+    and its defaults are the plugin's default config.
+
+    Call rule: called on each plugin separately. Not awaitable.
+    """
+
+
+@hookspec
+def promtour_event_types() -> Sequence[type[Event]]:
+    """Return the event types the plugin publishes: subclasses of
+    :class:`promtour.events.Event` with a unique ``tag``.
+
+    Call rule: all results are collected. Not awaitable.
+    """
+
+
+@hookspec
+def promtour_assets() -> PluginAssets:
+    """Return the plugin's templates folder, static folder, locale folder and the CSS and
+    JS files (paths inside its static folder) that pages of its tours include.
+
+    Templates are loaded as ``<plugin>/<file>``; static files are served under
+    ``/static/p/<plugin>/``; translations come from ``<locales>/<lang>/LC_MESSAGES/
+    <plugin>.po``.
+
+    Call rule: called on each plugin separately. Not awaitable.
+    """
+
+
+@hookspec
+def promtour_routes() -> Sequence[Any]:
+    """Return litestar route handlers (or routers). They are mounted under the plugin's
+    own prefix ``/p/<plugin>/``. Handlers can declare a parameter ``pt`` of type
+    :class:`promtour.context.RequestContext` to reach the visitor, the tour and the
+    plugin's store; POST forms are CSRF-checked by the core.
+
+    Call rule: called on each plugin separately, once at start. Not awaitable.
+    """
+
+
+@hookspec
+def promtour_cli_commands(subparsers: _SubParsersAction[Any]) -> None:
+    """Add sub-commands to the ``promtour`` command line.
+
+    ``subparsers`` is the argparse sub-parser collection; set ``func`` on the parser
+    with ``parser.set_defaults(func=...)``. The function gets the parsed arguments and
+    returns an exit code; it may be ``async def``.
+
+    Call rule: called on every plugin. Not awaitable.
+    """
+
+
+# --- Tours: config validation, setup and teardown --------------------------------------
+
+
+@hookspec
+def promtour_validate_config(tour: Tour, config: Any, media: frozenset[str]) -> Sequence[str]:
+    """Check a tour's config for this plugin beyond its schema (stations that exist,
+    media files that exist in ``media``, the tour's languages).
+
+    ``config`` is the already converted config Struct. Return a list of error messages,
+    each naming the station, item and key; an empty list accepts the config.
+
+    Call rule: called only on the plugin whose config is checked. Not awaitable.
+    """
+
+
+@hookspec
+def promtour_tour_setup(ctx: PluginContext) -> Awaitable[None] | None:
+    """Prepare the plugin for a tour that was saved with it enabled (indexes,
+    defaults in its store). Called on every save: make it idempotent.
+
+    Call rule: each enabled plugin separately, isolated. Awaitable.
+    """
+
+
+@hookspec
+def promtour_tour_teardown(ctx: PluginContext) -> Awaitable[None] | None:
+    """Clean up after the plugin was disabled for a tour, or the tour was deleted.
+
+    Call rule: each formerly enabled plugin separately, isolated. Awaitable.
+    """
+
+
+# --- Pages: what the visitor sees --------------------------------------------------------
+
+
+@hookspec
+def promtour_station_panels(page: PageContext) -> Panel | Sequence[Panel] | None:
+    """Contribute panels to a station page (``page.station`` is set).
+
+    Call rule: each plugin enabled for the tour separately, with a time limit; an
+    exception or a time-out replaces that plugin's panels by a notice. Awaitable.
+    """
+
+
+@hookspec
+def promtour_start_panels(page: PageContext) -> Panel | Sequence[Panel] | None:
+    """Contribute panels to the tour's start page. Same rules as station panels."""
+
+
+@hookspec
+def promtour_finish_panels(page: PageContext) -> Panel | Sequence[Panel] | None:
+    """Contribute panels to the tour's finish page. Same rules as station panels."""
+
+
+# --- Events: reacting to what happened ---------------------------------------------------
+
+
+@hookspec
+def promtour_handle_event(event: Event, ctx: PluginContext) -> Awaitable[None] | None:
+    """React to an event of a tour the plugin is enabled for.
+
+    Each plugin has its own durable consumer; this is called at least once per event,
+    so it must be idempotent (use the event id, or ``PluginStore.create``). Raising
+    makes the event redelivered with back-off; after the last attempt it is terminated
+    and reported as ``plugin_event_failed``. Other plugins are not held up.
+
+    Call rule: only this plugin's implementation, with ``ctx.tour`` set. Awaitable.
+    """

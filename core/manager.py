@@ -1,0 +1,189 @@
+"""The plugin manager: pluggy, with per-tour hook callers and isolated fan-out calls.
+
+Built-in plugins are found through the same ``promtour`` entry points as third-party
+ones; nothing here names a plugin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import msgspec
+import pluggy
+from promtour import hookspecs
+from promtour.errors import ConfigError, PromtourError
+from promtour.events import Event
+from promtour.models import SLUG_RE, Tour
+from promtour.plugin import PluginAssets, PluginInfo
+
+__all__ = ["HookOutcome", "PluginManager", "await_maybe"]
+
+log = logging.getLogger("promtour.plugins")
+
+
+async def await_maybe(value: Any) -> Any:
+    """pluggy is synchronous: a hook may hand back an awaitable for us to resolve."""
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+class HookOutcome(msgspec.Struct):
+    plugin: str
+    result: Any = None
+    error: str | None = None
+
+
+class PluginManager:
+    """Loads, checks and calls the plugins of one platform instance."""
+
+    def __init__(
+        self,
+        *,
+        load_entrypoints: bool = True,
+        disabled: Iterable[str] = (),
+        plugins: Iterable[tuple[str, object]] = (),
+    ) -> None:
+        self.pm = pluggy.PluginManager("promtour")
+        self.pm.add_hookspecs(hookspecs)
+        for name in disabled:
+            self.pm.set_blocked(name)
+        if load_entrypoints:
+            self.pm.load_setuptools_entrypoints("promtour")
+        for name, plugin in plugins:
+            self.pm.register(plugin, name=name)
+        self.infos: dict[str, PluginInfo] = {}
+        self.assets: dict[str, PluginAssets] = {}
+        self._subsets: dict[tuple[str, frozenset[str]], Any] = {}
+        self._check()
+
+    def _check(self) -> None:
+        # A misspelled hook implementation fails here, at start, not silently never.
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            raise PromtourError(f"plugin {exc.plugin!r}: {exc}") from None
+        for impl in self.pm.hook.promtour_plugin_info.get_hookimpls():
+            info = impl.function()
+            if info.name != impl.plugin_name:
+                raise PromtourError(
+                    f"plugin registered as {impl.plugin_name!r} calls itself {info.name!r}"
+                )
+            if not SLUG_RE.match(info.name):
+                raise PromtourError(f"plugin name {info.name!r} is not a valid id")
+            self.infos[info.name] = info
+        for name in self.names:
+            if name not in self.infos:
+                raise PromtourError(f"plugin {name!r} does not implement promtour_plugin_info")
+        for impl in self.pm.hook.promtour_assets.get_hookimpls():
+            self.assets[impl.plugin_name] = impl.function()
+        self._subsets.clear()
+
+    def register(self, plugin: object, name: str) -> None:
+        """Register one more plugin (used by tests to add a plugin to a fresh instance)."""
+        self.pm.register(plugin, name=name)
+        self._check()
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(name for name, plugin in self.pm.list_name_plugin() if plugin is not None)
+
+    def hooks_of(self, name: str) -> list[str]:
+        plugin = self.pm.get_plugin(name)
+        return sorted(h.name for h in self.pm.get_hookcallers(plugin) or [])
+
+    def event_types(self) -> list[type[Event]]:
+        return [t for types in self.pm.hook.promtour_event_types() for t in types]
+
+    def routes(self) -> dict[str, list[Any]]:
+        return {
+            impl.plugin_name: list(impl.function())
+            for impl in self.pm.hook.promtour_routes.get_hookimpls()
+        }
+
+    def for_tour(self, hook_name: str, enabled: Iterable[str]) -> Any:
+        """The hook caller of ``hook_name`` limited to the plugins in ``enabled``
+        (cached per set of plugins)."""
+        enabled_set = frozenset(enabled)
+        key = (hook_name, enabled_set)
+        caller = self._subsets.get(key)
+        if caller is None:
+            others = [
+                plugin
+                for name, plugin in self.pm.list_name_plugin()
+                if name not in enabled_set and plugin is not None
+            ]
+            caller = self.pm.subset_hook_caller(hook_name, others)
+            self._subsets[key] = caller
+        return caller
+
+    def impl_of(self, hook_name: str, plugin: str) -> Any | None:
+        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+            if impl.plugin_name == plugin:
+                return impl.function
+        return None
+
+    async def call_each(
+        self,
+        hook_name: str,
+        enabled: Iterable[str],
+        *,
+        timeout: float,
+        kwargs_for: Callable[[str], dict[str, Any]],
+    ) -> list[HookOutcome]:
+        """Call each enabled implementation alone, concurrently, each with a time limit
+        and its own try/except: one plugin's failure is only its own outcome.
+
+        ``kwargs_for(plugin)`` gives the arguments of that plugin's call. A sync hook
+        cannot be interrupted: slow work belongs in an ``async def`` hook."""
+        caller = self.for_tour(hook_name, enabled)
+        impls = list(reversed(caller.get_hookimpls()))
+
+        async def one(impl: Any) -> HookOutcome:
+            try:
+                kwargs = kwargs_for(impl.plugin_name)
+                args = {name: kwargs[name] for name in impl.argnames}
+                result = await asyncio.wait_for(await_maybe(impl.function(**args)), timeout)
+                return HookOutcome(impl.plugin_name, result)
+            except TimeoutError:
+                log.error(
+                    "plugin %s: %s took more than %.1fs", impl.plugin_name, hook_name, timeout
+                )
+                return HookOutcome(impl.plugin_name, error="timed out")
+            except Exception as exc:
+                log.exception("plugin %s: %s failed", impl.plugin_name, hook_name)
+                return HookOutcome(impl.plugin_name, error=f"{type(exc).__name__}: {exc}")
+
+        return list(await asyncio.gather(*(one(impl) for impl in impls)))
+
+    def convert_config(self, plugin: str, raw: dict[str, Any]) -> Any:
+        """Convert a raw ``[plugins.<name>]`` table into the plugin's config Struct.
+
+        Raises :class:`ConfigError` naming the plugin and the key."""
+        info = self.infos.get(plugin)
+        if info is None:
+            known = ", ".join(self.names) or "none"
+            raise ConfigError(plugin, f"no such plugin is installed (installed: {known})")
+        try:
+            return msgspec.convert(raw, info.config, str_keys=True)
+        except msgspec.ValidationError as exc:
+            raise ConfigError(plugin, str(exc)) from None
+
+    def validate_tour(self, tour: Tour, media: frozenset[str]) -> dict[str, Any]:
+        """Convert and check every enabled plugin's config; return them by plugin.
+
+        Raises :class:`ConfigError` for the first plugin whose config is wrong."""
+        configs: dict[str, Any] = {}
+        for plugin, raw in tour.plugins.items():
+            config = self.convert_config(plugin, raw)
+            check = self.impl_of("promtour_validate_config", plugin)
+            if check is not None:
+                errors: Sequence[str] = check(tour=tour, config=config, media=media)
+                if errors:
+                    raise ConfigError(plugin, "; ".join(errors))
+            configs[plugin] = config
+        return configs

@@ -1,0 +1,143 @@
+"""Running promtour: the embedded NATS if needed, the demo import, then uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+
+import msgspec
+from promtour.embedded import EmbeddedNats
+from promtour.platform import Platform
+from promtour.settings import Settings
+from promtour.tokens import sign_station
+from promtour.tours import load_enterprise_toml, load_tour_toml
+
+__all__ = ["DEMO_DIR", "import_demo", "nats_for", "platform_session", "serve", "station_urls"]
+
+log = logging.getLogger("promtour")
+
+#: The demo enterprise and tour: ``config/demo`` in the source checkout.
+DEMO_DIR = Path(__file__).resolve().parent.parent / "config" / "demo"
+
+
+@contextmanager
+def nats_for(settings: Settings) -> Iterator[Settings]:
+    """Settings with a NATS URL: the configured one, or a private embedded server."""
+    if settings.nats.url:
+        yield settings
+        return
+    store = Path(settings.data_dir) / "nats"
+    running = EmbeddedNats.running_url(store)
+    if running:
+        # `promtour serve` is running on this data folder: use its server.
+        yield msgspec.structs.replace(
+            settings, nats=msgspec.structs.replace(settings.nats, url=running)
+        )
+        return
+    server = EmbeddedNats(store, binary=settings.nats.server_binary)
+    server.start()
+    log.info(
+        "embedded nats-server (pid %s) on %s, data in %s",
+        server.process.pid if server.process else "?",
+        server.url,
+        store,
+    )
+    try:
+        yield msgspec.structs.replace(
+            settings, nats=msgspec.structs.replace(settings.nats, url=server.url)
+        )
+    finally:
+        server.stop()
+
+
+@asynccontextmanager
+async def platform_session(settings: Settings) -> AsyncIterator[Platform]:
+    """A started platform (no consumers) for one CLI command."""
+    platform = Platform(settings)
+    await platform.start(consumers=False)
+    try:
+        yield platform
+    finally:
+        await platform.stop()
+
+
+async def import_demo(platform: Platform, demo_dir: Path = DEMO_DIR) -> list[str]:
+    """Import the demo enterprise(s) and tours; returns the tour keys."""
+    for path in sorted(demo_dir.glob("enterprise*.toml")):
+        await platform.import_enterprise(load_enterprise_toml(path))
+    keys = []
+    for path in sorted((demo_dir / "tours").glob("*.toml")):
+        state = await platform.import_tour(load_tour_toml(path))
+        keys.append(state.tour.key)
+    return keys
+
+
+def station_urls(platform: Platform, tour_key: str) -> list[tuple[int, str, str]]:
+    """(number, station id, URL) for every station of a tour."""
+    state = next((s for s in platform.tours.all() if s.tour.key == tour_key), None)
+    if state is None:
+        return []
+    base = platform.settings.public_url
+    return [
+        (s.number, s.id, f"{base}/s/{sign_station(state.tour, s.id)}") for s in state.tour.stations
+    ]
+
+
+def serve(settings: Settings, *, demo: bool = False, demo_dir: Path = DEMO_DIR) -> int:
+    """Run the web app until Ctrl-C; with the embedded NATS if no URL is set."""
+    import uvicorn
+
+    with nats_for(settings) as settings:
+
+        async def prepare() -> None:
+            async with platform_session(settings) as platform:
+                if demo:
+                    await import_demo(platform, demo_dir)
+                print_tours(platform)
+
+        asyncio.run(prepare())
+        common = dict(
+            host=settings.web.host,
+            port=settings.web.port,
+            access_log=settings.web.access_log,
+            log_level=settings.log_level.lower(),
+            loop="uvloop" if _has("uvloop") else "asyncio",
+            http="httptools" if _has("httptools") else "h11",
+            lifespan="on",
+            timeout_graceful_shutdown=5,
+        )
+        if settings.web.workers == 1:
+            from promtour.web.app import create_app
+
+            uvicorn.run(create_app(Platform(settings)), **common)  # type: ignore[arg-type]
+        else:
+            # Workers read their settings from the environment (the CLI put its flags
+            # there); only the embedded server's URL is new.
+            os.environ["PROMTOUR_NATS__URL"] = settings.nats.url
+            uvicorn.run(
+                "promtour.web.app:app_from_env",
+                factory=True,
+                workers=settings.web.workers,
+                **common,  # type: ignore[arg-type]
+            )
+    return 0
+
+
+def print_tours(platform: Platform) -> None:
+    base = platform.settings.public_url
+    for state in platform.tours.all():
+        tour = state.tour
+        print(f"\nTour {tour.key}: {base}/t/{tour.enterprise}/{tour.id}", flush=True)
+        for number, station_id, url in station_urls(platform, tour.key):
+            print(f"  station {number:>3} {station_id:<20} {url}", flush=True)
+    print(flush=True)
+
+
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None

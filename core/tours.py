@@ -1,0 +1,261 @@
+"""Tours: the TOML form (import/export), the KV store, and each process's cache.
+
+A tour file is TOML with the fields of :class:`promtour.models.Tour` (signing keys
+excluded) and an optional ``media`` folder, relative to the file, whose files are
+uploaded to the media store under ``<enterprise>/<tour>/``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import nats.errors
+import nats.js.errors
+from promtour.bus import BUCKET_ENTERPRISES, BUCKET_TOURS, Bus
+from promtour.errors import TourError
+from promtour.manager import PluginManager
+from promtour.models import Enterprise, Tour
+
+__all__ = [
+    "TourCache",
+    "TourFile",
+    "TourState",
+    "dump_tour_toml",
+    "load_enterprise_toml",
+    "load_tour_toml",
+]
+
+log = logging.getLogger("promtour.tours")
+
+MAX_MEDIA_BYTES = 50 * 1024 * 1024
+
+
+class TourFile(msgspec.Struct, kw_only=True):
+    tour: Tour
+    #: Media files found beside the tour file: name (relative path) -> local path.
+    media: dict[str, Path]
+
+
+class TourState(msgspec.Struct, kw_only=True):
+    """A tour as the running platform needs it: with its converted plugin configs."""
+
+    tour: Tour
+    configs: dict[str, Any]
+    revision: int = 0
+
+
+def _check_tour(tour: Tour, source: str) -> None:
+    numbers: set[int] = set()
+    ids: set[str] = set()
+    for station in tour.stations:
+        if station.id in ids:
+            raise TourError(f"{source}: station id {station.id!r} appears twice")
+        if station.number in numbers:
+            raise TourError(f"{source}: station number {station.number} appears twice")
+        ids.add(station.id)
+        numbers.add(station.number)
+    if tour.default_language not in tour.languages:
+        raise TourError(
+            f"{source}: default_language {tour.default_language!r} is not one of the tour's "
+            f"languages {tour.languages}"
+        )
+
+
+def decode_tour(raw: dict[str, Any], source: str) -> Tour:
+    raw = {k: v for k, v in raw.items() if k not in ("keys", "media")}
+    try:
+        tour = msgspec.convert(raw, Tour, str_keys=True)
+    except msgspec.ValidationError as exc:
+        raise TourError(f"{source}: {exc}") from None
+    _check_tour(tour, source)
+    return tour
+
+
+def load_tour_toml(path: str | Path) -> TourFile:
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TourError(f"tour file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise TourError(f"{path}: not valid TOML: {exc}") from None
+    tour = decode_tour(raw, str(path))
+    media: dict[str, Path] = {}
+    if raw.get("media"):
+        folder = (path.parent / str(raw["media"])).resolve()
+        if not folder.is_dir():
+            raise TourError(f"{path}: media folder not found: {folder}")
+        for file in sorted(folder.rglob("*")):
+            if file.is_file() and not file.name.startswith("."):
+                media[file.relative_to(folder).as_posix()] = file
+    return TourFile(tour=tour, media=media)
+
+
+def load_enterprise_toml(path: str | Path) -> Enterprise:
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        return msgspec.convert(raw, Enterprise, str_keys=True)
+    except FileNotFoundError:
+        raise TourError(f"enterprise file not found: {path}") from None
+    except (tomllib.TOMLDecodeError, msgspec.ValidationError) as exc:
+        raise TourError(f"{path}: {exc}") from None
+
+
+def dump_tour_toml(tour: Tour, *, media: str | None = None) -> str:
+    import tomli_w
+
+    data = msgspec.to_builtins(tour)
+    data.pop("keys", None)
+    data.pop("guide_pin", None) if not tour.guide_pin else None
+    if media:
+        data["media"] = media
+    # Scalars first, tables last, so the file reads like the hand-written ones.
+    ordered = {k: v for k, v in data.items() if not isinstance(v, dict | list)}
+    ordered.update({k: v for k, v in data.items() if isinstance(v, dict | list)})
+    return tomli_w.dumps(ordered)
+
+
+def media_name(tour: Tour, name: str) -> str:
+    return f"{tour.enterprise}/{tour.id}/{name}"
+
+
+class TourCache:
+    """Every tour, kept current in each process by a watch on the tours bucket."""
+
+    def __init__(self, bus: Bus, plugins: PluginManager) -> None:
+        self._bus = bus
+        self._plugins = plugins
+        self._tours: dict[str, TourState] = {}
+        self._enterprises: dict[str, Enterprise] = {}
+        self._watch_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        kv = await self._bus.bucket(BUCKET_TOURS)
+        try:
+            keys = await kv.keys()
+        except nats.js.errors.NoKeysError:
+            keys = []
+        for key in keys:
+            await self.refresh(key)
+        self._watch_task = asyncio.create_task(self._watch(), name="promtour-tour-watch")
+
+    async def stop(self) -> None:
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+            self._watch_task = None
+
+    async def _watch(self) -> None:
+        # Another process saved a tour: reload it. The watch restarts after errors
+        # (a server restart silences it).
+        while True:
+            try:
+                kv = await self._bus.bucket(BUCKET_TOURS)
+                watcher = await kv.watchall(include_history=False)
+                async for entry in watcher:
+                    if entry is None:
+                        continue
+                    if entry.operation in ("DEL", "PURGE"):
+                        self._tours.pop(entry.key, None)
+                    else:
+                        self._store(entry.key, entry.value, entry.revision)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.debug("tour watch restarts: %s", exc)
+                await asyncio.sleep(1)
+
+    def _store(self, key: str, value: bytes, revision: int) -> TourState | None:
+        current = self._tours.get(key)
+        if current is not None and current.revision >= revision:
+            return current
+        try:
+            tour = msgspec.json.decode(value, type=Tour)
+            configs = {
+                name: self._plugins.convert_config(name, raw)
+                for name, raw in tour.plugins.items()
+                if name in self._plugins.infos
+            }
+        except Exception:
+            log.exception("tour %s in KV cannot be loaded", key)
+            return None
+        state = TourState(tour=tour, configs=configs, revision=revision)
+        self._tours[key] = state
+        return state
+
+    async def refresh(self, key: str) -> TourState | None:
+        kv = await self._bus.bucket(BUCKET_TOURS)
+        try:
+            entry = await kv.get(key)
+        except nats.js.errors.KeyNotFoundError:
+            self._tours.pop(key, None)
+            return None
+        if entry.value is None:
+            return None
+        return self._store(key, entry.value, entry.revision or 0)
+
+    async def get(self, key: str) -> TourState | None:
+        state = self._tours.get(key)
+        if state is None:
+            try:
+                state = await self.refresh(key)
+            except (nats.errors.Error, nats.js.errors.Error):
+                return None
+        return state
+
+    def all(self) -> list[TourState]:
+        return [self._tours[k] for k in sorted(self._tours)]
+
+    async def enterprise(self, enterprise_id: str) -> Enterprise | None:
+        cached = self._enterprises.get(enterprise_id)
+        if cached is not None:
+            return cached
+        kv = await self._bus.bucket(BUCKET_ENTERPRISES)
+        try:
+            entry = await kv.get(enterprise_id)
+        except nats.js.errors.KeyNotFoundError:
+            return None
+        if not entry.value:
+            return None
+        enterprise = msgspec.json.decode(entry.value, type=Enterprise)
+        self._enterprises[enterprise_id] = enterprise
+        return enterprise
+
+    async def save_enterprise(self, enterprise: Enterprise) -> None:
+        kv = await self._bus.bucket(BUCKET_ENTERPRISES)
+        await kv.put(enterprise.id, msgspec.json.encode(enterprise))
+        self._enterprises[enterprise.id] = enterprise
+
+    async def put(self, tour: Tour, *, last: int | None) -> TourState:
+        """Store ``tour``; ``last`` is the revision it was read at (None: new tour)."""
+        kv = await self._bus.bucket(BUCKET_TOURS)
+        data = msgspec.json.encode(tour)
+        if last is None:
+            try:
+                revision = await kv.create(tour.key, data)
+            except nats.js.errors.KeyWrongLastSequenceError:
+                raise TourError(f"tour {tour.key} already exists") from None
+        else:
+            try:
+                revision = await kv.update(tour.key, data, last=last)
+            except nats.js.errors.KeyWrongLastSequenceError:
+                raise TourError(
+                    f"tour {tour.key} was changed by someone else meanwhile; reload and retry"
+                ) from None
+        state = self._store(tour.key, data, revision)
+        assert state is not None
+        return state
+
+    async def delete(self, key: str) -> None:
+        kv = await self._bus.bucket(BUCKET_TOURS)
+        await kv.purge(key)
+        self._tours.pop(key, None)
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -1,0 +1,113 @@
+"""Building the litestar application around a :class:`~promtour.platform.Platform`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Request, Router
+from litestar.config.allowed_hosts import AllowedHostsConfig
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+from promtour import __version__
+from promtour.platform import Platform
+from promtour.settings import load_settings
+from promtour.web import api, ops
+from promtour.web.errors import exception_handlers
+from promtour.web.media import MediaCache, serve_media
+from promtour.web.pages import VisitorPages
+from promtour.web.request import RequestContext
+from promtour.web.security import RateLimiter, csrf_guard
+
+__all__ = ["app_from_env", "create_app"]
+
+STATIC = Path(__file__).parent / "static"
+
+
+def _pt_provider(plugin: str) -> Callable[[Request[Any, Any, Any]], RequestContext]:
+    def provide(request: Request[Any, Any, Any]) -> RequestContext:
+        return RequestContext(request.app.state.platform, request, plugin)
+
+    return provide
+
+
+def create_app(platform: Platform, *, manage_platform: bool = True) -> Litestar:
+    """The web app. With ``manage_platform`` the app starts and stops the platform
+    (connects to NATS, starts consumers) in its lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if manage_platform:
+            await platform.start()
+        try:
+            yield
+        finally:
+            if manage_platform:
+                await platform.stop()
+
+    plugin_routers: list[Router] = []
+    static_dirs = [
+        create_static_files_router(
+            path="/static/core", directories=[STATIC], include_in_schema=False, name="static-core"
+        )
+    ]
+    for name, handlers in platform.plugins.routes().items():
+        plugin_routers.append(
+            Router(
+                path=f"/p/{name}",
+                route_handlers=handlers,
+                dependencies={"pt": Provide(_pt_provider(name), sync_to_thread=False)},
+            )
+        )
+    for name, assets in platform.plugins.assets.items():
+        if assets.static is not None:
+            static_dirs.append(
+                create_static_files_router(
+                    path=f"/static/p/{name}",
+                    directories=[assets.static],
+                    include_in_schema=False,
+                    name=f"static-{name}",
+                )
+            )
+    settings = platform.settings
+    app = Litestar(
+        route_handlers=[
+            VisitorPages,
+            api.VisitorApi,
+            ops.healthz,
+            ops.readyz,
+            ops.metrics,
+            serve_media,
+            *static_dirs,
+            *plugin_routers,
+        ],
+        dependencies={"pt": Provide(_pt_provider(""), sync_to_thread=False)},
+        lifespan=[lifespan],
+        before_request=csrf_guard,
+        exception_handlers=exception_handlers,
+        allowed_hosts=AllowedHostsConfig(allowed_hosts=settings.web.allowed_hosts),
+        request_max_body_size=settings.web.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="promtour",
+            version=__version__,
+            path="/schema",
+            description="The JSON API of promtour.",
+        ),
+        logging_config=None,
+        debug=False,
+    )
+    app.state.platform = platform
+    app.state.scan_limiter = RateLimiter(settings.web.scan_rate_per_minute)
+    app.state.media_cache = MediaCache()
+    return app
+
+
+def app_from_env() -> Litestar:
+    """Factory for uvicorn workers: settings from ``$PROMTOUR_SETTINGS`` and the env."""
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    return create_app(Platform(settings))

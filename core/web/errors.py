@@ -1,0 +1,77 @@
+"""Friendly errors: an HTML page for people, JSON for the API; never a bare 500."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+from promtour.bus import BusUnavailable, Conflict
+from promtour.errors import PromtourError
+from promtour.web.request import RequestContext
+
+__all__ = ["exception_handlers"]
+
+log = logging.getLogger("promtour.web")
+
+TITLES = {
+    400: "This request is not valid",
+    401: "Please sign in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed",
+    413: "Too large",
+    429: "Too many requests",
+    503: "Please try again",
+}
+
+
+def _respond(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
+    if (
+        request.url.path.startswith(("/api/", "/schema"))
+        or "application/json" in (request.headers.get("accept") or "").split(",")[0]
+    ):
+        return Response({"status_code": status, "detail": message}, status_code=status)
+    platform = request.app.state.platform
+    pt = RequestContext(platform, request)
+    title = pt._(TITLES.get(status, "Something went wrong"))
+    response = pt.page("error.html", status=status, title=title, message=pt._(message))
+    if status == 503:
+        response.headers["Retry-After"] = "5"
+    return response
+
+
+def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    detail = exc.detail
+    if exc.status_code == 400 and getattr(exc, "extra", None):
+        detail = f"{detail}: {exc.extra}"
+    return _respond(request, exc.status_code, str(detail))
+
+
+def bus_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.warning("NATS unavailable during %s: %s", request.url.path, exc)
+    return _respond(
+        request,
+        503,
+        "The tour service is briefly unavailable. Nothing was lost: "
+        "please try again in a few seconds.",
+    )
+
+
+def bad_input(request: Request[Any, Any, Any], exc: PromtourError) -> Response[Any]:
+    return _respond(request, 400, str(exc))
+
+
+def unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unexpected error on %s", request.url.path)
+    return _respond(request, 500, "Something went wrong on our side. Please try again.")
+
+
+exception_handlers: dict[type[Exception] | int, Any] = {
+    HTTPException: http_error,
+    BusUnavailable: bus_unavailable,
+    Conflict: bus_unavailable,
+    PromtourError: bad_input,
+    Exception: unexpected,
+}

@@ -1,0 +1,162 @@
+"""Visitor pages: the scan, the station, the tour's start and finish, groups."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
+from litestar.params import FromPath, QueryParameter, URLEncodedBody
+from promtour.errors import TokenError
+from promtour.models import Station
+from promtour.tokens import parse_station_code, verify_station
+from promtour.tours import TourState
+from promtour.web.panels import collect_panels
+from promtour.web.request import PT, RequestContext
+
+__all__ = ["VisitorPages", "check_in_by_code"]
+
+GROUP_CODE = r"^[A-Za-z0-9-]{2,16}$"
+
+
+class TooManyRequests(HTTPException):
+    status_code = 429
+
+
+class GroupForm(msgspec.Struct):
+    code: Annotated[str, msgspec.Meta(pattern=GROUP_CODE)]
+    _csrf: str = ""
+
+
+async def check_in_by_code(pt: RequestContext, code: str) -> tuple[TourState, Station, Any]:
+    """Verify a station code and record the check-in; 4xx with a reason if it fails."""
+    platform = pt.platform
+    try:
+        parsed = parse_station_code(code)
+    except TokenError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+    state = await platform.tours.get(parsed.tour_key)
+    if state is None:
+        raise NotFoundException("This code belongs to no tour here.")
+    try:
+        verify_station(state.tour, parsed)
+    except TokenError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+    station = state.tour.station(parsed.station)
+    if station is None:
+        raise NotFoundException("This station is no longer part of the tour.")
+    return state, station, await _check_in(pt, state, station, "qr")
+
+
+async def _check_in(pt: RequestContext, state: TourState, station: Station, method: str) -> Any:
+    if not station.enabled:
+        raise HTTPException(
+            status_code=410, detail="This station is closed today. Please go on to the next one."
+        )
+    limiter = pt.request.app.state.scan_limiter
+    if not limiter.allow(pt.visitor):
+        raise TooManyRequests(detail="Too many scans in a short time. Wait a minute, please.")
+    return await pt.platform.check_in(
+        state, station, pt.visitor, lang=pt.lang_for(state.tour), method=method
+    )
+
+
+async def station_page(
+    pt: RequestContext, state: TourState, station: Station, progress: Any
+) -> Response[str]:
+    panels = await collect_panels(pt, "promtour_station_panels", state, progress, station)
+    tour = state.tour
+    return pt.page(
+        "station.html",
+        tour=tour,
+        station=station,
+        progress=progress,
+        panels=panels,
+        # The language switch must not re-scan: it links to the station's own page.
+        path=f"/t/{tour.enterprise}/{tour.id}/at/{station.id}",
+    )
+
+
+class VisitorPages(Controller):
+    include_in_schema = False
+
+    @get("/")
+    async def index(self, pt: PT) -> Response[str]:
+        return pt.page("index.html", tours=[s.tour for s in pt.platform.tours.all()])
+
+    @get("/s/{code:str}")
+    async def scan(self, pt: PT, code: FromPath[str]) -> Response[str]:
+        state, station, checkin = await check_in_by_code(pt, code)
+        return await station_page(pt, state, station, checkin.progress)
+
+    @get("/t/{enterprise:str}/{tour_id:str}")
+    async def start(
+        self, pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]
+    ) -> Response[str]:
+        state = await pt.tour(enterprise, tour_id)
+        progress = await pt.platform.progress(state.tour, pt.visitor)
+        panels = await collect_panels(pt, "promtour_start_panels", state, progress)
+        return pt.page("start.html", tour=state.tour, progress=progress, panels=panels)
+
+    @get("/t/{enterprise:str}/{tour_id:str}/go")
+    async def go(
+        self,
+        pt: PT,
+        enterprise: FromPath[str],
+        tour_id: FromPath[str],
+        number: Annotated[str, QueryParameter(name="n")] = "",
+    ) -> Response[Any]:
+        """The station number typed in when the camera fails."""
+        state = await pt.tour(enterprise, tour_id)
+        station = state.tour.station_by_number(int(number)) if number.strip().isdigit() else None
+        if station is None:
+            raise HTTPException(
+                status_code=404,
+                detail="There is no station with this number on the tour. "
+                "Check the number under the QR code.",
+            )
+        await _check_in(pt, state, station, "number")
+        return pt.redirect(f"/t/{enterprise}/{tour_id}/at/{station.id}")
+
+    @get("/t/{enterprise:str}/{tour_id:str}/at/{station_id:str}")
+    async def station(
+        self, pt: PT, enterprise: FromPath[str], tour_id: FromPath[str], station_id: FromPath[str]
+    ) -> Response[str]:
+        state = await pt.tour(enterprise, tour_id)
+        station = state.tour.station(station_id)
+        if station is None:
+            raise NotFoundException("There is no such station.")
+        progress = await pt.platform.progress(state.tour, pt.visitor)
+        if progress is None or station_id not in progress.visited:
+            raise PermissionDeniedException(
+                "Scan this station's QR code (or type its number) to open it."
+            )
+        return await station_page(pt, state, station, progress)
+
+    @get("/t/{enterprise:str}/{tour_id:str}/finish")
+    async def finish(
+        self, pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]
+    ) -> Response[str]:
+        state = await pt.tour(enterprise, tour_id)
+        progress = await pt.platform.progress(state.tour, pt.visitor)
+        if progress is not None:
+            await pt.platform.finish(state, progress)
+        panels = await collect_panels(pt, "promtour_finish_panels", state, progress)
+        return pt.page("finish.html", tour=state.tour, progress=progress, panels=panels)
+
+    @post("/t/{enterprise:str}/{tour_id:str}/group")
+    async def join_group(
+        self,
+        pt: PT,
+        request: Request[Any, Any, Any],
+        enterprise: FromPath[str],
+        tour_id: FromPath[str],
+        data: URLEncodedBody[GroupForm],
+    ) -> Response[Any]:
+        state = await pt.tour(enterprise, tour_id)
+        await pt.platform.join_group(state, pt.visitor, data.code.upper())
+        # Back to the page the form was on; only a path, so never off this site.
+        back = urlsplit(request.headers.get("referer") or "").path or f"/t/{enterprise}/{tour_id}"
+        return pt.redirect(back)
