@@ -1,0 +1,126 @@
+"""Live pages: events from the stream pushed to the browser over Server-Sent Events.
+
+The SSE ``id`` of each message is the event's stream sequence, so a browser that
+reconnects (``Last-Event-ID``) resumes exactly after the last event it saw. Each
+connection reads through an ephemeral ordered consumer, filtered to one subject.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+from nats.js.api import ConsumerConfig, DeliverPolicy
+from promtour.events import STREAM, Event
+from promtour.platform import Platform
+from promtour.web.request import RequestContext
+
+__all__ = ["SseMessage", "event_stream", "follow"]
+
+HEARTBEAT = 15.0
+
+
+class SseMessage(msgspec.Struct, kw_only=True):
+    """What a live page receives: an SSE ``event`` name and its ``data`` (text or JSON)."""
+
+    event: str
+    data: Any
+
+
+ToMessage = Callable[[int, Event], "SseMessage | Awaitable[SseMessage | None] | None"]
+
+
+async def follow(
+    platform: Platform,
+    subject: str,
+    *,
+    after: int | None = None,
+    since: datetime | None = None,
+    heartbeat: float = HEARTBEAT,
+) -> AsyncIterator[tuple[int, Event] | None]:
+    """Yield ``(sequence, event)`` for events on ``subject`` (wildcards allowed), from
+    just after sequence ``after``, or from time ``since``, or from now on. Yields
+    ``None`` after ``heartbeat`` seconds of silence so a caller can keep a line alive."""
+    if after is not None:
+        config = ConsumerConfig(
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=after + 1
+        )
+    elif since is not None:
+        config = ConsumerConfig(
+            deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=since.isoformat()
+        )
+    else:
+        config = ConsumerConfig(deliver_policy=DeliverPolicy.NEW)
+    sub = await platform.bus.js.subscribe(
+        subject, stream=STREAM, ordered_consumer=True, config=config, idle_heartbeat=5.0
+    )
+    try:
+        while True:
+            try:
+                msg = await sub.next_msg(timeout=heartbeat)
+            except TimeoutError:
+                yield None
+                continue
+            except Exception as exc:  # nats-py's own TimeoutError subclasses
+                if type(exc).__name__ == "TimeoutError":
+                    yield None
+                    continue
+                raise
+            try:
+                event = platform.events.decode(msg.data)
+            except msgspec.DecodeError:
+                continue
+            yield msg.metadata.sequence.stream, event
+    finally:
+        try:
+            await sub.unsubscribe()
+        except Exception:
+            pass
+
+
+def event_stream(
+    pt: RequestContext,
+    subject: str,
+    to_message: ToMessage,
+    *,
+    since: datetime | None = None,
+    first: list[SseMessage] | None = None,
+) -> ServerSentEvent:
+    """An SSE response following ``subject``. ``to_message(seq, event)`` turns an event
+    into a message for this page (or ``None`` to skip it); ``first`` messages are sent
+    at once (e.g. the current leaderboard). ``Last-Event-ID`` resumes after that id."""
+    last_id = pt.request.headers.get("last-event-id", "")
+    after = int(last_id) if last_id.isdigit() else None
+
+    async def generate() -> AsyncIterator[ServerSentEventMessage]:
+        for message in first or []:
+            yield _encode(message, None)
+        async for item in follow(pt.platform, subject, after=after, since=since):
+            if item is None:
+                yield ServerSentEventMessage(comment="keep-alive")
+                continue
+            seq, event = item
+            result = to_message(seq, event)
+            if inspect.isawaitable(result):
+                result = await result
+            if result is not None:
+                yield _encode(result, seq)
+        await asyncio.sleep(0)
+
+    return ServerSentEvent(
+        generate(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    )
+
+
+def _encode(message: SseMessage, seq: int | None) -> ServerSentEventMessage:
+    data = (
+        message.data
+        if isinstance(message.data, str)
+        else msgspec.json.encode(message.data).decode()
+    )
+    return ServerSentEventMessage(data=data, event=message.event, id=seq)
