@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from markupsafe import Markup
 from promtour.events import Event
-from promtour.models import Progress, Station, Tour, pick_text
+from promtour.models import Enterprise, Progress, Station, Tour, pick_text
 from promtour.store import PluginStore
 
 if TYPE_CHECKING:
@@ -75,6 +75,10 @@ class PluginContext:
     async def publish(self, event: Event) -> int:
         """Store an event in the stream (waits for the ack); returns its sequence."""
         return await self._platform.bus.publish(event)
+
+    async def enterprise(self) -> Enterprise | None:
+        """The enterprise that runs this tour (name, contact, lead retention)."""
+        return await self._platform.tours.enterprise(self.tour.enterprise)
 
     async def progress(self, visitor: str | None = None) -> Progress | None:
         """A visitor's progress through this tour (default: this context's visitor)."""
