@@ -38,7 +38,7 @@ def new_event_id() -> str:
     return uuid.uuid4().hex
 
 
-class Event(msgspec.Struct, kw_only=True, frozen=True, tag_field="type"):
+class Event(msgspec.Struct, kw_only=True, tag_field="type"):
     """The envelope every event carries."""
 
     id: str = msgspec.field(default_factory=new_event_id)
