@@ -12,6 +12,7 @@ from litestar import Litestar, Request, Router
 from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.static_files import create_static_files_router
 from promtour import __version__
 from promtour.platform import Platform
@@ -91,11 +92,13 @@ def create_app(platform: Platform, *, manage_platform: bool = True) -> Litestar:
         exception_handlers=exception_handlers,
         allowed_hosts=AllowedHostsConfig(allowed_hosts=settings.web.allowed_hosts),
         request_max_body_size=settings.web.max_body_bytes,
+        # JSON and YAML only: litestar's HTML renderers load their scripts from a CDN.
         openapi_config=OpenAPIConfig(
             title="promtour",
             version=__version__,
             path="/schema",
             description="The JSON API of promtour.",
+            render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
         ),
         logging_config=None,
         debug=False,
