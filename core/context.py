@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import nats.js.errors
 from markupsafe import Markup
 from promtour.events import Event
 from promtour.models import Enterprise, Progress, Station, Tour, pick_text
@@ -90,6 +91,17 @@ class PluginContext:
     def media_url(self, name: str) -> str:
         """URL of a file from the tour's media folder."""
         return f"/media/{self.tour.enterprise}/{self.tour.id}/{name}"
+
+    async def read_media(self, name: str) -> bytes | None:
+        """The content of a (small) file from the tour's media folder, e.g. a transcript
+        to render into a page; ``None`` if the tour has no such file."""
+        try:
+            result = await self._platform.bus.media.get(
+                f"{self.tour.enterprise}/{self.tour.id}/{name}"
+            )
+        except (nats.js.errors.NotFoundError, nats.js.errors.ObjectNotFoundError):
+            return None
+        return result.data or b""
 
     def static_url(self, path: str) -> str:
         return f"/static/p/{self.plugin}/{path}"
