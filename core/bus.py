@@ -82,6 +82,13 @@ class Bus:
         self._js: JetStreamContext | None = None
         self._kv: dict[str, KeyValue] = {}
         self._media: ObjectStore | None = None
+        self._reconnected: list[Callable[[], Awaitable[None]]] = []
+
+    def on_reconnect(self, callback: Callable[[], Awaitable[None]]) -> None:
+        """Call ``callback`` after each reconnect: push subscriptions (watches) can stay
+        silent after a server restart, so their owners restart them then."""
+        if callback not in self._reconnected:
+            self._reconnected.append(callback)
 
     @property
     def nc(self) -> Client:
@@ -106,6 +113,11 @@ class Bus:
 
         async def on_reconnect() -> None:
             log.info("NATS reconnected to %s", self.nc.connected_url)
+            for callback in list(self._reconnected):
+                try:
+                    await callback()
+                except Exception:
+                    log.exception("after the reconnect: %s failed", callback)
 
         async def on_error(exc: Exception) -> None:
             log.debug("NATS error: %s", exc)

@@ -7,8 +7,10 @@ ones; nothing here names a plugin.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import inspect
 import logging
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -32,6 +34,10 @@ async def await_maybe(value: Any) -> Any:
     return value
 
 
+def _hook_names() -> list[str]:
+    return [name for name in dir(hookspecs) if name.startswith("promtour_")]
+
+
 class HookOutcome(msgspec.Struct):
     plugin: str
     result: Any = None
@@ -53,20 +59,42 @@ class PluginManager:
         for name in disabled:
             self.pm.set_blocked(name)
         if load_entrypoints:
-            self.pm.load_setuptools_entrypoints("promtour")
+            try:
+                self.pm.load_setuptools_entrypoints("promtour")
+            except pluggy.PluginValidationError as exc:
+                raise self._invalid(exc) from None
         for name, plugin in plugins:
-            self.pm.register(plugin, name=name)
+            self._register(plugin, name)
         self.infos: dict[str, PluginInfo] = {}
         self.assets: dict[str, PluginAssets] = {}
         self._subsets: dict[tuple[str, frozenset[str]], Any] = {}
         self._check()
+
+    def _register(self, plugin: object, name: str) -> None:
+        # pluggy checks a known hook's arguments here (a misspelled argument name).
+        try:
+            self.pm.register(plugin, name=name)
+        except pluggy.PluginValidationError as exc:
+            raise self._invalid(exc, name) from None
+
+    def _invalid(self, exc: pluggy.PluginValidationError, name: str | None = None) -> PromtourError:
+        """A start-up error that names the plugin (by its registered name, not its repr)
+        and, for an unknown hook, the hook that was probably meant."""
+        name = name or self.pm.get_name(exc.plugin) or repr(exc.plugin)
+        message = str(exc).replace(repr(exc.plugin), repr(name))
+        unknown = re.search(r"unknown hook '(\w+)'", message)
+        if unknown:
+            close = difflib.get_close_matches(unknown.group(1), _hook_names(), n=1)
+            if close:
+                message += f" (did you mean {close[0]!r}?)"
+        return PromtourError(f"plugin {name!r}: {message}")
 
     def _check(self) -> None:
         # A misspelled hook implementation fails here, at start, not silently never.
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
-            raise PromtourError(f"plugin {exc.plugin!r}: {exc}") from None
+            raise self._invalid(exc) from None
         for impl in self.pm.hook.promtour_plugin_info.get_hookimpls():
             info = impl.function()
             if info.name != impl.plugin_name:
@@ -85,7 +113,7 @@ class PluginManager:
 
     def register(self, plugin: object, name: str) -> None:
         """Register one more plugin (used by tests to add a plugin to a fresh instance)."""
-        self.pm.register(plugin, name=name)
+        self._register(plugin, name)
         self._check()
 
     @property

@@ -7,9 +7,10 @@ key and ``PROMTOUR_<SECTION>__<KEY>`` for a nested one (``PROMTOUR_WEB__PORT=900
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from promtour.errors import SettingsError
@@ -17,31 +18,32 @@ from promtour.errors import SettingsError
 __all__ = ["NatsSettings", "Settings", "WebSettings", "load_settings"]
 
 ENV_PREFIX = "PROMTOUR_"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class NatsSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     #: Empty means: start a private nats-server under ``data_dir``.
     url: str = ""
     #: Stream replicas; 3 on a clustered JetStream.
-    replicas: int = 1
+    replicas: Annotated[int, msgspec.Meta(ge=1, le=5)] = 1
     #: Seconds to wait for a JetStream publish ack.
-    publish_timeout: float = 2.0
+    publish_timeout: Annotated[float, msgspec.Meta(gt=0)] = 2.0
     #: Path of a nats-server binary for the embedded mode; found automatically if empty.
     server_binary: str = ""
 
 
 class WebSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     host: str = "127.0.0.1"
-    port: int = 8000
-    workers: int = 1
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8000
+    workers: Annotated[int, msgspec.Meta(ge=1)] = 1
     #: Base URL printed on QR codes; defaults to http://host:port.
     public_url: str = ""
     allowed_hosts: list[str] = msgspec.field(default_factory=lambda: ["*"])
     #: Send cookies with the Secure flag (on behind HTTPS).
     secure_cookies: bool = False
-    max_body_bytes: int = 1_048_576
+    max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 1_048_576
     #: Scans per visitor per minute before a 429.
-    scan_rate_per_minute: int = 120
+    scan_rate_per_minute: Annotated[int, msgspec.Meta(ge=1)] = 120
     access_log: bool = False
 
 
@@ -52,7 +54,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     default_language: str = "ru"
     languages: list[str] = msgspec.field(default_factory=lambda: ["ru", "en"])
     #: Seconds a plugin hook may take before its panel is replaced by a notice.
-    plugin_timeout: float = 2.0
+    plugin_timeout: Annotated[float, msgspec.Meta(gt=0)] = 2.0
     #: Entry-point plugins to skip (by name).
     disabled_plugins: list[str] = msgspec.field(default_factory=list)
     log_level: str = "INFO"
@@ -64,25 +66,57 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         return (self.web.public_url or f"http://{self.web.host}:{self.web.port}").rstrip("/")
 
 
-def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
+def _env_overrides(environ: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The overrides from ``PROMTOUR_*`` variables, and which variable set which key."""
     out: dict[str, Any] = {}
+    names: dict[str, str] = {}
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or name == "PROMTOUR_SETTINGS":
             continue
         path = name[len(ENV_PREFIX) :].lower().split("__")
         node = out
         for part in path[:-1]:
-            node = node.setdefault(part, {})
-        node[path[-1]] = _parse_env_value(value)
-    return out
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise SettingsError(f"environment: {name}: {'.'.join(path[:-1])} is not a section")
+            node = child
+        node[path[-1]] = _parse_env_value(value, _field_type(path))
+        names[".".join(path)] = name
+    return out, names
 
 
-def _parse_env_value(value: str) -> Any:
-    """Accept TOML literals (numbers, booleans, arrays), else take the raw string."""
+def _field_type(path: list[str]) -> Any:
+    """The declared type of the setting at ``path`` (None if there is no such setting)."""
+    cls: Any = Settings
+    for part in path:
+        if not (isinstance(cls, type) and issubclass(cls, msgspec.Struct)):
+            return None
+        fields = {f.name: f.type for f in msgspec.structs.fields(cls)}
+        if part not in fields:
+            return None
+        cls = fields[part]
+    return cls
+
+
+def _parse_env_value(value: str, declared: Any = None) -> Any:
+    """Accept TOML literals (numbers, booleans, arrays), else take the raw string; a
+    text setting always takes the raw string (a data folder may be called ``2025``)."""
+    if declared is str:
+        return value
     try:
         return tomllib.loads(f"v = {value}")["v"]
     except tomllib.TOMLDecodeError:
         return value
+
+
+def _describe(exc: msgspec.ValidationError) -> tuple[str, str]:
+    """``(key, problem)`` from a msgspec error: ``("web.port", "Expected `int`, ...")``."""
+    match = re.fullmatch(r"(.*?)(?: - at `\$\.?(.*)`)?", str(exc), re.S)
+    problem, where = (match.group(1), match.group(2) or "") if match else (str(exc), "")
+    unknown = re.fullmatch(r"Object contains unknown field `(.+)`", problem)
+    if unknown:
+        return (f"{where}.{unknown.group(1)}" if where else unknown.group(1)), "unknown key"
+    return where, problem
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -93,6 +127,15 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
+
+
+def _blame(key: str, env_names: dict[str, str], source: str) -> str:
+    """The environment variable that set ``key`` (or a key under it), else the file."""
+    base = key.split("[")[0]
+    for name, variable in env_names.items():
+        if name == base or name.startswith(base + "."):
+            return f"environment variable {variable}"
+    return source
 
 
 def load_settings(
@@ -116,16 +159,25 @@ def load_settings(
             raise SettingsError(f"settings file not found: {path}") from None
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError(f"{path}: not valid TOML: {exc}") from None
-    raw = _merge(_merge(raw, _env_overrides(environ)), overrides)
+    from_env, env_names = _env_overrides(environ)
+    raw = _merge(_merge(raw, from_env), overrides)
     try:
         settings = msgspec.convert(raw, Settings)
     except msgspec.ValidationError as exc:
-        raise SettingsError(f"{source}: bad setting: {exc}") from None
+        key, problem = _describe(exc)
+        where = _blame(key, env_names, source)
+        raise SettingsError(f"{where}: bad setting {key or '(top level)'}: {problem}") from None
     if settings.default_language not in settings.languages:
+        where = _blame("default_language", env_names, source)
         raise SettingsError(
-            f"{source}: bad setting: default_language {settings.default_language!r} "
+            f"{where}: bad setting default_language: {settings.default_language!r} "
             f"is not in languages {settings.languages}"
         )
-    if settings.web.workers < 1:
-        raise SettingsError(f"{source}: bad setting: web.workers must be at least 1")
+    if settings.log_level.upper() not in LOG_LEVELS:
+        where = _blame("log_level", env_names, source)
+        raise SettingsError(
+            f"{where}: bad setting log_level: {settings.log_level!r} is not one of "
+            f"{', '.join(LOG_LEVELS)}"
+        )
+    settings.log_level = settings.log_level.upper()
     return settings

@@ -8,6 +8,7 @@ uploaded to the media store under ``<enterprise>/<tour>/``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import tomllib
@@ -144,16 +145,26 @@ class TourCache:
         for key in keys:
             await self.refresh(key)
         self._watch_task = asyncio.create_task(self._watch(), name="promtour-tour-watch")
+        self._bus.on_reconnect(self._rewatch)
 
     async def stop(self) -> None:
         if self._watch_task is not None:
             self._watch_task.cancel()
             self._watch_task = None
 
+    async def _rewatch(self) -> None:
+        """After a reconnect: a watch can stay silent for many seconds after a server
+        restart (until its missed heartbeats are noticed), so start a fresh one; it
+        delivers every tour's current version first."""
+        if self._watch_task is None:
+            return
+        self._watch_task.cancel()
+        self._watch_task = asyncio.create_task(self._watch(), name="promtour-tour-watch")
+
     async def _watch(self) -> None:
-        # Another process saved a tour: reload it. The watch restarts after errors
-        # (a server restart silences it).
+        # Another process saved a tour: reload it. The watch restarts after errors.
         while True:
+            watcher = None
             try:
                 kv = await self._bus.bucket(BUCKET_TOURS)
                 watcher = await kv.watchall(include_history=False)
@@ -169,6 +180,10 @@ class TourCache:
             except Exception as exc:
                 log.debug("tour watch restarts: %s", exc)
                 await asyncio.sleep(1)
+            finally:
+                if watcher is not None:
+                    with contextlib.suppress(Exception):
+                        await watcher.stop()
 
     def _store(self, key: str, value: bytes, revision: int) -> TourState | None:
         current = self._tours.get(key)
@@ -207,6 +222,10 @@ class TourCache:
             except (nats.errors.Error, nats.js.errors.Error):
                 return None
         return state
+
+    def cached(self, key: str) -> TourState | None:
+        """The tour if this process has it, without asking NATS (for error pages)."""
+        return self._tours.get(key)
 
     def all(self) -> list[TourState]:
         return [self._tours[k] for k in sorted(self._tours)]

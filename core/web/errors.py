@@ -8,7 +8,9 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from promtour.bus import BusUnavailable, Conflict
-from promtour.errors import PromtourError
+from promtour.errors import PromtourError, TokenError
+from promtour.models import Tour
+from promtour.tokens import parse_station_code
 from promtour.web.request import RequestContext
 
 __all__ = ["exception_handlers"]
@@ -21,6 +23,7 @@ TITLES = {
     403: "Not allowed",
     404: "Not found",
     405: "Not allowed",
+    410: "Closed",
     413: "Too large",
     429: "Too many requests",
     503: "Please try again",
@@ -35,11 +38,35 @@ def _respond(request: Request[Any, Any, Any], status: int, message: str) -> Resp
         return Response({"status_code": status, "detail": message}, status_code=status)
     platform = request.app.state.platform
     pt = RequestContext(platform, request)
+    # In the tour's language and frame, with a way back to it, when the URL names a tour.
+    tour = _tour_of(platform, request.url.path)
+    pt.lang_for(tour)
     title = pt._(TITLES.get(status, "Something went wrong"))
-    response = pt.page("error.html", status=status, title=title, message=pt._(message))
+    text = pt._(message)
+    response = pt.page(
+        "error.html",
+        status=status,
+        tour=tour,
+        title=title,
+        message=text[:1].upper() + text[1:],
+    )
     if status == 503:
         response.headers["Retry-After"] = "5"
     return response
+
+
+def _tour_of(platform: Any, path: str) -> Tour | None:
+    parts = path.strip("/").split("/")
+    key = None
+    if len(parts) >= 3 and parts[0] == "t":
+        key = f"{parts[1]}.{parts[2]}"
+    elif len(parts) == 2 and parts[0] == "s":
+        try:
+            key = parse_station_code(parts[1]).tour_key
+        except TokenError:
+            return None
+    state = platform.tours.cached(key) if key else None
+    return state.tour if state is not None else None
 
 
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

@@ -110,7 +110,14 @@ class VisitorPages(Controller):
     ) -> Response[Any]:
         """The station number typed in when the camera fails."""
         state = await pt.tour(enterprise, tour_id)
-        station = state.tour.station_by_number(int(number)) if number.strip().isdigit() else None
+        typed = number.strip()
+        # isdecimal, not isdigit: "²" is a digit that int() refuses; the length keeps
+        # int() away from its 4300-digit limit.
+        station = (
+            state.tour.station_by_number(int(typed))
+            if typed.isdecimal() and len(typed) <= 6
+            else None
+        )
         if station is None:
             raise HTTPException(
                 status_code=404,

@@ -1,0 +1,68 @@
+"""The bus stores a retried event once; concurrent scans by one visitor lose no visit."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import msgspec
+from promtour.bus import BUCKET_PROGRESS, update_with_retry
+from promtour.events import STREAM, VisitorCheckedIn, subject_for
+from promtour.models import Progress
+from promtour.testing import station_path, unique
+
+
+async def test_retried_publish_with_same_id_is_stored_once(bus):
+    enterprise, tour = unique("ent"), unique("tour")
+    event = VisitorCheckedIn(enterprise=enterprise, tour=tour, station="s1", visitor="v1")
+    first = await bus.publish(event)
+    again = await bus.publish(event)  # a retry after a lost ack
+    assert again == first  # the stream answers with the stored sequence
+    other = await bus.publish(event.with_(id="another-id"))
+    assert other > first
+    subject = subject_for(enterprise, tour, "visitor_checked_in")
+    info = await bus.js.stream_info(STREAM, subjects_filter=subject)
+    assert info.state.subjects == {subject: 2}
+
+
+async def test_concurrent_updates_lose_nothing(bus):
+    kv = await bus.bucket(BUCKET_PROGRESS)
+    key = f"{unique('ent')}.{unique('tour')}.v1"
+
+    def add(station: str):
+        def change(progress: Progress | None) -> Progress:
+            progress = progress or Progress(visitor="v1", tour="t")
+            progress.visited.append(station)
+            return progress
+
+        return change
+
+    stations = [f"s{i}" for i in range(30)]
+    await asyncio.gather(
+        *(update_with_retry(kv, key, Progress, add(station)) for station in stations)
+    )
+    entry = await kv.get(key)
+    stored = msgspec.json.decode(entry.value, type=Progress)
+    assert sorted(stored.visited) == sorted(stations)
+
+
+async def test_fifty_concurrent_scans_by_one_visitor(make_platform, serve_app, new_tour, bus):
+    setup = await make_platform(consumers=False)
+    tour = await new_tour(setup, plugins={"quests": {}}, stations=50)
+    server = serve_app()
+    limits = httpx.Limits(max_connections=50)
+    async with httpx.AsyncClient(base_url=server.url, timeout=30, limits=limits) as client:
+        first = await client.get(f"/t/{tour.enterprise}/{tour.id}")  # the visitor's cookie
+        assert first.status_code == 200 and "pt_v" in client.cookies
+        responses = await asyncio.gather(
+            *(client.get(station_path(tour, f"s{i}")) for i in range(1, 51))
+        )
+        assert [r.status_code for r in responses] == [200] * 50
+        visitor = client.cookies["pt_v"].rsplit(".", 1)[0]
+    progress = await setup.progress(tour, visitor)
+    assert progress is not None
+    assert sorted(progress.visited) == sorted(f"s{i}" for i in range(1, 51))
+    assert progress.scans == {f"s{i}": 1 for i in range(1, 51)}
+    subject = subject_for(tour.enterprise, tour.id, "visitor_checked_in")
+    info = await bus.js.stream_info(STREAM, subjects_filter=subject)
+    assert info.state.subjects == {subject: 50}

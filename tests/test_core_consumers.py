@@ -1,0 +1,147 @@
+"""Plugin consumers: a failing handler is redelivered with back-off, then terminated and
+reported, and it holds up neither its own later events nor any other plugin."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import msgspec
+from promtour import hookimpl
+from promtour.consumers import ConsumerSettings
+from promtour.events import STREAM, PluginEventFailed, VisitorCheckedIn, subject_for
+from promtour.plugin import PluginInfo
+from promtour.testing import unique
+
+FAST = ConsumerSettings(max_deliver=3, backoff=[0.1], handler_timeout=5.0)
+
+
+class Recorder:
+    """A test plugin that records the events it handles; ``fail_on`` stations make it raise."""
+
+    def __init__(self, name: str, fail_on: frozenset[str] = frozenset()) -> None:
+        self.name = name
+        self.fail_on = fail_on
+        self.attempts: dict[str, int] = {}
+        self.handled: list[str] = []
+
+    @hookimpl
+    def promtour_plugin_info(self) -> PluginInfo:
+        return PluginInfo(name=self.name, version="1", title={"en": self.name})
+
+    @hookimpl
+    async def promtour_handle_event(self, event, ctx) -> None:
+        if not isinstance(event, VisitorCheckedIn):
+            return
+        assert ctx.tour.id == event.tour  # the context is the event's tour
+        self.attempts[event.station] = self.attempts.get(event.station, 0) + 1
+        if event.station in self.fail_on:
+            raise RuntimeError(f"cannot handle {event.station}")
+        self.handled.append(event.station)
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+def checkin(tour, station: str, visitor: str = "v1") -> VisitorCheckedIn:
+    return VisitorCheckedIn(
+        enterprise=tour.enterprise, tour=tour.id, station=station, visitor=visitor
+    )
+
+
+async def test_failing_handler_is_retried_terminated_and_reported(make_platform, new_tour, bus):
+    bad_name, good_name = unique("bad"), unique("good")
+    bad = Recorder(bad_name, fail_on=frozenset({"s1"}))
+    good = Recorder(good_name)
+    platform = await make_platform(
+        entrypoints=False,
+        plugins=[(bad_name, bad), (good_name, good)],
+        consumer_settings=FAST,
+    )
+    tour = await new_tour(platform, plugins={bad_name: {}, good_name: {}})
+
+    poisoned = checkin(tour, "s1")
+    await platform.bus.publish(poisoned)
+    # Later events still reach both plugins while the poisoned one is being retried.
+    await platform.bus.publish(checkin(tour, "s2"))
+    await eventually(lambda: "s2" in good.handled and "s2" in bad.handled)
+    await eventually(lambda: bad.attempts.get("s1") == FAST.max_deliver)
+    await platform.bus.publish(checkin(tour, "s3"))
+    await eventually(lambda: "s3" in good.handled and "s3" in bad.handled)
+
+    # The failure is reported in the stream, on the tour's subject ...
+    subject = subject_for(tour.enterprise, tour.id, "plugin_event_failed")
+
+    async def reported() -> PluginEventFailed:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                msg = await bus.js.get_last_msg(STREAM, subject)
+                return msgspec.json.decode(msg.data, type=PluginEventFailed)
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.1)
+
+    report = await reported()
+    assert report.plugin == bad_name
+    assert report.failed_event_id == poisoned.id
+    assert report.failed_type == "visitor_checked_in"
+    assert report.deliveries == FAST.max_deliver
+    assert "cannot handle s1" in report.error
+    assert report.visitor is None  # no visitor data in the report
+    # ... and counted.
+    metrics = platform.metrics
+    assert metrics.value("promtour_events_terminated_total", plugin=bad_name) == 1
+    assert metrics.value("promtour_events_retried_total", plugin=bad_name) == 2
+    assert "promtour_events_terminated_total" in metrics.render()
+
+    # Terminated means terminated: no fourth attempt, and the good plugin saw s1 once.
+    await asyncio.sleep(0.5)
+    assert bad.attempts["s1"] == FAST.max_deliver
+    assert good.handled.count("s1") == 1
+    assert good.handled == ["s1", "s2", "s3"]
+
+
+async def test_consumer_only_sees_tours_that_enable_it(make_platform, new_tour):
+    name = unique("picky")
+    picky = Recorder(name)
+    platform = await make_platform(
+        entrypoints=False, plugins=[(name, picky)], consumer_settings=FAST
+    )
+    other = await new_tour(platform, plugins={})
+    mine = await new_tour(platform, plugins={name: {}})
+    await platform.bus.publish(checkin(other, "s1"))
+    await platform.bus.publish(checkin(mine, "s2"))
+    await eventually(lambda: "s2" in picky.handled)
+    assert picky.handled == ["s2"]
+
+
+async def test_handler_that_hangs_is_timed_out_and_retried(make_platform, new_tour):
+    name = unique("hangs")
+
+    class Hangs(Recorder):
+        @hookimpl
+        async def promtour_handle_event(self, event, ctx) -> None:
+            if not isinstance(event, VisitorCheckedIn):
+                return
+            self.attempts[event.station] = self.attempts.get(event.station, 0) + 1
+            if self.attempts[event.station] == 1:
+                await asyncio.sleep(30)  # the first delivery hangs
+            self.handled.append(event.station)
+
+    plugin = Hangs(name)
+    settings = ConsumerSettings(max_deliver=3, backoff=[0.1], handler_timeout=0.3)
+    platform = await make_platform(
+        entrypoints=False, plugins=[(name, plugin)], consumer_settings=settings
+    )
+    tour = await new_tour(platform, plugins={name: {}})
+    await platform.bus.publish(checkin(tour, "s1"))
+    await eventually(lambda: plugin.handled == ["s1"])
+    assert plugin.attempts["s1"] == 2
