@@ -16,11 +16,13 @@ Use them from a plugin's test suite with ``pytest_plugins = ["promtour.testing"]
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import secrets
 import shutil
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -248,10 +250,52 @@ def browser() -> Iterator[Any]:
 
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        loop = asyncio._get_running_loop()
         try:
             yield chromium
         finally:
+            # The session may end in an async test's teardown, with the mark lifted.
+            if loop is not None and asyncio._get_running_loop() is None:
+                asyncio._set_running_loop(loop)
             chromium.close()
+
+
+@contextmanager
+def _playwright_loop_lifted(item: pytest.Item) -> Iterator[None]:
+    """Playwright's sync API runs its event loop in a greenlet and leaves it marked as
+    this thread's running loop between calls; pytest-asyncio refuses to run an async
+    test or fixture while a loop runs. Around each phase of an async test (which makes
+    no Playwright calls) the mark is lifted, then put back for the browser tests."""
+    loop = (
+        asyncio._get_running_loop()
+        if inspect.iscoroutinefunction(getattr(item, "obj", None))
+        else None
+    )
+    if loop is not None:
+        asyncio._set_running_loop(None)
+    try:
+        yield
+    finally:
+        if loop is not None and not loop.is_closed():
+            asyncio._set_running_loop(loop)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Any:
+    with _playwright_loop_lifted(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    with _playwright_loop_lifted(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Any:
+    with _playwright_loop_lifted(item):
+        return (yield)
 
 
 PHONE = {
