@@ -1,0 +1,281 @@
+"""Where a scan's CPU goes: the real app, in one process, without HTTP.
+
+``bench/scan.py`` says how fast the scan path is; this says why. It builds the same
+litestar app that ``promtour serve`` runs (demo tour, installed plugins, consumers
+on), calls it directly through ASGI with 64 concurrent visitors (each with its own
+``pt_v`` cookie), and measures CPU microseconds per scan:
+
+- as it is (``full``);
+- with one part taken out at a time: the plugin panels (``collect_panels`` returns
+  no panel), the check-in (``Platform.check_in`` returns the visitor's last result
+  without touching NATS), the page template (``RequestContext.render`` returns a
+  fixed string), the plugins' event consumers (not started);
+- with panels, check-in and page template all taken out (``bare``): what litestar
+  routing, the request context, the rate limiter and the response cost.
+
+The difference to ``full`` is what that part costs. Template time is also measured
+directly, per template, by timing ``Platform.render``. Parts overlap a little (the
+event loop's own work is shared), so the deltas do not add up exactly.
+
+Run (a nats-server is started in a temporary folder unless ``--nats`` is given)::
+
+    python bench/breakdown.py
+    python bench/breakdown.py --rounds 80 --only full,no-panels
+
+Nothing here is a test: the figures belong in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main"]
+
+VARIANTS = ["full", "no-panels", "no-checkin", "no-render", "no-consumers", "bare"]
+
+
+class Harness:
+    """One app instance, driven through ASGI by concurrent visitors."""
+
+    def __init__(self, app: Any, paths: list[str]) -> None:
+        self.app = app
+        self.paths = paths
+        self.cookies: dict[int, bytes] = {}
+        self.statuses: Counter[int] = Counter()
+        self._lifespan: asyncio.Task[None] | None = None
+        self._to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._from_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def start(self) -> None:
+        scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+        self._lifespan = asyncio.create_task(self.app(scope, self._to_app.get, self._from_app.put))
+        await self._to_app.put({"type": "lifespan.startup"})
+        message = await self._from_app.get()
+        if message["type"] != "lifespan.startup.complete":
+            raise SystemExit(f"breakdown: the app did not start: {message}")
+
+    async def stop(self) -> None:
+        await self._to_app.put({"type": "lifespan.shutdown"})
+        await self._from_app.get()
+        if self._lifespan is not None:
+            await self._lifespan
+
+    async def scan(self, visitor: int, path: str) -> None:
+        headers = [(b"host", b"127.0.0.1")]
+        if visitor in self.cookies:
+            headers.append((b"cookie", self.cookies[visitor]))
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": headers,
+            "client": ("127.0.0.1", 50000 + visitor),
+            "server": ("127.0.0.1", 8000),
+            "state": {},
+        }
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                self.statuses[message["status"]] += 1
+                if visitor not in self.cookies:
+                    for name, value in message["headers"]:
+                        if name == b"set-cookie" and value.startswith(b"pt_v="):
+                            self.cookies[visitor] = value.split(b";")[0]
+
+        await self.app(scope, receive, send)
+
+    async def run(self, visitors: int, rounds: int) -> tuple[int, float, float]:
+        """``rounds`` scans per visitor, all visitors at once; (scans, cpu s, wall s)."""
+
+        async def visitor(n: int) -> None:
+            for i in range(rounds):
+                await self.scan(n, self.paths[(n + i) % len(self.paths)])
+
+        wall, cpu = time.perf_counter(), time.process_time()
+        await asyncio.gather(*(visitor(n) for n in range(visitors)))
+        return visitors * rounds, time.process_time() - cpu, time.perf_counter() - wall
+
+
+class RenderClock:
+    """Wraps ``Platform.render`` to sum CPU time per template (own time, not nested)."""
+
+    def __init__(self, render: Callable[..., str]) -> None:
+        self._render = render
+        self.own: dict[str, float] = defaultdict(float)
+        self._stack: list[float] = []
+
+    def __call__(self, template: str, *args: Any, **kwargs: Any) -> str:
+        self._stack.append(0.0)
+        start = time.process_time()
+        try:
+            return self._render(template, *args, **kwargs)
+        finally:
+            spent = time.process_time() - start
+            nested = self._stack.pop()
+            self.own[template] += spent - nested
+            if self._stack:
+                self._stack[-1] += spent
+
+    def reset(self) -> None:
+        self.own.clear()
+
+
+async def variant(name: str, nats_url: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    """Build a fresh platform and app, apply the variant's cuts, measure."""
+    import promtour.web.pages as pages
+    from promtour.platform import Platform
+    from promtour.server import import_demo, station_urls
+    from promtour.settings import load_settings
+    from promtour.web.app import create_app
+    from promtour.web.request import RequestContext
+
+    settings = load_settings(
+        nats={"url": nats_url},
+        secret_key="bench-secret-key-bench-secret-key-bench-secret",
+        data_dir=str(tmp),
+        log_level="WARNING",
+        web={"scan_rate_per_minute": 1_000_000_000},
+    )
+    platform = Platform(settings)
+    await platform.start(consumers=False)
+    await import_demo(platform)
+    paths = ["/s/" + url.split("/s/", 1)[1] for _, _, url in station_urls(platform, args.tour)]
+    await platform.stop()
+
+    platform = Platform(settings)
+    restore: list[Callable[[], None]] = []
+
+    def patch(owner: Any, attr: str, value: Any) -> None:
+        old = getattr(owner, attr)
+        setattr(owner, attr, value)
+        restore.append(lambda: setattr(owner, attr, old))
+
+    cut = {
+        "no-panels": {"panels"},
+        "no-checkin": {"checkin"},
+        "no-render": {"render"},
+        "no-consumers": {"consumers"},
+        "bare": {"panels", "checkin", "render"},
+    }.get(name, set())
+    if "panels" in cut:
+
+        async def no_panels(*a: Any, **k: Any) -> list[Any]:
+            return []
+
+        patch(pages, "collect_panels", no_panels)
+    if "render" in cut:
+        page = "x" * 8000
+        patch(RequestContext, "render", lambda self, template, **values: page)
+    if "checkin" in cut:
+        real = platform.check_in
+        last: dict[str, Any] = {}
+
+        async def cached_check_in(state: Any, station: Any, visitor: str, **kw: Any) -> Any:
+            if visitor not in last:
+                last[visitor] = await real(state, station, visitor, **kw)
+            return last[visitor]
+
+        platform.check_in = cached_check_in  # type: ignore[method-assign]
+    if "consumers" in cut:
+
+        async def no_consumers() -> None:
+            return None
+
+        platform.consumers.start = no_consumers  # type: ignore[method-assign]
+    clock = RenderClock(platform.render)
+    platform.render = clock  # type: ignore[method-assign]
+
+    app = create_app(platform)
+    harness = Harness(app, paths)
+    await harness.start()
+    try:
+        await harness.run(args.visitors, 3)  # warm-up: cookies, caches, first KV writes
+        clock.reset()
+        harness.statuses.clear()
+        scans, cpu, wall = await harness.run(args.visitors, args.rounds)
+    finally:
+        await harness.stop()
+        for undo in reversed(restore):
+            undo()
+    return {
+        "variant": name,
+        "scans": scans,
+        "us_per_scan": 1e6 * cpu / scans,
+        "scans_per_s": scans / wall,
+        "statuses": dict(harness.statuses),
+        "templates": {t: 1e6 * s / scans for t, s in clock.own.items()},
+    }
+
+
+async def run(args: argparse.Namespace) -> None:
+    import uvloop  # noqa: F401  (the loop is chosen in main)
+
+    tmp = Path(tempfile.mkdtemp(prefix="promtour-breakdown-"))
+    server = None
+    if args.nats:
+        nats_url = args.nats
+    else:
+        from promtour.embedded import EmbeddedNats
+
+        server = EmbeddedNats(tmp / "nats").start()
+        nats_url = server.url
+    try:
+        names = args.only.split(",") if args.only else VARIANTS
+        results = [await variant(name, nats_url, args, tmp) for name in names]
+    finally:
+        if server is not None:
+            server.stop()
+    full = next((r for r in results if r["variant"] == "full"), None)
+    print(f"{args.visitors} concurrent visitors x {args.rounds} scans, in-process (no HTTP)")
+    print(f"{'variant':<14} {'µs/scan':>8} {'saves':>7} {'scans/s':>8}  statuses")
+    for r in results:
+        saves = f"{full['us_per_scan'] - r['us_per_scan']:7.0f}" if full else "      -"
+        print(
+            f"{r['variant']:<14} {r['us_per_scan']:8.0f} {saves} {r['scans_per_s']:8.0f}  "
+            f"{r['statuses']}"
+        )
+    if full:
+        print("\ntemplate CPU per scan (own time, in the full variant):")
+        for template, us in sorted(full["templates"].items(), key=lambda x: -x[1]):
+            print(f"  {us:7.1f} µs  {template}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nats", help="NATS URL; default: a nats-server in a temp folder")
+    parser.add_argument("--visitors", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=40, help="scans per visitor")
+    parser.add_argument("--tour", default="uralpress.main")
+    parser.add_argument("--only", help=f"comma-separated variants of: {', '.join(VARIANTS)}")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("PROMTOUR_LOG_LEVEL", "WARNING")
+    runner: Callable[[Awaitable[None]], None]
+    try:
+        import uvloop
+
+        runner = uvloop.run
+    except ImportError:
+        runner = asyncio.run
+    runner(run(args))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
