@@ -171,22 +171,40 @@ class PluginManager:
         caller = self.for_tour(hook_name, enabled)
         impls = list(reversed(caller.get_hookimpls()))
 
-        async def one(impl: Any) -> HookOutcome:
+        def failed(plugin: str, exc: Exception) -> HookOutcome:
+            if isinstance(exc, TimeoutError):
+                log.error("plugin %s: %s took more than %.1fs", plugin, hook_name, timeout)
+                return HookOutcome(plugin, error="timed out")
+            log.error("plugin %s: %s failed", plugin, hook_name, exc_info=exc)
+            return HookOutcome(plugin, error=f"{type(exc).__name__}: {exc}")
+
+        async def finish(plugin: str, pending: Any) -> HookOutcome:
+            try:
+                # asyncio.timeout, not wait_for: no extra task per plugin per page.
+                async with asyncio.timeout(timeout):
+                    result = await pending
+                return HookOutcome(plugin, result)
+            except Exception as exc:
+                return failed(plugin, exc)
+
+        def start(impl: Any) -> Any:
+            # A sync hook's result is final here; an async one is awaited below, all of
+            # them concurrently. (Hooks run on every page: no task when none is needed.)
             try:
                 kwargs = kwargs_for(impl.plugin_name)
-                args = {name: kwargs[name] for name in impl.argnames}
-                result = await asyncio.wait_for(await_maybe(impl.function(**args)), timeout)
-                return HookOutcome(impl.plugin_name, result)
-            except TimeoutError:
-                log.error(
-                    "plugin %s: %s took more than %.1fs", impl.plugin_name, hook_name, timeout
-                )
-                return HookOutcome(impl.plugin_name, error="timed out")
+                result = impl.function(**{name: kwargs[name] for name in impl.argnames})
             except Exception as exc:
-                log.exception("plugin %s: %s failed", impl.plugin_name, hook_name)
-                return HookOutcome(impl.plugin_name, error=f"{type(exc).__name__}: {exc}")
+                return failed(impl.plugin_name, exc)
+            if inspect.isawaitable(result):
+                return finish(impl.plugin_name, result)
+            return HookOutcome(impl.plugin_name, result)
 
-        return list(await asyncio.gather(*(one(impl) for impl in impls)))
+        started = [start(impl) for impl in impls]
+        pending = [s for s in started if not isinstance(s, HookOutcome)]
+        if not pending:
+            return started
+        done = iter([await pending[0]] if len(pending) == 1 else await asyncio.gather(*pending))
+        return [s if isinstance(s, HookOutcome) else next(done) for s in started]
 
     def convert_config(self, plugin: str, raw: dict[str, Any]) -> Any:
         """Convert a raw ``[plugins.<name>]`` table into the plugin's config Struct.

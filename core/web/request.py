@@ -42,12 +42,20 @@ class RequestContext:
         self.visitor: str = visitor or secrets.token_hex(12)
         self._lang_choice: str | None = None
         self._lang: str | None = None
+        self._csrf: tuple[str, str] | None = None
 
     # --- identity and language ------------------------------------------------------
 
     @property
     def csrf_token(self) -> str:
-        return self.platform.signer.mac(self.visitor, purpose="csrf")
+        # An HMAC, asked for by the page and by every plugin panel: computed once.
+        cached = self._csrf
+        if cached is None or cached[0] != self.visitor:
+            cached = self._csrf = (
+                self.visitor,
+                self.platform.signer.mac(self.visitor, purpose="csrf"),
+            )
+        return cached[1]
 
     def lang_for(self, tour: Tour | None = None) -> str:
         if self._lang is not None:
