@@ -1,0 +1,131 @@
+"""The audio guide's per-tour config: tracks per station and language, cues, intro/outro.
+
+A tour's ``[plugins.audio_guide]`` table is converted to :class:`AudioGuideConfig`
+when the tour is saved; :func:`promtour.plugins.audio_guide.validate.check_config`
+then checks it against the tour (stations, languages, media files).
+
+Media names are paths relative to the tour's media folder (``"audio/press.ru.mp3"``).
+Every audio file has a WebVTT transcript: by default the same name with ``.vtt``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from promtour.models import SLUG, Text, pick_text
+
+__all__ = [
+    "AUDIO_FORMATS",
+    "AudioGuideConfig",
+    "StationAudio",
+    "Track",
+    "transcript_name",
+]
+
+Slug = Annotated[str, msgspec.Meta(pattern=SLUG)]
+
+#: File extensions accepted for audio. MP3 is the baseline every phone plays (Safari
+#: included); the others are accepted for tours that know their visitors' phones.
+AUDIO_FORMATS: tuple[str, ...] = (".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus")
+
+
+def transcript_name(audio: str) -> str:
+    """The default transcript of an audio file: the same name with ``.vtt``."""
+    stem, dot, _ = audio.rpartition(".")
+    return f"{stem}.vtt" if dot else f"{audio}.vtt"
+
+
+class Track(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One recording in several languages: a station's story, a cue, the intro."""
+
+    id: Slug
+    title: Text = msgspec.field(default_factory=dict)
+    #: Who wrote, voiced or recorded it; shown under the player.
+    credits: Text = msgspec.field(default_factory=dict)
+    #: Audio file per language code.
+    audio: dict[str, str] = msgspec.field(default_factory=dict)
+    #: WebVTT transcript per language; default: the audio file's name with ``.vtt``.
+    transcript: dict[str, str] = msgspec.field(default_factory=dict)
+    #: Source text per language for ``promtour audio render`` (not shown to visitors).
+    script: Text = msgspec.field(default_factory=dict)
+
+    def languages(self) -> list[str]:
+        return list(self.audio)
+
+    def lang_for(self, lang: str, default: str) -> str | None:
+        """The language to play for a visitor who reads ``lang``: theirs, else the
+        tour's default, else the first there is."""
+        for candidate in (lang, default):
+            if candidate in self.audio:
+                return candidate
+        return next(iter(self.audio), None)
+
+    def audio_for(self, lang: str) -> str:
+        return self.audio[lang]
+
+    def transcript_for(self, lang: str) -> str:
+        return self.transcript.get(lang) or transcript_name(self.audio[lang])
+
+    def title_in(self, lang: str, fallback: str = "") -> str:
+        return pick_text(self.title, lang, fallback or self.id)
+
+
+class StationAudio(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The audio of one station: its tracks (the visitor picks) and the guide's cues."""
+
+    station: Slug
+    tracks: list[Track] = msgspec.field(default_factory=list)
+    #: The track shown first; default: the tour's ``default_track``, else the first.
+    default_track: str = ""
+    #: What a guide can fire at this station during a group show.
+    cues: list[Track] = msgspec.field(default_factory=list)
+
+    def track(self, track_id: str) -> Track | None:
+        return next((t for t in self.tracks if t.id == track_id), None)
+
+    def cue(self, cue_id: str) -> Track | None:
+        return next((c for c in self.cues if c.id == cue_id), None)
+
+
+class AudioGuideConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """``[plugins.audio_guide]`` of a tour."""
+
+    #: Whether visitors may switch on "play each station when I scan it".
+    autoplay_allowed: bool = False
+    #: Track id shown first at stations that have it (e.g. "main", "kids").
+    default_track: str = "main"
+    #: Credits for the whole tour's audio, shown on the finish page.
+    credits: Text = msgspec.field(default_factory=dict)
+    #: Played from the tour's start page.
+    intro: Track | None = None
+    #: Played from the tour's finish page.
+    outro: Track | None = None
+    stations: list[StationAudio] = msgspec.field(default_factory=list)
+    #: Seconds between the guide's tap and the phones starting a cue: time for every
+    #: phone to receive the cue and load its file.
+    show_lead_seconds: Annotated[float, msgspec.Meta(ge=0.5, le=30)] = 3.0
+
+    def station(self, station_id: str) -> StationAudio | None:
+        return next((s for s in self.stations if s.station == station_id), None)
+
+    def default_for(self, station: StationAudio) -> Track | None:
+        """The track a station opens with."""
+        for wanted in (station.default_track, self.default_track):
+            track = station.track(wanted) if wanted else None
+            if track is not None:
+                return track
+        return station.tracks[0] if station.tracks else None
+
+    def all_tracks(self) -> list[tuple[str, str, Track]]:
+        """Every recording as ``(place, kind, track)``: place is a station id or
+        ``intro``/``outro``; kind is ``track``, ``cue``, ``intro`` or ``outro``."""
+        found: list[tuple[str, str, Track]] = []
+        if self.intro is not None:
+            found.append(("intro", "intro", self.intro))
+        if self.outro is not None:
+            found.append(("outro", "outro", self.outro))
+        for station in self.stations:
+            found += [(station.station, "track", t) for t in station.tracks]
+            found += [(station.station, "cue", c) for c in station.cues]
+        return found

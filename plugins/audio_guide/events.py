@@ -1,0 +1,61 @@
+"""The audio guide's events: listening (started, quartiles, finished) and group cues.
+
+Listening events carry the track id and the language it played in; the station (or
+none, for the tour's intro and outro), the pseudonymous visitor and the group are in
+the envelope. Other plugins (career, analytics) read them by their tags, which are
+therefore part of the public interface: do not rename them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from promtour.events import Event
+
+__all__ = [
+    "EVENT_TYPES",
+    "AudioCueFired",
+    "AudioListenFinished",
+    "AudioListenProgressed",
+    "AudioListenStarted",
+]
+
+
+class AudioListenStarted(Event, tag="audio_listen_started"):
+    """A visitor started playing a track (once per listening session)."""
+
+    track: str
+    lang: str
+
+
+class AudioListenProgressed(Event, tag="audio_listen_progressed"):
+    """A visitor listened past a quarter (1), half (2) or three quarters (3) of a track."""
+
+    track: str
+    lang: str
+    quartile: Annotated[int, msgspec.Meta(ge=1, le=3)]
+
+
+class AudioListenFinished(Event, tag="audio_listen_finished"):
+    """A visitor listened to a track to its end."""
+
+    track: str
+    lang: str
+
+
+class AudioCueFired(Event, tag="audio_cue_fired"):
+    """A guide fired a cue for a group: every phone of the group (``group`` in the
+    envelope) plays the cue in its own language from ``start_at`` (server clock)."""
+
+    cue: str
+    start_at: datetime
+
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    AudioListenStarted,
+    AudioListenProgressed,
+    AudioListenFinished,
+    AudioCueFired,
+)

@@ -1,0 +1,139 @@
+"""The audio guide's tour config is checked when the tour is saved: a missing file, a
+language the tour does not have, an unsupported format, a missing transcript or a typo
+is refused with the station, track and key named, and the stored tour stays as it was.
+Also: transcripts (WebVTT) are read the way the page needs them."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from promtour.errors import ConfigError
+from promtour.plugins.audio_guide.render import split_sentences
+from promtour.plugins.audio_guide.vtt import Cue, parse_vtt, write_vtt
+from promtour.tours import media_name
+
+GOOD = {
+    "default_track": "main",
+    "intro": {"id": "intro", "audio": {"ru": "audio/intro.ru.mp3"}},
+    "stations": [
+        {
+            "station": "s1",
+            "tracks": [
+                {
+                    "id": "main",
+                    "title": {"ru": "История", "en": "Story"},
+                    "audio": {"ru": "audio/s1.ru.mp3", "en": "audio/s1.en.mp3"},
+                }
+            ],
+            "cues": [{"id": "bang", "audio": {"ru": "audio/s1.ru.mp3"}}],
+        }
+    ],
+}
+FILES = [
+    "audio/intro.ru.mp3",
+    "audio/intro.ru.vtt",
+    "audio/s1.ru.mp3",
+    "audio/s1.ru.vtt",
+    "audio/s1.en.mp3",
+    "audio/s1.en.vtt",
+    "audio/s1.de.mp3",
+    "audio/s1.de.vtt",
+    "audio/s1.ru.wav",
+    "audio/novtt.ru.mp3",
+]
+
+
+def changed(path: str, value: object) -> dict:
+    """GOOD with one value replaced: ``path`` is like ``stations.0.tracks.0.audio.ru``."""
+    config = copy.deepcopy(GOOD)
+    *parents, last = path.split(".")
+    node: object = config
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]  # type: ignore[index]
+    node[int(last) if isinstance(node, list) else last] = value  # type: ignore[index]
+    return config
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        (
+            "stations.0.tracks.0.audio.ru",
+            "audio/missing.ru.mp3",
+            "station 's1', track 'main', audio.ru: file 'audio/missing.ru.mp3' is not in "
+            "the tour's media folder",
+        ),
+        (
+            "stations.0.tracks.0.audio.de",
+            "audio/s1.de.mp3",
+            "station 's1', track 'main', audio.de: 'de' is not one of the tour's languages",
+        ),
+        (
+            "stations.0.tracks.0.audio.ru",
+            "audio/s1.ru.wav",
+            "station 's1', track 'main', audio.ru: 'audio/s1.ru.wav' is not a supported "
+            "audio format",
+        ),
+        (
+            "stations.0.cues.0.audio.ru",
+            "audio/novtt.ru.mp3",
+            "station 's1', cue 'bang', transcript.ru: file 'audio/novtt.ru.vtt' is not in",
+        ),
+        ("stations.0.station", "nowhere", "station 'nowhere': the tour has no such station"),
+        (
+            "stations.0.default_track",
+            "kids",
+            "station 's1', default_track: the station has no track 'kids'",
+        ),
+        ("intro.audio", {}, "intro 'intro': audio: no audio file"),
+        ("stations.0.tracks.0.audio", "s1.mp3", "at `$.stations[0].tracks[0].audio`"),
+        ("stations.0.tracks.0.id", "Main Story", "at `$.stations[0].tracks[0].id`"),
+        ("show_lead_seconds", 0.1, "at `$.show_lead_seconds`"),
+        ("autoplay", True, "unknown field `autoplay`"),
+    ],
+)
+async def test_bad_config_is_refused_naming_the_field(
+    make_platform, new_tour, path, value, expected
+):
+    platform = await make_platform(consumers=False)
+    tour = await new_tour(platform, plugins={"audio_guide": {}})
+    for name in FILES:
+        await platform.bus.media.put(media_name(tour, name), b"data")
+    tour.plugins = {"audio_guide": GOOD}
+    saved = await platform.save_tour(tour)
+    assert saved.configs["audio_guide"].stations[0].tracks[0].id == "main"
+
+    tour.plugins = {"audio_guide": changed(path, value)}
+    with pytest.raises(ConfigError) as refused:
+        await platform.save_tour(tour)
+    message = str(refused.value)
+    assert message.startswith("plugin 'audio_guide': ")
+    assert expected in message, message
+    # Nothing accepted before is lost.
+    kept = await platform.tours.refresh(tour.key)
+    assert kept is not None and kept.tour.plugins == {"audio_guide": GOOD}
+
+
+def test_vtt_round_trip_and_lenient_reading():
+    cues = [Cue(0.0, 1.5, "Hello <world> & you."), Cue(1.85, 3723.25, "Second line.")]
+    text = write_vtt(cues)
+    assert text.startswith("WEBVTT\n")
+    assert "01:02:03.250" in text and "&lt;world&gt; &amp;" in text
+    assert parse_vtt(text) == cues
+    messy = (
+        "\ufeffWEBVTT - title\r\n\r\nNOTE a note\r\n\r\nSTYLE\r\n::cue { color: red }\r\n\r\n"
+        "intro\r\n00:01.000 --> 00:02,500 align:start\r\n<v Guide>Two</v>\r\nlines\r\n\r\n"
+        "broken --> nothing\r\n\r\n00:03.000 --> 00:04.000\r\n\r\n"
+    )
+    assert parse_vtt(messy) == [Cue(1.0, 2.5, "Two lines")]
+
+
+def test_sentences_split_for_cue_timing():
+    text = "Перед вами пресс. Он давит!  Слышите удар?\n\nNew paragraph without end"
+    assert split_sentences(text) == [
+        "Перед вами пресс.",
+        "Он давит!",
+        "Слышите удар?",
+        "New paragraph without end",
+    ]
