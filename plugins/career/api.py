@@ -2,9 +2,8 @@
 
 Every route needs ``Authorization: Bearer <token>`` of a token with role ``hr`` (or
 ``admin``) of the enterprise in the path: another enterprise's token gets 404, a token
-with another role 403. Errors are JSON. Requests that carry a bearer token skip the
-form CSRF check (a browser never attaches one cross-site); without one, the core's
-CSRF guard still applies.
+with another role 403, no token 401. Errors are JSON. The bearer token replaces the
+form CSRF check (a browser never attaches one by itself).
 
 - ``GET  /p/career/api/<enterprise>/leads``                 the leads (JSON)
 - ``GET  /p/career/api/<enterprise>/leads.csv?sep=semicolon`` CSV, UTF-8 with BOM
@@ -19,14 +18,13 @@ from datetime import date
 from typing import Annotated, Any
 
 from litestar import Request, Response, Router, delete, get
-from litestar.exceptions import HTTPException, NotFoundException
+from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
 from litestar.params import FromPath, QueryParameter
 from promtour.auth import principal_from_request
 from promtour.bus import BusUnavailable, Conflict
 from promtour.context import PluginContext
 from promtour.errors import PromtourError
 from promtour.models import pick_text
-from promtour.web.security import csrf_guard
 
 from .config import CareerConfig
 from .events import CareerLeadErased
@@ -39,11 +37,12 @@ log = logging.getLogger("promtour.plugins.career")
 
 
 async def api_guard(request: Request[Any, Any, Any]) -> None:
-    """Bearer-token requests are not forms: no CSRF token. Everything else: the core's."""
+    """``before_request`` of the API (in place of the core's CSRF guard): every route
+    needs a bearer token, which a browser never attaches by itself, so a request
+    without one is refused here (401) and one with one needs no CSRF token."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return
-    await csrf_guard(request)
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthorizedException("An API token is required: Authorization: Bearer <token>.")
 
 
 def _json_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

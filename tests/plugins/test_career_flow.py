@@ -165,7 +165,9 @@ async def send_lead(client: httpx.AsyncClient, base: str, **fields: Any) -> http
     page = await client.get(f"{base}/contact", params={"lang": "en"})
     assert page.status_code == 200
     data = {**form_values(page.text), **fields}
-    return await client.post(f"{base}/contact", data=data)
+    response = await client.post(f"{base}/contact", data=data)
+    response.sent = data  # type: ignore[attr-defined]
+    return response
 
 
 async def history_values(kv, key: str) -> list[bytes]:
@@ -246,6 +248,9 @@ async def test_leads_consent_storage_hr_access_and_erasure(make_platform, serve_
         )
         assert raw.headers["Nats-TTL"] == str(30 * 24 * 3600)
         assert adult["name"].encode() in raw.data
+        # The same form sent again (a retried request): stored once.
+        again = await client.post(f"{base}/contact", data=accepted.sent)
+        assert again.status_code == 200 and "already received this form" in again.text
 
         # The event carries the lead id only: HR fetches the lead with its token.
         subject = subject_for(tour.enterprise, tour.id, "career_lead_created")
@@ -278,6 +283,8 @@ async def test_leads_consent_storage_hr_access_and_erasure(make_platform, serve_
         assert (await client.get(f"{api}/leads", headers=auth(guide_a))).status_code == 403
         assert (await client.get(f"{api}/leads.csv", headers=auth(hr_b))).status_code == 404
         assert (await client.get(f"{api}/leads")).status_code == 401
+        unauthorized = await client.delete(f"{api}/leads/{lead_id}")
+        assert unauthorized.status_code == 401 and "token" in unauthorized.json()["detail"]
         assert (await client.get(f"{api}/leads/{lead_id}", headers=auth(hr_a))).status_code == 200
 
         # HR erases: gone, with its history, and the erasure is announced.

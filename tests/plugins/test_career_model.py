@@ -458,6 +458,10 @@ def test_demo_catalogue_is_valid_and_complete():
         assert p.education and p.pay is not None and p.pay.currency == "RUB"
     assert {s.kind for s in config.next_steps} >= {"open_day", "internship", "college"}
     assert config.leads_enabled and config.consent.text["ru"] and config.consent.text["en"]
+    # The missions it tags are the demo quest's (matched by id in quest events).
+    quest_missions = {m["id"] for m in tour.plugins.get("quests", {}).get("missions", [])}
+    if quest_missions:
+        assert {m.id for m in config.missions} <= quest_missions
 
 
 def test_config_errors_name_the_profession_and_station():
