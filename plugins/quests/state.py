@@ -1,0 +1,132 @@
+"""What the quest keeps in its KV store, per tour: visitors, teams and daily boards.
+
+Keys (``<tour>`` is ``<enterprise>.<tour>``):
+
+- ``v.<tour>.<visitor>`` — :class:`VisitorState`, the authoritative record of one
+  visitor's quest, written with optimistic concurrency. It holds an *outbox* of
+  events committed together with the change they describe, published right after.
+- ``t.<tour>.<code>`` — :class:`Team`: members and the first right answer per mission.
+- ``b.<tour>.<day>`` — :class:`Board`: the day's scores, a projection of visitor
+  states kept for fast leaderboards.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+from promtour.models import Tour, utcnow
+from promtour.plugins.quests.events import QuestEvent
+
+__all__ = [
+    "Board",
+    "BoardEntry",
+    "MissionState",
+    "Team",
+    "TeamCredit",
+    "VisitorState",
+    "board_key",
+    "team_key",
+    "visitor_key",
+]
+
+
+def visitor_key(tour: Tour, visitor: str) -> str:
+    return f"v.{tour.key}.{visitor}"
+
+
+def team_key(tour: Tour, code: str) -> str:
+    return f"t.{tour.key}.{code}"
+
+
+def board_key(tour: Tour, day: str) -> str:
+    return f"b.{tour.key}.{day}"
+
+
+class MissionState(msgspec.Struct, kw_only=True):
+    #: When the visitor first saw the mission open (the time bonus counts from here).
+    opened: datetime | None = None
+    #: Counted answers.
+    attempts: int = 0
+    hints: int = 0
+    #: Digests of wrong answers already counted: sending one again costs nothing.
+    tried: list[str] = msgspec.field(default_factory=list)
+    solved: bool = False
+    failed: bool = False
+    points: int = 0
+    closed_at: datetime | None = None
+    #: The last answer's outcome, for a page reloaded without JavaScript.
+    last: str = ""
+
+    @property
+    def closed(self) -> bool:
+        return self.solved or self.failed
+
+
+class VisitorState(msgspec.Struct, kw_only=True):
+    visitor: str
+    tour: str
+    #: The leaderboard day (the tour's local date when the visitor started).
+    day: str
+    started: datetime = msgspec.field(default_factory=utcnow)
+    nickname: str = ""
+    team: str | None = None
+    missions: dict[str, MissionState] = msgspec.field(default_factory=dict)
+    badges: list[str] = msgspec.field(default_factory=list)
+    completed: datetime | None = None
+    #: Bumped on every change, so projections never go back to an older copy.
+    version: int = 0
+    #: Events committed with the state, not yet confirmed published.
+    outbox: list[QuestEvent] = msgspec.field(default_factory=list)
+
+    @property
+    def score(self) -> int:
+        return sum(m.points for m in self.missions.values() if m.solved)
+
+    @property
+    def solved(self) -> int:
+        return sum(1 for m in self.missions.values() if m.solved)
+
+    @property
+    def hints_used(self) -> int:
+        return sum(m.hints for m in self.missions.values())
+
+
+class TeamCredit(msgspec.Struct, kw_only=True):
+    """The first right answer to a mission by a member of the team."""
+
+    visitor: str
+    points: int
+    at: datetime = msgspec.field(default_factory=utcnow)
+
+
+class Team(msgspec.Struct, kw_only=True):
+    code: str
+    name: str
+    day: str
+    created: datetime = msgspec.field(default_factory=utcnow)
+    #: visitor id -> nickname ("" until chosen); order of joining.
+    members: dict[str, str] = msgspec.field(default_factory=dict)
+    #: mission id -> the credit; a mission counts once per team.
+    solved: dict[str, TeamCredit] = msgspec.field(default_factory=dict)
+
+    @property
+    def score(self) -> int:
+        return sum(c.points for c in self.solved.values())
+
+
+class BoardEntry(msgspec.Struct, kw_only=True):
+    nickname: str = ""
+    score: int = 0
+    solved: int = 0
+    group: str | None = None
+    team: str | None = None
+    #: When the visitor reached this score (earlier ranks higher on a tie).
+    reached: datetime = msgspec.field(default_factory=utcnow)
+    version: int = 0
+
+
+class Board(msgspec.Struct, kw_only=True):
+    day: str
+    #: visitor id -> entry.
+    entries: dict[str, BoardEntry] = msgspec.field(default_factory=dict)

@@ -1,0 +1,225 @@
+"""Quest authoring: a bad mission is refused on import with its station and mission
+named; the demo tour's quest validates; the rules that need no server; every string
+of the plugin has a Russian translation."""
+
+from __future__ import annotations
+
+import ast
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import msgspec
+import pytest
+from babel.messages.pofile import read_po
+from promtour.errors import ConfigError
+from promtour.manager import PluginManager
+from promtour.models import Station, Tour
+from promtour.plugins.quests import engine
+from promtour.plugins.quests.config import OrderMission, QuestsConfig, validate
+from promtour.plugins.quests.nicknames import NicknameError, check_nickname
+from promtour.plugins.quests.state import MissionState
+from promtour.tours import load_tour_toml
+
+ROOT = Path(__file__).resolve().parents[2]
+PLUGIN = ROOT / "plugins" / "quests"
+DEMO_TOUR = ROOT / "config" / "demo" / "tours" / "main.toml"
+
+
+def t(text: str) -> dict[str, str]:
+    return {"en": text, "ru": f"RU {text}"}
+
+
+def single(mid: str = "pick", station: str = "s1", **fields: object) -> dict[str, object]:
+    mission: dict[str, object] = {
+        "id": mid,
+        "station": station,
+        "type": "single",
+        "question": t("Which?"),
+        "choices": [{"text": t("A")}, {"text": t("B"), "correct": True}],
+    }
+    mission.update(fields)
+    return mission
+
+
+BAD = [
+    (single(station="foundry"), "station 'foundry', mission 'pick': there is no station"),
+    (
+        single(choices=[{"text": t("A"), "correct": True}, {"text": t("B"), "correct": True}]),
+        "station 's1', mission 'pick': choices: a single-choice mission needs exactly one",
+    ),
+    (single(question={"ru": "Какой?"}), "station 's1', mission 'pick': question lacks 'en'"),
+    (
+        single(explanation={"en": "x", "ru": "y", "de": "z"}),
+        "station 's1', mission 'pick': explanation has 'de', which is not a language",
+    ),
+    (
+        {
+            "id": "where",
+            "station": "s2",
+            "type": "riddle",
+            "question": t("?"),
+            "answer_station": "s9",
+        },
+        "station 's2', mission 'where': answer_station: there is no station 's9'",
+    ),
+    (
+        {"id": "code", "station": "s3", "type": "code", "question": t("?"), "answers": [" "]},
+        "station 's3', mission 'code': answers: give at least one accepted answer",
+    ),
+    (
+        {"id": "steps", "station": "s1", "type": "order", "question": t("?"), "steps": [t("one")]},
+        "station 's1', mission 'steps': steps: give between two and ten steps",
+    ),
+]
+
+
+async def test_bad_mission_config_is_refused_on_import_naming_station_and_mission(
+    make_platform, new_tour
+):
+    platform = await make_platform(consumers=False)
+    for mission, message in BAD:
+        with pytest.raises(ConfigError) as refused:
+            await new_tour(platform, plugins={"quests": {"missions": [mission]}})
+        assert "plugin 'quests'" in str(refused.value)
+        assert message in str(refused.value), (message, str(refused.value))
+
+
+async def test_schema_errors_and_duplicates_are_refused(make_platform, new_tour):
+    platform = await make_platform(consumers=False)
+    with pytest.raises(ConfigError, match=r"Invalid value 'essay'.*missions\[0\]"):
+        await new_tour(platform, plugins={"quests": {"missions": [single(type="essay")]}})
+    with pytest.raises(ConfigError, match=r"Expected `int`.*missions\[0\].points"):
+        await new_tour(platform, plugins={"quests": {"missions": [single(points="ten")]}})
+    with pytest.raises(ConfigError, match="mission 'pick': the mission id 'pick' is used twice"):
+        await new_tour(platform, plugins={"quests": {"missions": [single(), single()]}})
+    with pytest.raises(ConfigError, match="timezone: 'Mars/Olympus' is not a known"):
+        await new_tour(platform, plugins={"quests": {"timezone": "Mars/Olympus"}})
+    # A good config is stored: the tour exists afterwards.
+    tour = await new_tour(platform, plugins={"quests": {"missions": [single()]}})
+    assert (await platform.tours.get(tour.key)) is not None
+
+
+def test_the_demo_quest_validates_in_both_languages():
+    tour = load_tour_toml(DEMO_TOUR).tour
+    config = PluginManager().convert_config("quests", tour.plugins["quests"])
+    assert validate(tour, config) == []
+    assert tour.languages == ["ru", "en"]
+    stations = {m.station for m in config.missions}
+    assert stations == {"warehouse", "press", "welding", "cnc", "qc"}
+    kinds = {m.__struct_config__.tag for m in config.missions}
+    assert len(kinds) >= 3, kinds
+    assert all(set(m.question) == {"ru", "en"} for m in config.missions)
+
+
+# --- rules without a server -----------------------------------------------------------
+
+
+def tour_of(n: int = 3) -> Tour:
+    return Tour(
+        id="t",
+        enterprise="e",
+        name=t("T"),
+        stations=[Station(id=f"s{i}", number=i, name=t(f"S{i}")) for i in range(1, n + 1)],
+    )
+
+
+def test_codes_compare_without_case_spaces_dashes_or_lookalike_letters():
+    assert engine.normalize_code(" КР-1000 ") == engine.normalize_code("kp1000")
+    assert engine.normalize_code("2,5") == engine.normalize_code("2.5")
+    assert engine.normalize_code("25") != engine.normalize_code("2.5")
+
+
+def test_order_steps_are_never_shown_in_their_right_order():
+    mission = msgspec.convert(
+        {
+            "id": "o",
+            "station": "s1",
+            "type": "order",
+            "question": t("?"),
+            "steps": [t("a"), t("b")],
+        },
+        OrderMission,
+    )
+    for n in range(200):
+        shown = [index for _, index in engine.display_options(f"visitor-key-{n}", mission)]
+        assert sorted(shown) == [0, 1] and shown != [0, 1]
+
+
+def test_the_award_takes_off_hints_and_wrong_answers_and_adds_the_time_bonus():
+    config = msgspec.convert(
+        {
+            "wrong_answer_cost": 2,
+            "missions": [
+                single(
+                    points=10,
+                    hints=[{"text": t("h1"), "cost": 3}, {"text": t("h2"), "cost": 4}],
+                    time_bonus={"seconds": 60, "points": 5},
+                )
+            ],
+        },
+        QuestsConfig,
+    )
+    mission = config.missions[0]
+    now = datetime.now(UTC)
+    fresh = MissionState(opened=now - timedelta(seconds=30), attempts=1)
+    assert engine.award(config, mission, fresh, now) == 15
+    late = MissionState(opened=now - timedelta(seconds=61), attempts=3, hints=2)
+    assert engine.award(config, mission, late, now) == 0  # never below zero
+
+
+def test_nicknames():
+    assert check_nickname("  Steel   Fox ") == "Steel Fox"
+    assert check_nickname("Команда 7Б") == "Команда 7Б"
+    for bad in (
+        "ab",
+        "x" * 21,
+        "<script>",
+        "Сука",
+        "c y k a",
+        "SHIT",
+        "Пи3дец",
+        "admin",
+        "1234567",
+    ):
+        with pytest.raises(NicknameError):
+            check_nickname(bad)
+
+
+# --- translations -----------------------------------------------------------------------
+
+
+def used_strings() -> set[str]:
+    """Every English source string of the plugin: ``_("...")`` in templates and code,
+    and the messages of its user-facing errors and built-in badge texts."""
+    used: set[str] = set()
+    for path in (PLUGIN / "templates").glob("*.html"):
+        used |= {m[1] for m in re.findall(r"""_\(\s*(["'])(.+?)\1\s*\)""", path.read_text())}
+    calls = {"_", "AnswerError", "NicknameError", "TeamError"}
+    for path in PLUGIN.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and node.args:
+                func = node.func
+                name = getattr(func, "id", None) or getattr(func, "attr", None)
+                first = node.args[0]
+                if name in calls and isinstance(first, ast.Constant):
+                    used.add(str(first.value))
+            if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "BADGE_TEXTS":
+                assert isinstance(node.value, ast.Dict)
+                for value in node.value.values:
+                    assert isinstance(value, ast.Tuple)
+                    used |= {str(e.value) for e in value.elts if isinstance(e, ast.Constant)}
+    return used
+
+
+def test_every_string_has_a_russian_translation():
+    with (PLUGIN / "locale" / "ru" / "LC_MESSAGES" / "quests.po").open("rb") as fh:
+        catalog = read_po(fh)
+    used = used_strings()
+    assert len(used) > 80
+    missing = sorted(m for m in used if not (catalog.get(m) and catalog.get(m).string))
+    assert not missing, f"quest strings without a Russian translation: {missing}"
+    for message in catalog:
+        if message.id and message.string:
+            slots = set(re.findall(r"\{\w+\}", str(message.id)))
+            assert slots == set(re.findall(r"\{\w+\}", str(message.string))), message.id
