@@ -35,6 +35,7 @@ __all__ = [
     "promtour_routes",
     "promtour_start_panels",
     "promtour_station_panels",
+    "promtour_tour_teardown",
     "promtour_validate_config",
 ]
 
@@ -79,6 +80,14 @@ def promtour_routes() -> Sequence[Any]:
 @hookimpl
 def promtour_validate_config(tour: Tour, config: Any, media: frozenset[str]) -> Sequence[str]:
     return validate(tour, config)
+
+
+@hookimpl
+async def promtour_tour_teardown(ctx: PluginContext) -> None:
+    """The quest was switched off for the tour, or the tour deleted: its visitors'
+    records (nicknames included), teams and boards go with it."""
+    removed = await service.purge_tour(ctx)
+    ctx.log.info("quests: removed %d records of tour %s", removed, ctx.tour.key)
 
 
 @hookimpl

@@ -68,6 +68,7 @@ __all__ = [
     "join_team",
     "load",
     "mark_opened",
+    "purge_tour",
     "set_group",
     "set_nickname",
     "take_hint",
@@ -268,8 +269,10 @@ async def answer(
     correct: bool,
     *,
     progress: Progress | None,
+    current: VisitorState | None = None,
 ) -> AnswerOutcome:
-    """Count an answer once. The caller checked the check-in and the order rule."""
+    """Count an answer once. The caller checked the check-in and the order rule
+    (``current`` is the record it read for that, to save a read)."""
     tour = ctx.tour
     group = progress.group if progress else None
     limit = engine.max_attempts(config, mission)
@@ -286,7 +289,8 @@ async def answer(
 
     # Facts only ever become true (solved, tried, out of attempts), so an answer that
     # is a no-op on this read stays one: no write needed.
-    current = await load(ctx)
+    if current is None:
+        current = await load(ctx)
     if current is not None:
         ms = current.missions.get(mission.id, MissionState())
         early = outcome_of(ms)
@@ -697,3 +701,14 @@ async def set_group(ctx: PluginContext, visitor: str, group: str | None) -> None
         return current
 
     await _update_shared(ctx, key, Board, change)
+
+
+async def purge_tour(ctx: PluginContext) -> int:
+    """Remove every quest record of the tour (visitors, teams, boards); the number."""
+    removed = 0
+    key = ctx.tour.key
+    for prefix in (f"v.{key}.", f"t.{key}.", f"b.{key}."):
+        for name in await ctx.store.keys(prefix):
+            await ctx.store.purge(name)
+            removed += 1
+    return removed

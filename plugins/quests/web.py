@@ -220,7 +220,9 @@ async def answer(
         raise HTTPException(
             status_code=400, detail=pt._(exc.message).format(**exc.values)
         ) from None
-    outcome = await service.answer(ctx, config, mission, canonical, correct, progress=progress)
+    outcome = await service.answer(
+        ctx, config, mission, canonical, correct, progress=progress, current=current
+    )
     if outcome.result == "no_attempts":
         raise PermissionDeniedException(pt._("No attempts left for this mission."))
     if not _wants_json(request):
@@ -471,10 +473,8 @@ async def _board_scope(
 async def _board(pt: RequestContext, ctx: PluginContext, day: str, group: str | None) -> BoardView:
     board = await ctx.store.get(board_key(ctx.tour, day), Board)
     state = await service.load(ctx)
-    codes = {e.team for e in (board.entries.values() if board else []) if e.team}
-    codes = {c for c in codes if c}
-    if group is not None and board is not None:
-        codes = {e.team for e in board.entries.values() if e.team and e.group == group}
+    entries = board.entries.values() if board is not None else []
+    codes = {e.team for e in entries if e.team and (group is None or e.group == group)}
     teams = []
     for code in sorted(codes):
         team = await ctx.store.get(team_key(ctx.tour, code), Team)

@@ -154,3 +154,46 @@ async def test_fifty_members_at_once_give_exactly_the_sum_and_repeats_count_once
     team = await store.get(team_key(tour, code), Team)
     assert team is not None and team.score == expected + MEMBERS + 1
     assert len(team.solved) == MEMBERS + 1
+
+
+async def test_events_of_an_accepted_answer_survive_a_failed_publish(make_platform, new_tour, bus):
+    """NATS fails after the answer was stored: the events wait in the visitor's outbox,
+    the next request publishes them, and they are stored once."""
+    from promtour.bus import BusUnavailable
+    from promtour.plugins.quests import service
+    from promtour.plugins.quests.config import QuestsConfig
+
+    platform = await make_platform(consumers=False)
+    tour = await new_tour(platform, plugins={"quests": config()}, stations=STATIONS)
+    state = await platform.tours.get(tour.key)
+    assert state is not None
+    quest: QuestsConfig = state.configs["quests"]
+    mission = quest.missions[3]
+    ctx = platform.context("quests", state, visitor="v" + "0" * 23)
+    real_publish = ctx.publish
+    calls = 0
+
+    async def flaky(event):
+        nonlocal calls
+        calls += 1
+        if calls == 2:  # the answer's first event went out, the second did not
+            raise BusUnavailable("NATS did not acknowledge the event")
+        return await real_publish(event)
+
+    ctx.publish = flaky  # type: ignore[method-assign]
+    try:
+        await service.answer(ctx, quest, mission, "t:c3", True, progress=None)
+    except BusUnavailable:
+        pass
+    else:
+        raise AssertionError("the failed publish should reach the caller (a 503)")
+    stored = await service.load(ctx)
+    assert stored is not None and stored.missions[mission.id].solved
+    assert [e.type for e in stored.outbox] == ["quest_answer_submitted", "quest_mission_completed"]
+
+    ctx.publish = real_publish  # type: ignore[method-assign]
+    # The visitor's next request (a retry of the same answer) flushes the outbox.
+    again = await service.answer(ctx, quest, mission, "t:c3", True, progress=None)
+    assert again.result == "solved" and again.state.outbox == []
+    assert await count(bus, tour, "quest_answer_submitted") == 1
+    assert await count(bus, tour, "quest_mission_completed") == 1

@@ -483,3 +483,21 @@ async def test_badges_quest_completion_and_the_certificate(make_platform, serve_
         visitor_key(tour, completed["visitor"]), VisitorState
     )
     assert state is not None and state.outbox == [] and state.completed is not None
+
+
+async def test_switching_the_quest_off_removes_its_records(make_platform, serve_app, new_tour):
+    setup = await make_platform(consumers=False)
+    tour = await new_tour(setup, plugins={"quests": quest()})
+    server = serve_app()
+    async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
+        token = csrf((await client.get(station_path(tour, "s2"))).text)
+        await client.post(f"{base(tour)}/nickname", data={"_csrf": token, "nickname": "Fox"})
+        await client.post(f"{base(tour)}/team", data={"_csrf": token, "name": "Foxes"})
+        await answer(client, tour, "plate", token, answer="KP-1000")
+    store = setup.store_for("quests")
+    prefixes = [f"{kind}.{tour.key}." for kind in "vtb"]
+    assert all([await store.keys(prefix) for prefix in prefixes])
+    current = await setup.tours.refresh(tour.key)
+    assert current is not None
+    await setup.save_tour(msgspec.structs.replace(current.tour, plugins={}), media=frozenset())
+    assert [await store.keys(prefix) for prefix in prefixes] == [[], [], []]
