@@ -109,7 +109,7 @@ async def promtour_finish_panels(page: PageContext) -> Panel:
 async def promtour_handle_event(event: Event, ctx: PluginContext) -> None:
     """Projections and badges that follow from events; all idempotent.
 
-    - ``quest_mission_completed``: credit the team (once per mission) and put the
+    - ``quest_mission_completed``: credit the team (earliest answer per mission) and put the
       score on the day's board — the request did it already, so normally a no-op;
       it repairs a request that died half-way, and a redelivery changes nothing.
     - ``visitor_checked_in``: the all-stations badge.
@@ -120,7 +120,7 @@ async def promtour_handle_event(event: Event, ctx: PluginContext) -> None:
         return
     if isinstance(event, QuestMissionCompleted):
         if event.team:
-            await service.credit_team(ctx, event.team, event.mission, event.visitor, event.points)
+            await service.credit_team(ctx, event.team, {event.mission: service.credit_of(event)})
         state = await service.load(ctx, event.visitor)
         if state is not None:
             progress = await ctx.progress(event.visitor)

@@ -63,6 +63,7 @@ __all__ = [
     "check_badges",
     "commit",
     "create_team",
+    "credit_of",
     "credit_team",
     "flush",
     "join_team",
@@ -179,9 +180,12 @@ async def flush(
     if not state.outbox:
         return state
     events: list[QuestEvent] = list(state.outbox)
+    by_team: dict[str, dict[str, TeamCredit]] = {}
     for event in events:
         if isinstance(event, QuestMissionCompleted) and event.team and event.visitor:
-            await credit_team(ctx, event.team, event.mission, event.visitor, event.points)
+            by_team.setdefault(event.team, {})[event.mission] = credit_of(event)
+    for code, credits in by_team.items():
+        await credit_team(ctx, code, credits)
     if any(
         isinstance(e, QuestMissionCompleted | QuestNicknameChosen | QuestTeamJoined) for e in events
     ):
@@ -336,6 +340,7 @@ async def answer(
                     QuestMissionCompleted,
                     group,
                     id=fact_id(tour.key, state.visitor, mission.id, "completed"),
+                    time=now,
                     station=mission.station,
                     mission=mission.id,
                     points=ms.points,
@@ -482,26 +487,47 @@ async def set_nickname(
 # --- teams ----------------------------------------------------------------------------
 
 
-async def credit_team(
-    ctx: PluginContext, code: str, mission: str, visitor: str, points: int
-) -> Team | None:
-    """Credit ``mission`` to the team unless a member already has it."""
+def _earlier(a: TeamCredit, b: TeamCredit) -> bool:
+    return (a.at, a.visitor) < (b.at, b.visitor)
+
+
+async def credit_team(ctx: PluginContext, code: str, credits: dict[str, TeamCredit]) -> Team | None:
+    """Credit missions to a team. Per mission the earliest right answer of any member
+    counts, once: crediting is a minimum, so repeating it (a retry, a redelivered
+    event) or doing it in any order gives the same team."""
     key = team_key(ctx.tour, code)
     team = await ctx.store.get(key, Team)
-    if team is None or mission in team.solved:
+    if team is None:
+        return None
+    if all(m in team.solved and not _earlier(c, team.solved[m]) for m, c in credits.items()):
         return team
 
     def change(current: Team | None) -> Team:
         if current is None:
             raise _Missing(code)
-        if mission not in current.solved:
-            current.solved[mission] = TeamCredit(visitor=visitor, points=points)
+        for mission, credit in credits.items():
+            have = current.solved.get(mission)
+            if have is None or _earlier(credit, have):
+                current.solved[mission] = credit
         return current
 
     try:
         return await _update_shared(ctx, key, Team, change)
     except _Missing:
         return None
+
+
+def credit_of(event: QuestMissionCompleted) -> TeamCredit:
+    assert event.visitor is not None
+    return TeamCredit(visitor=event.visitor, points=event.points, at=event.time)
+
+
+def _solved_credits(state: VisitorState) -> dict[str, TeamCredit]:
+    return {
+        mission: TeamCredit(visitor=state.visitor, points=ms.points, at=ms.closed_at)
+        for mission, ms in state.missions.items()
+        if ms.solved and ms.closed_at is not None
+    }
 
 
 def _scored_for(team: Team | None, visitor: str) -> bool:
@@ -554,6 +580,10 @@ async def _switch_to(
     state = await commit(ctx, config, change)
     if previous:
         await _leave(ctx, previous, state.visitor)
+    # The member's earlier right answers count for the team too (earliest wins).
+    credits = _solved_credits(state)
+    if credits and state.team:
+        await credit_team(ctx, state.team, credits)
     return await flush(ctx, config, state, group)
 
 

@@ -93,10 +93,11 @@ class VisitorState(msgspec.Struct, kw_only=True):
 
 
 class TeamCredit(msgspec.Struct, kw_only=True):
-    """The first right answer to a mission by a member of the team."""
+    """The earliest right answer to a mission by a member of the team."""
 
     visitor: str
     points: int
+    #: When the answer was given (not when it was credited): the earliest one wins.
     at: datetime = msgspec.field(default_factory=utcnow)
 
 

@@ -492,7 +492,8 @@ async def _board(pt: RequestContext, ctx: PluginContext, day: str, group: str | 
 
 
 def _render_board(pt: RequestContext, tour: Tour, view: BoardView) -> str:
-    return pt.render("quests/_board.html", board=view, tour=tour)
+    day = format_date(date.fromisoformat(view.day), format="long", locale=pt.lang_for(tour))
+    return pt.render("quests/_board.html", board=view, tour=tour, day_label=day)
 
 
 @get("/{enterprise:str}/{tour_id:str}/board", include_in_schema=False)
@@ -592,6 +593,7 @@ async def certificate(pt: PT, enterprise: FromPath[str], tour_id: FromPath[str])
         tour=tour,
         title=pt._("Certificate"),
         nickname=state.nickname,
+        completed=state.completed is not None,
         tour_name=pick_text(tour.name, lang),
         enterprise_name=pick_text(company.name, lang) if company else tour.enterprise,
         date=format_date(day, format="long", locale=lang),

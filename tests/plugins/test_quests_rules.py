@@ -388,9 +388,13 @@ async def test_teams_count_a_mission_once_and_show_who_did_what(make_platform, s
         row = re.search(r"Question plate.*?</tr>", page, re.S)
         assert row and "Bob Bear" in row.group(0) and "Ann Fox" not in row.group(0)
         assert "Ann Fox" in page and "Join this team" in page and "data-team-code" not in page
-        # Bob scored for Red Team: he cannot switch to another team.
+        # Cid solved a mission before starting a team: it counts for the new team.
+        await answer(cid, tour, "plate", tokens[2], answer="KP-1000")
         other = await cid.post(f"{base(tour)}/team", data={"_csrf": tokens[2], "name": "Blue"})
         blue = other.headers["location"].rsplit("/", 1)[1]
+        blue_team = await setup.store_for("quests").get(team_key(tour, blue), Team)
+        assert blue_team is not None and blue_team.score == 15
+        # Bob scored for Red Team: he cannot switch to another team.
         switch = await bob.post(
             f"{base(tour)}/team/join", data={"_csrf": tokens[1], "code": blue}, headers=JSON
         )
@@ -472,6 +476,7 @@ async def test_badges_quest_completion_and_the_certificate(make_platform, serve_
         assert cert.status_code == 200
         text = cert.text
         assert "Quick Lynx" in text and "Test tour" in text and "Test Works" in text
+        assert "completed the quest of the tour" in text
         assert re.search(r'<time datetime="\d{4}-\d{2}-\d{2}" data-cert-date>', text)
         assert "Perfect score" in text and "@page" not in text  # print CSS is in quests.css
     badges = await events_of(bus, tour, "quest_badge_awarded")
