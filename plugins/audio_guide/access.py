@@ -78,8 +78,10 @@ async def is_guide(pt: RequestContext, tour: Tour) -> bool:
 async def require_guide(pt: RequestContext, tour: Tour) -> None:
     if not await is_guide(pt, tour):
         raise PermissionDeniedException(
-            "Only the tour's guide can do this: open the guide console and enter the "
-            "guide PIN, or send a guide token."
+            pt._(
+                "Only the tour's guide can do this: open the guide console and enter the "
+                "guide PIN, or send a guide token."
+            )
         )
 
 

@@ -154,7 +154,6 @@ def _jobs_from_tour(path: Path, raw: dict[str, Any]) -> tuple[list[RenderJob], R
         raise PromtourError(f'{path}: the tour has no media folder (media = "...")')
     try:
         config = msgspec.convert(section, AudioGuideConfig, str_keys=True)
-        settings = msgspec.convert(raw.get("audio_render") or {}, RenderSettings, str_keys=True)
     except msgspec.ValidationError as exc:
         raise PromtourError(f"{path}: plugin 'audio_guide': {exc}") from None
     folder = (path.parent / str(raw["media"])).resolve()
@@ -180,7 +179,8 @@ def _jobs_from_tour(path: Path, raw: dict[str, Any]) -> tuple[list[RenderJob], R
                     vtt=folder / track.transcript_for(lang),
                 )
             )
-    return jobs, settings
+    # A tour file holds only tour fields: it renders with the default settings.
+    return jobs, RenderSettings()
 
 
 def _run(command: list[str], what: str) -> None:

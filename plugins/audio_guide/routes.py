@@ -88,6 +88,8 @@ class Fired(msgspec.Struct, kw_only=True):
     group: str
     station: str
     cue: str
+    #: The cue's title in the guide's language.
+    title: str
     #: When the phones start, milliseconds since the epoch (server clock).
     start_at: float
 
@@ -155,7 +157,7 @@ def _checked_track(state: TourState, place: str, track_id: str, lang: str) -> Tr
 
 def _limit(pt: RequestContext) -> None:
     if not _reports.allow(pt.visitor):
-        raise TooManyRequests(detail="Too many reports in a short time.")
+        raise TooManyRequests(detail=pt._("Too many reports in a short time."))
 
 
 def _ms(value: Any) -> float:
@@ -268,7 +270,7 @@ async def show_events(pt: PT, enterprise: FromPath[str], tour_id: FromPath[str])
     code = progress.group if progress else None
     group = await records.get_group(ctx.store, state.tour, code or "")
     if group is None:
-        raise NotFoundException("Join an open group first: ask your guide for the code.")
+        raise NotFoundException(pt._("Join an open group first: ask your guide for the code."))
     lang = pt.lang_for(state.tour)
     group = await records.note_member(ctx.store, state.tour, group, pt.visitor, lang)
     config: AudioGuideConfig = state.configs["audio_guide"]
@@ -348,6 +350,7 @@ async def console(
         tour=tour,
         title=pt._("Guide console"),
         info=_status(group) if group else None,
+        last_title=_last_title(config, group, pt.lang_for(tour)),
         groups=await records.list_groups(ctx.store, tour),
         stations=stations,
         current_station=station,
@@ -394,6 +397,13 @@ async def create_group(pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]
     return pt.redirect(_console_url(state.tour, group.code))
 
 
+def _last_title(config: AudioGuideConfig, group: records.Group | None, lang: str) -> str:
+    last = group.last_cue if group else None
+    station = config.station(last.station) if last else None
+    cue = station.cue(last.cue) if station and last else None
+    return cue.title_in(lang) if cue else ""
+
+
 def _status(group: records.Group) -> GroupStatus:
     counts = group.counts()
     return GroupStatus(
@@ -410,7 +420,7 @@ async def group_status(
     await access.require_guide(pt, state.tour)
     group = await records.get_group(pt.context(state).store, state.tour, code.upper())
     if group is None:
-        raise NotFoundException("There is no open group with this code.")
+        raise NotFoundException(pt._("There is no open group with this code."))
     return pt.finish(Response(_status(group), headers={"Cache-Control": "no-store"}))
 
 
@@ -426,10 +436,11 @@ async def fire_cue(
     ctx = pt.context(state)
     group = await records.get_group(ctx.store, tour, code.upper())
     if group is None:
-        raise NotFoundException("There is no open group with this code.")
+        raise NotFoundException(pt._("There is no open group with this code."))
     config: AudioGuideConfig = state.configs["audio_guide"]
     station = config.station(body.station)
-    if station is None or station.cue(body.cue) is None:
+    cue = station.cue(body.cue) if station else None
+    if cue is None:
         raise HTTPException(
             status_code=400,
             detail=f"Station {body.station!r} has no cue {body.cue!r} on this tour.",
@@ -454,6 +465,7 @@ async def fire_cue(
             group=group.code,
             station=body.station,
             cue=body.cue,
+            title=cue.title_in(pt.lang_for(tour)),
             start_at=_ms(start_at),
         )
         return pt.finish(Response(result, status_code=201))

@@ -6,6 +6,8 @@ Also: transcripts (WebVTT) are read the way the page needs them."""
 from __future__ import annotations
 
 import copy
+import re
+from pathlib import Path
 
 import pytest
 from promtour.errors import ConfigError
@@ -137,3 +139,24 @@ def test_sentences_split_for_cue_timing():
         "Слышите удар?",
         "New paragraph without end",
     ]
+
+
+def test_every_page_string_has_a_russian_translation():
+    from babel.messages.pofile import read_po
+    from promtour.plugins import audio_guide
+
+    folder = Path(audio_guide.__file__).parent
+    with (folder / "locale" / "ru" / "LC_MESSAGES" / "audio_guide.po").open("rb") as fh:
+        catalog = read_po(fh)
+    used: set[str] = set()
+    for path in [*folder.glob("templates/*.html"), *folder.glob("*.py")]:
+        text = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r"""\b_\(\s*"([^"]+)"\s*[,)]""", text))
+        used |= set(re.findall(r"""\b_\(\s*'([^']+)'\s*[,)]""", text))
+        # Python strings split over lines: _("..." "...")
+        for parts in re.findall(r'\b_\(\s*((?:"[^"]*"\s*){2,})\)', text):
+            used.add("".join(re.findall(r'"([^"]*)"', parts)))
+    used |= set(re.findall(r'return "([^"]+)"', (folder / "access.py").read_text()))
+    assert len(used) > 40
+    missing = sorted(m for m in used if not (catalog.get(m) and catalog.get(m).string))
+    assert not missing, f"strings without a Russian translation: {missing}"

@@ -48,8 +48,8 @@
           return;
         }
         var seconds = Math.max(0, Math.round((result.body.start_at - Date.now()) / 1000));
-        last.textContent = root.dataset.labelFired + ": " + result.body.station + " / " +
-          result.body.cue + " — " + root.dataset.labelStarts + " " + seconds + " s";
+        last.textContent = root.dataset.labelFired + ": " + result.body.title + " — " +
+          root.dataset.labelStarts + " " + seconds + " s";
       }).catch(function () {
         last.textContent = root.dataset.labelFailed;
       }).then(function () {

@@ -59,7 +59,11 @@
     // Called inside the tap: a phone lets this element play later without a tap.
     audio.src = SILENCE;
     var p = audio.play();
-    if (p && p.then) p.then(function () { audio.pause(); }).catch(function () {});
+    if (p && p.then) {
+      p.then(function () {
+        if (audio.src.indexOf(SILENCE) >= 0) audio.pause();
+      }).catch(function () {});
+    }
   }
 
   function showTranscript(items, lang) {
@@ -89,7 +93,8 @@
     if (current !== cue) return;
     var elapsed = (serverNow() - cue.start_at) / 1000;
     if (isFinite(audio.duration) && elapsed >= audio.duration) {
-      say(root.dataset.labelEnded);
+      nowBox.hidden = true; // over before this phone came: wait for the next one
+      say(root.dataset.labelReady);
       return;
     }
     if (elapsed > 0.04 && audio.readyState >= 1) audio.currentTime = elapsed;
@@ -97,7 +102,11 @@
     audio.play().then(function () {
       tapButton.hidden = true;
     }).catch(function () {
-      tapButton.hidden = false; // the phone wants a tap: catch up from there
+      // The phone wants a tap (or the start was interrupted): if nothing plays, offer
+      // the button, which catches up with the cue from where it is by then.
+      setTimeout(function () {
+        if (current === cue && audio.paused) tapButton.hidden = false;
+      }, 300);
     });
   }
 
@@ -145,6 +154,7 @@
     state.started = {
       id: current.id, at: at, position: audio.currentTime, zero: at - audio.currentTime * 1000
     };
+    tapButton.hidden = true;
     say(root.dataset.labelPlaying + ": " + current.title);
   });
   audio.addEventListener("timeupdate", highlight);
