@@ -91,7 +91,9 @@ def promtour_station_panels(page: PageContext) -> Panel | None:
         return None
     professions = config.at_station(page.station.id)
     if not professions:
-        return None
+        # No cards for this station: the quiz is still worth a line.
+        html = page.render("career/panel_quiz.html", base=_base(page))
+        return Panel(title=page._("Careers here"), html=html, order=30)
     cards = [
         card_view(p, config=config, tour=page.tour, lang=page.lang, _=page._) for p in professions
     ]

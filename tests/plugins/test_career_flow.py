@@ -22,6 +22,7 @@ from promtour.models import Enterprise
 from promtour.plugin import PluginInfo
 from promtour.plugins.career.profile import Signals
 from promtour.store import bucket_name
+from promtour.testing import station_path
 
 # --- Stand-ins for the audio guide's and the quests' events (matched by their tags) -------
 
@@ -389,9 +390,13 @@ async def test_lead_form_is_off_without_consent_text(make_platform, serve_app, n
     setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
     config = career_config()
     del config["consent"]
-    tour = await new_tour(setup, plugins={"career": config})
+    tour = await new_tour(setup, plugins={"career": config}, stations=4)
     server = serve_app(entrypoints=False, plugins=PLUGINS)
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        # A station without professions still points to the quiz.
+        station = await client.get(station_path(tour, "s4"), params={"lang": "en"})
+        assert 'data-plugin="career"' in station.text and "career-card" not in station.text
+        assert f"/p/career/t/{tour.enterprise}/{tour.id}/quiz" in station.text
         response = await client.get(f"/p/career/t/{tour.enterprise}/{tour.id}/contact")
         assert response.status_code == 404
         assert "does not collect contacts" in response.text or "не собираются" in response.text
