@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from litestar import Router
 from promtour import __version__, hookimpl
 from promtour.context import PageContext, PluginContext
 from promtour.events import Event
@@ -67,7 +68,8 @@ def promtour_event_types() -> Sequence[type[Event]]:
 
 @hookimpl
 def promtour_routes() -> Sequence[Any]:
-    return [*ROUTES, api_router()]
+    # The visitor's HTML pages stay out of the OpenAPI schema; the HR API is in it.
+    return [Router(path="/", route_handlers=ROUTES, include_in_schema=False), api_router()]
 
 
 @hookimpl

@@ -109,7 +109,7 @@ async def export_leads(
     request: Request[Any, Any, Any],
     enterprise: FromPath[str],
     sep: Annotated[str, QueryParameter(name="sep")] = "comma",
-) -> Response[str]:
+) -> Response[bytes]:
     await _authorize(request, enterprise)
     separators = {"comma": ",", ",": ",", "semicolon": ";", ";": ";"}
     if sep not in separators:

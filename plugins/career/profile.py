@@ -186,8 +186,8 @@ def tour_points(signals: Signals | None, config: CareerConfig) -> Scores:
             raw[tag] += points
     for mission_id, mission in signals.missions.items():
         points = w.mission + (w.first_try if mission.first_try else 0.0)
-        for tag in _mission_tags(config, mission_id, mission):
-            raw[tag] += points
+        for mission_tag in _mission_tags(config, mission_id, mission):
+            raw[mission_tag] += points
     return raw
 
 
@@ -279,7 +279,7 @@ class Match(msgspec.Struct, kw_only=True):
 def reason_for(
     profession: Profession, profile: Profile, signals: Signals | None, config: CareerConfig
 ) -> Reason:
-    code = list(profession.riasec)
+    code: list[str] = list(profession.riasec)
     contributions = [
         (w * profile.scores.get(letter, 0.0), -i, letter)
         for i, (w, letter) in enumerate(zip(CODE_WEIGHTS, code, strict=False))

@@ -274,6 +274,12 @@ async def test_leads_consent_storage_hr_access_and_erasure(make_platform, serve_
         assert exported.content.startswith(b"\xef\xbb\xbf")
         assert f";{adult['name']};{adult['contact']};" in exported.content.decode("utf-8-sig")
 
+        bad_sep = await client.get(f"{api}/leads.csv?sep=tab", headers=auth(hr_a))
+        assert bad_sep.status_code == 400 and "semicolon" in bad_sep.json()["detail"]
+        for bad in ("not-a-lead", "*", "a.b.c", "%3E"):
+            missing = await client.get(f"{api}/leads/{bad}", headers=auth(hr_a))
+            assert missing.status_code == 404, bad
+
         # Another enterprise's HR, a guide, no token: nothing.
         assert (await client.get(f"{api}/leads", headers=auth(hr_b))).status_code == 404
         cross = await client.get(f"{api}/leads/{lead_id}", headers=auth(hr_b))
