@@ -16,7 +16,6 @@ Use them from a plugin's test suite with ``pytest_plugins = ["promtour.testing"]
 from __future__ import annotations
 
 import asyncio
-import inspect
 import os
 import secrets
 import shutil
@@ -263,14 +262,11 @@ def browser() -> Iterator[Any]:
 @contextmanager
 def _playwright_loop_lifted(item: pytest.Item) -> Iterator[None]:
     """Playwright's sync API runs its event loop in a greenlet and leaves it marked as
-    this thread's running loop between calls; pytest-asyncio refuses to run an async
-    test or fixture while a loop runs. Around each phase of an async test (which makes
-    no Playwright calls) the mark is lifted, then put back for the browser tests."""
-    loop = (
-        asyncio._get_running_loop()
-        if inspect.iscoroutinefunction(getattr(item, "obj", None))
-        else None
-    )
+    this thread's running loop between calls; pytest-asyncio then refuses to run an
+    async test or fixture, and ``asyncio.run`` fails. Around each phase of a test that
+    does not use the browser (so makes no Playwright calls) the mark is lifted, then
+    put back for the browser tests."""
+    loop = None if "browser" in getattr(item, "fixturenames", ()) else asyncio._get_running_loop()
     if loop is not None:
         asyncio._set_running_loop(None)
     try:
