@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from promtour import __version__, hookimpl
-from promtour.context import PageContext
+from promtour.context import PageContext, PluginContext
 from promtour.events import Event
 from promtour.models import Tour
 from promtour.plugin import Panel, PluginAssets, PluginInfo
 
-from . import panels, render
+from . import panels, records, render
 from .config import AudioGuideConfig
 from .events import EVENT_TYPES
 from .routes import ROUTES
@@ -73,6 +73,12 @@ def promtour_cli_commands(subparsers: _SubParsersAction[Any]) -> None:
 @hookimpl
 def promtour_validate_config(tour: Tour, config: Any, media: frozenset[str]) -> Sequence[str]:
     return check_config(tour, config, media)
+
+
+@hookimpl
+async def promtour_tour_teardown(ctx: PluginContext) -> None:
+    """The tour dropped the audio guide (or was deleted): forget its positions and groups."""
+    await records.forget_tour(ctx.store, ctx.tour)
 
 
 @hookimpl

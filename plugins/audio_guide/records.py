@@ -10,6 +10,7 @@ Keys (all prefixed by ``<enterprise>.<tour>`` so that tours never mix):
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections import Counter
 from datetime import datetime, timedelta
@@ -27,6 +28,7 @@ __all__ = [
     "LastCue",
     "Position",
     "create_group",
+    "forget_tour",
     "get_group",
     "list_groups",
     "note_member",
@@ -40,6 +42,8 @@ GROUP_ALPHABET = "ACDEFHJKLMNPRTUVWXY3479"
 GROUP_CODE_LENGTH = 4
 #: A group older than this is over: its code may be given out again.
 GROUP_TTL = timedelta(hours=12)
+#: What the core accepts as a group code (letters and digits here: KV-key safe).
+_CODE = re.compile(r"[A-Za-z0-9]{2,16}")
 
 
 class Position(msgspec.Struct, kw_only=True):
@@ -125,7 +129,7 @@ async def create_group(store: PluginStore, tour: Tour) -> Group:
 
 async def get_group(store: PluginStore, tour: Tour, code: str) -> Group | None:
     """An open group, or None for an unknown or expired code."""
-    if not code or len(code) > 16 or not code.isalnum():
+    if not _CODE.fullmatch(code or ""):
         return None
     group = await store.get(_group_key(tour, code.upper()), Group)
     if group is None or group.expired:
@@ -171,3 +175,16 @@ def recent_since(group: Group, now: datetime, margin: float = 5.0) -> datetime:
     if group.last_cue is not None:
         return min(group.last_cue.fired, now) - timedelta(seconds=margin)
     return now - timedelta(seconds=margin)
+
+
+async def forget_tour(store: PluginStore, tour: Tour) -> int:
+    """Delete everything kept for a tour (positions, groups); returns the keys deleted."""
+    scope = f"{tour.enterprise}.{tour.id}"
+    keys = [
+        key for prefix in (f"pos.{scope}.", f"group.{scope}.") for key in await store.keys(prefix)
+    ]
+    if await store.get(_index_key(tour), GroupIndex) is not None:
+        keys.append(_index_key(tour))
+    for key in keys:
+        await store.purge(key)
+    return len(keys)

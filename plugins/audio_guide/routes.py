@@ -129,6 +129,8 @@ async def _read_body(request: Request[Any, Any, Any], type_: type[Any]) -> Any:
         return msgspec.convert(raw, type_, strict=False)
     except msgspec.ValidationError as exc:
         raise HTTPException(status_code=400, detail=f"Invalid request: {exc}") from None
+    except HTTPException:
+        raise
     except Exception as exc:
         raise HTTPException(status_code=400, detail="The request body cannot be read.") from exc
 

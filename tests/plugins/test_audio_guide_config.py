@@ -9,11 +9,14 @@ import copy
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 from promtour.errors import ConfigError
 from promtour.plugins.audio_guide.render import split_sentences
 from promtour.plugins.audio_guide.vtt import Cue, parse_vtt, write_vtt
+from promtour.testing import station_path
 from promtour.tours import media_name
+from test_audio_guide_support import audio_tour, stream_events
 
 GOOD = {
     "default_track": "main",
@@ -160,3 +163,52 @@ def test_every_page_string_has_a_russian_translation():
     assert len(used) > 40
     missing = sorted(m for m in used if not (catalog.get(m) and catalog.get(m).string))
     assert not missing, f"strings without a Russian translation: {missing}"
+
+
+async def test_player_reports_refuse_bad_input_and_teardown_forgets(make_platform, serve_app):
+    platform = await make_platform(consumers=False)
+    tour = await audio_tour(platform.settings.nats.url, dict.fromkeys(FILES, b"data"), GOOD)
+    server = serve_app()
+    base = f"/p/audio_guide/{tour.enterprise}/{tour.id}"
+    report = {"listen": "abcdef12", "kind": "started", "place": "s1", "track": "main"}
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        page = await client.get(station_path(tour, "s1"))
+        match = re.search(r'data-csrf="([^"]+)"', page.text)
+        assert match, "the station page has no player"
+        headers = {"X-CSRF-Token": match.group(1), "Accept": "application/json"}
+
+        async def post(path: str, body: object, **kw: object) -> httpx.Response:
+            return await client.post(f"{base}/{path}", json=body, **{"headers": headers, **kw})
+
+        assert (await post("listen", {**report, "lang": "ru"})).status_code == 202
+        assert (await post("listen", {**report, "lang": "ru"}, headers={})).status_code == 403
+        for body, named in (
+            ({**report, "lang": "ru", "track": "nope"}, "nope"),
+            ({**report, "lang": "de"}, "'de'"),
+            ({**report, "lang": "ru", "kind": "progressed"}, "quartile"),
+            ({**report, "lang": "ru", "kind": "progressed", "quartile": 4}, "quartile"),
+            ({**report, "lang": "ru", "kind": "paused"}, "kind"),
+            ({**report, "lang": "ru", "place": "../x"}, "place"),
+        ):
+            refused = await post("listen", body)
+            assert refused.status_code == 400 and named in refused.json()["detail"], body
+        garbage = await client.post(f"{base}/listen", content=b"{", headers=headers)
+        assert garbage.status_code == 400
+        position = {"place": "s1", "track": "main", "lang": "ru", "seconds": 12.5}
+        assert (await post("position", {**position, "seconds": -1})).status_code == 400
+        assert (await post("position", position)).status_code == 202
+        intro = {**report, "place": "_intro", "track": "intro", "lang": "ru", "listen": "x" * 12}
+        assert (await post("listen", intro)).status_code == 202
+        # The position is on the page next time (resume from the server).
+        again = await client.get(f"/t/{tour.enterprise}/{tour.id}/at/s1")
+        assert 'data-resume="12.5"' in again.text
+
+    started = await stream_events(platform.settings.nats.url, tour, "audio_listen_started")
+    assert [(e["station"], e["track"]) for e in started] == [("s1", "main"), (None, "intro")]
+
+    # The tour drops the audio guide: what the plugin kept for it is deleted.
+    store = platform.store_for("audio_guide")
+    assert await store.keys(f"pos.{tour.enterprise}.{tour.id}.")
+    tour.plugins = {}
+    await platform.save_tour(tour)
+    assert await store.keys(f"pos.{tour.enterprise}.{tour.id}.") == []

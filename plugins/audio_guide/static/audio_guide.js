@@ -147,7 +147,6 @@
       var playing = !audio.paused;
       playLabel.textContent = playing ? play.dataset.labelPause : play.dataset.labelPlay;
       icon.textContent = playing ? "❚❚" : "▶";
-      play.setAttribute("aria-pressed", playing ? "true" : "false");
     }
 
     function mediaSession() {
