@@ -33,6 +33,7 @@ from promtour.metrics import Metrics
 from promtour.models import Enterprise, Progress, Station, Tour, utcnow
 from promtour.settings import Settings
 from promtour.store import PluginStore
+from promtour.templating import install as fast_templates
 from promtour.tokens import Signer, new_tour_key
 from promtour.tours import TourCache, TourFile, TourState, file_digest, media_name
 
@@ -122,7 +123,7 @@ class Platform:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        return env
+        return fast_templates(env)
 
     def render(self, template: str, lang: str, domain: str = "promtour", **values: Any) -> str:
         values.setdefault("_", self.translations.translator(lang, domain))
