@@ -30,6 +30,7 @@ __all__ = [
     "authenticate",
     "create_token",
     "list_tokens",
+    "principal_for_token_id",
     "principal_from_request",
     "revoke_token",
 ]
@@ -112,7 +113,7 @@ async def revoke_token(bus: Bus, enterprise: str, token_id: str) -> bool:
     kv = await bus.bucket(BUCKET_TOKENS)
     try:
         entry = await kv.get(token_id)
-    except nats.js.errors.KeyNotFoundError:
+    except (nats.js.errors.KeyNotFoundError, nats.js.errors.InvalidKeyError):
         return False
     if not entry.value or msgspec.json.decode(entry.value, type=ApiToken).enterprise != enterprise:
         return False
@@ -128,13 +129,32 @@ async def authenticate(bus: Bus, secret: str) -> Principal | None:
     kv = await bus.bucket(BUCKET_TOKENS)
     try:
         entry = await kv.get(parts[1])
-    except nats.js.errors.KeyNotFoundError:
+    except (nats.js.errors.KeyNotFoundError, nats.js.errors.InvalidKeyError):
+        # A made-up id with characters KV keys cannot have is just an unknown token.
         return None
     if not entry.value:
         return None
     token = msgspec.json.decode(entry.value, type=ApiToken)
     if not hmac.compare_digest(token.sha256, _digest(secret)):
         return None
+    return Principal(
+        enterprise=token.enterprise, role=token.role, token_id=token.id, label=token.label
+    )
+
+
+async def principal_for_token_id(bus: Bus, token_id: str) -> Principal | None:
+    """The principal of a stored token by its id, or None once it is revoked.
+
+    Console sessions keep only the token id (in a signed cookie), so revoking the
+    token ends its sessions at the next request."""
+    kv = await bus.bucket(BUCKET_TOKENS)
+    try:
+        entry = await kv.get(token_id)
+    except (nats.js.errors.KeyNotFoundError, nats.js.errors.InvalidKeyError):
+        return None
+    if not entry.value:
+        return None
+    token = msgspec.json.decode(entry.value, type=ApiToken)
     return Principal(
         enterprise=token.enterprise, role=token.role, token_id=token.id, label=token.label
     )

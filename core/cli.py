@@ -157,6 +157,10 @@ def build_parser(manager: PluginManager | None = None) -> argparse.ArgumentParse
     _settings_args(p)
     p.set_defaults(func=cmd_plugins)
 
+    from promtour.console.cli import add_enterprise_commands
+
+    add_enterprise_commands(sub, _settings_args)
+
     manager = manager or PluginManager(disabled=_disabled_from_env())
     manager.pm.hook.promtour_cli_commands(subparsers=sub)
     return parser

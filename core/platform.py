@@ -188,6 +188,19 @@ class Platform:
         except Exception:
             log.exception("plugin %s: %s failed for tour %s", plugin, hook, state.tour.key)
 
+    async def delete_tour(self, key: str) -> TourState | None:
+        """Delete a tour (``<enterprise>.<tour>``); its plugins' teardown hooks run after.
+
+        Returns the deleted tour's last state, or None if there was no such tour. Media
+        files are left to the caller (they may be shared with an export)."""
+        current = await self.tours.refresh(key)
+        if current is None:
+            return None
+        await self.tours.delete(key)
+        for plugin in sorted(set(current.tour.plugins)):
+            await self._call_tour_hook("promtour_tour_teardown", plugin, current)
+        return current
+
     async def import_tour(self, tour_file: TourFile) -> TourState:
         """Upload a tour file's media (changed files only), then save the tour."""
         tour = tour_file.tour

@@ -15,6 +15,8 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.static_files import create_static_files_router
 from promtour import __version__
+from promtour.console import console_handlers
+from promtour.console.openapi import COMPONENTS as CONSOLE_OPENAPI
 from promtour.platform import Platform
 from promtour.settings import load_settings
 from promtour.web import api, ops
@@ -85,6 +87,7 @@ def create_app(platform: Platform, *, manage_platform: bool = True) -> Litestar:
             serve_media,
             *static_dirs,
             *plugin_routers,
+            *console_handlers(platform),
         ],
         dependencies={"pt": Provide(_pt_provider(""), sync_to_thread=False)},
         lifespan=[lifespan],
@@ -99,6 +102,7 @@ def create_app(platform: Platform, *, manage_platform: bool = True) -> Litestar:
             path="/schema",
             description="The JSON API of promtour.",
             render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
+            components=CONSOLE_OPENAPI,
         ),
         logging_config=None,
         debug=False,

@@ -1,0 +1,362 @@
+"""Console pages for a tour's content: plugin config, media, previews, QR posters,
+key rotation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jinja2
+import segno
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from markupsafe import Markup
+from promtour.console import service
+from promtour.console.access import EDIT, READ
+from promtour.console.forms import (
+    TOML_FIELD,
+    config_values,
+    error_field,
+    form_fields,
+    parse_form,
+)
+from promtour.console.media import MediaError, delete_media, list_media, upload_media
+from promtour.console.ui import DOMAIN, Console
+from promtour.errors import PromtourError
+from promtour.models import Progress, Station, Tour, pick_text
+from promtour.qr import ERROR as QR_ERROR
+from promtour.qr import QUIET_ZONE
+from promtour.tours import MAX_MEDIA_BYTES, TourState
+from promtour.web.panels import collect_panels
+from promtour.web.request import RequestContext
+
+__all__ = ["MediaPages", "PluginPages", "PosterPages", "PreviewPages"]
+
+R = {"roles": READ}
+E = {"roles": EDIT}
+
+
+def plugin_form_template(c: Console, plugin: str) -> str | None:
+    """A plugin's own config form (``<plugin>/console_config.html``), if it has one."""
+    name = f"{plugin}/console_config.html"
+    try:
+        c.platform.templates.get_template(name)
+    except jinja2.TemplateNotFound:
+        return None
+    return name
+
+
+class PluginPages(Controller):
+    path = "/tours/{tour_id:str}/plugins/{plugin:str}"
+    include_in_schema = False
+
+    async def _form(
+        self,
+        c: Console,
+        state: TourState,
+        plugin: str,
+        values: dict[str, Any],
+        toml: str | None = None,
+        *,
+        status: int = 200,
+        error: str = "",
+    ) -> Response[str]:
+        info = c.platform.plugins.infos[plugin]
+        fields, complex_toml = form_fields(info.config, values)
+        return await c.page(
+            "console/plugin_config.html",
+            status=status,
+            error=error,
+            error_field=error_field(error) if error else None,
+            title=f"{c.text(info.title, plugin)} · {c.text(state.tour.name)}",
+            tour=state.tour,
+            info=info,
+            enabled=plugin in state.tour.plugins,
+            fields=fields,
+            toml=complex_toml if toml is None else toml,
+            toml_field=TOML_FIELD,
+            custom_form=plugin_form_template(c, plugin),
+            values=values,
+        )
+
+    def _info(self, c: Console, plugin: str) -> Any:
+        info = c.platform.plugins.infos.get(plugin)
+        if info is None:
+            raise NotFoundException("There is no such plugin installed.")
+        return info
+
+    @get("/", opt=R)
+    async def config_form(
+        self,
+        request: Request[Any, Any, Any],
+        enterprise: FromPath[str],
+        tour_id: FromPath[str],
+        plugin: FromPath[str],
+    ) -> Response[str]:
+        c = Console(request)
+        info = self._info(c, plugin)
+        state = await service.load_tour(c.platform, enterprise, tour_id)
+        values = config_values(info.config, state.tour.plugins.get(plugin, {}))
+        return await self._form(c, state, plugin, values)
+
+    @post("/", opt=E)
+    async def save_config(
+        self,
+        request: Request[Any, Any, Any],
+        enterprise: FromPath[str],
+        tour_id: FromPath[str],
+        plugin: FromPath[str],
+    ) -> Response[Any]:
+        c = Console(request)
+        info = self._info(c, plugin)
+        form = await c.form()
+        toml_text = form.get(TOML_FIELD)
+        try:
+            raw = parse_form(plugin, info.config, form.all(), toml_text)
+
+            def change(tour: Tour) -> None:
+                tour.plugins[plugin] = raw
+
+            was_enabled = (
+                plugin in (await service.load_tour(c.platform, enterprise, tour_id)).tour.plugins
+            )
+            await service.change_tour(c.platform, enterprise, tour_id, change)
+        except PromtourError as exc:
+            state = await service.load_tour(c.platform, enterprise, tour_id)
+            # Show what was typed, so nothing is lost; the stored config is unchanged.
+            typed = {**config_values(info.config, {}), **_typed(form.all())}
+            return await self._form(c, state, plugin, typed, toml_text, status=400, error=str(exc))
+        return c.redirect(f"{c.base()}/tours/{tour_id}", "saved" if was_enabled else "enabled")
+
+    @post("/disable", opt=E)
+    async def disable(
+        self,
+        request: Request[Any, Any, Any],
+        enterprise: FromPath[str],
+        tour_id: FromPath[str],
+        plugin: FromPath[str],
+    ) -> Response[Any]:
+        c = Console(request)
+
+        def change(tour: Tour) -> None:
+            tour.plugins.pop(plugin, None)
+
+        await service.change_tour(c.platform, enterprise, tour_id, change)
+        return c.redirect(f"{c.base()}/tours/{tour_id}", "disabled")
+
+
+def _typed(form: dict[str, str]) -> dict[str, Any]:
+    from promtour.console.forms import FIELD_PREFIX
+
+    return {k[len(FIELD_PREFIX) :]: v for k, v in form.items() if k.startswith(FIELD_PREFIX)}
+
+
+class MediaPages(Controller):
+    path = "/tours/{tour_id:str}/media"
+    include_in_schema = False
+
+    async def _page(self, c: Console, state: TourState, **values: Any) -> Response[str]:
+        items = await list_media(c.platform, state.tour)
+        return await c.page(
+            "console/media.html",
+            title=f"{c._('Media')} · {c.text(state.tour.name)}",
+            tour=state.tour,
+            items=items,
+            max_mb=MAX_MEDIA_BYTES // 1048576,
+            **values,
+        )
+
+    @get("/", opt=R)
+    async def media(
+        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
+    ) -> Response[str]:
+        c = Console(request)
+        return await self._page(c, await service.load_tour(c.platform, enterprise, tour_id))
+
+    @post("/", opt=E, request_max_body_size=MAX_MEDIA_BYTES + 1024 * 1024)
+    async def upload(
+        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
+    ) -> Response[Any]:
+        c = Console(request)
+        state = await service.load_tour(c.platform, enterprise, tour_id)
+        form = await c.form()
+        upload = form.file("file")
+        try:
+            if upload is None or not upload.filename:
+                raise MediaError("choose a file to upload")
+            folder = form.get("folder").strip().strip("/")
+            name = f"{folder}/{upload.filename}" if folder else upload.filename
+            await upload_media(c.platform, state.tour, name, await upload.read())
+        except PromtourError as exc:
+            return await self._page(c, state, status=400, error=str(exc))
+        return c.redirect(f"{c.base()}/tours/{tour_id}/media", "uploaded")
+
+    @post("/delete", opt=E)
+    async def delete(
+        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
+    ) -> Response[Any]:
+        c = Console(request)
+        state = await service.load_tour(c.platform, enterprise, tour_id)
+        try:
+            await delete_media(c.platform, state.tour, (await c.form()).get("name"))
+        except PromtourError as exc:
+            return await self._page(c, state, status=400, error=str(exc))
+        return c.redirect(f"{c.base()}/tours/{tour_id}/media", "deleted")
+
+
+class PreviewContext(RequestContext):
+    """A visitor's request context for a preview: a fixed language, a visitor id of
+    its own, and no cookies set (the staff member's own visitor cookie is untouched)."""
+
+    def __init__(self, request: Request[Any, Any, Any], lang: str, visitor: str) -> None:
+        super().__init__(request.app.state.platform, request)
+        self._lang = lang
+        self.visitor = visitor
+        self.new_visitor = False
+
+
+class PreviewPages(Controller):
+    path = "/tours/{tour_id:str}/preview/{station_id:str}"
+    include_in_schema = False
+
+    @get("/", opt=R)
+    async def preview(
+        self,
+        request: Request[Any, Any, Any],
+        enterprise: FromPath[str],
+        tour_id: FromPath[str],
+        station_id: FromPath[str],
+    ) -> Response[str]:
+        """The station page as a visitor sees it, built by the same template and the
+        same plugin panels; nothing is recorded (no check-in, no event)."""
+        c = Console(request)
+        state = await service.load_tour(c.platform, enterprise, tour_id)
+        tour = state.tour
+        station = service.station_of(tour, station_id)
+        asked = request.query_params.get("lang")
+        lang = asked if asked in tour.languages else tour.default_language
+        visitor = f"preview-{c.principal.token_id if c.principal else 'x'}"
+        pt = PreviewContext(request, lang, visitor)
+        progress = Progress(
+            visitor=visitor, tour=tour.key, visited=[station.id], scans={station.id: 1}
+        )
+        panels = await collect_panels(pt, "promtour_station_panels", state, progress, station)
+        c_ = c.platform.translations.translator(c.lang, DOMAIN)
+        response = pt.page(
+            "console/preview.html",
+            tour=tour,
+            station=station,
+            progress=progress,
+            panels=panels,
+            path=request.url.path,
+            c_=c_,
+            console_url=f"{c.base()}/tours/{tour.id}",
+            preview_lang=lang,
+            missing=service.missing_translations(tour, lang, station),
+            failed=[p.plugin for p in panels if p.failed],
+        )
+        response.headers["X-Robots-Tag"] = "noindex"
+        return response
+
+
+def qr_code_svg(url: str) -> Markup:
+    """The bare QR code (no caption) with the core's error correction and quiet zone;
+    the poster prints the number and name in large type itself."""
+    qr = segno.make(url, error=QR_ERROR, boost_error=True)
+    svg = qr.svg_inline(scale=8, border=QUIET_ZONE, omitsize=True)
+    svg = svg.replace("<svg ", '<svg role="img" aria-label="QR" ', 1)
+    return Markup(svg)
+
+
+def _poster(base: str, tour: Tour, station: Station) -> dict[str, Any]:
+    url = service.station_url(base, tour, station.id)
+    return {
+        "station": station,
+        "url": url,
+        "svg": qr_code_svg(url),
+        "names": [(lang, station.name[lang]) for lang in tour.languages if station.name.get(lang)],
+    }
+
+
+class PosterPages(Controller):
+    """Print-ready QR posters (A4, one or four per page), a contact sheet, one reprint,
+    and the key rotation that makes every old poster stop working."""
+
+    path = "/tours/{tour_id:str}"
+    include_in_schema = False
+
+    def _base(self, c: Console) -> str:
+        return (c.platform.settings.web.public_url or str(c.request.base_url)).rstrip("/")
+
+    async def _sheet(
+        self, c: Console, state: TourState, stations: list[Station], per_page: int, template: str
+    ) -> Response[str]:
+        tour = state.tour
+        base = self._base(c)
+        enterprise = await c.enterprise()
+        posters = [_poster(base, tour, s) for s in stations]
+        pages = [posters[i : i + per_page] for i in range(0, len(posters), per_page)]
+        return await c.page(
+            template,
+            title=f"{c._('QR posters')} · {c.text(tour.name)}",
+            tour=tour,
+            tour_name=pick_text(tour.name, tour.default_language),
+            enterprise_name=pick_text(enterprise.name if enterprise else {}, tour.default_language),
+            pages=pages,
+            posters=posters,
+            per_page=per_page,
+            base_url=base,
+            public_url_set=bool(c.platform.settings.web.public_url),
+            start_url=f"{base}/t/{tour.enterprise}/{tour.id}",
+            how=[
+                (lang, c.platform.translations.translator(lang, DOMAIN)) for lang in tour.languages
+            ],
+        )
+
+    @get("/posters", opt=R)
+    async def posters(
+        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
+    ) -> Response[str]:
+        c = Console(request)
+        state = await service.load_tour(c.platform, enterprise, tour_id)
+        per_page = 4 if request.query_params.get("per_page") == "4" else 1
+        return await self._sheet(c, state, state.tour.stations, per_page, "console/posters.html")
+
+    @get("/posters/{station_id:str}", opt=R)
+    async def reprint(
+        self,
+        request: Request[Any, Any, Any],
+        enterprise: FromPath[str],
+        tour_id: FromPath[str],
+        station_id: FromPath[str],
+    ) -> Response[str]:
+        c = Console(request)
+        state = await service.load_tour(c.platform, enterprise, tour_id)
+        station = service.station_of(state.tour, station_id)
+        return await self._sheet(c, state, [station], 1, "console/posters.html")
+
+    @get("/contact-sheet", opt=R)
+    async def contact_sheet(
+        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
+    ) -> Response[str]:
+        c = Console(request)
+        state = await service.load_tour(c.platform, enterprise, tour_id)
+        return await self._sheet(
+            c, state, state.tour.stations, max(len(state.tour.stations), 1), "console/contact.html"
+        )
+
+    @get("/rotate", opt=E)
+    async def rotate_form(
+        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
+    ) -> Response[str]:
+        c = Console(request)
+        state = await service.load_tour(c.platform, enterprise, tour_id)
+        return await c.page("console/rotate.html", title=c._("Renew the QR codes"), tour=state.tour)
+
+    @post("/rotate", opt=E)
+    async def rotate(
+        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
+    ) -> Response[Any]:
+        c = Console(request)
+        await service.rotate_key(c.platform, enterprise, tour_id)
+        return c.redirect(f"{c.base()}/tours/{tour_id}/posters", "rotated")

@@ -1,0 +1,152 @@
+"""An editor builds a tour in the console with a real headless Chromium: signs in,
+creates a tour with two stations, enables the quests plugin (a bad value first, then
+a good one), previews a station, opens the poster sheet; the printed QR code decodes
+to a station URL that works. A form whose CSRF token is removed is refused."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+import threading
+
+import httpx
+import zxingcpp
+from PIL import Image
+from promtour.auth import create_token
+from promtour.manager import PluginManager
+from promtour.models import Enterprise
+from promtour.platform import Platform
+from promtour.testing import test_settings as settings_for
+from promtour.testing import unique
+
+DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "en-US"}
+
+
+def onboard(nats_url: str) -> tuple[str, str]:
+    """A new enterprise and an editor token, made in a thread of its own: Playwright
+    owns this thread's event loop."""
+    out: list[str] = []
+
+    async def work() -> None:
+        platform = Platform(settings_for(nats_url), plugins=PluginManager())
+        await platform.start(consumers=False)
+        try:
+            enterprise = Enterprise(
+                id=unique("ent"), name={"ru": "Завод «Восток»", "en": "Vostok Works"}
+            )
+            await platform.import_enterprise(enterprise)
+            _, secret = await create_token(platform.bus, enterprise.id, "editor", "Olga")
+            out.extend([enterprise.id, secret])
+        finally:
+            await platform.stop()
+
+    thread = threading.Thread(target=lambda: asyncio.run(work()))
+    thread.start()
+    thread.join(60)
+    assert len(out) == 2, "the enterprise could not be created"
+    return out[0], out[1]
+
+
+def test_editor_builds_a_tour_and_prints_working_posters(browser, serve_app, nats_url):
+    ent, secret = onboard(nats_url)
+    server = serve_app()
+    api = httpx.Client(
+        base_url=f"{server.url}/api/v1/enterprises/{ent}",
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    context = browser.new_context(**DESKTOP)
+    page = context.new_page()
+    try:
+        page.goto(f"{server.url}/console/login")
+        page.fill("#token", secret)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"**/console/{ent}")
+        assert page.locator("h1").inner_text() == "Tours"
+        assert "Vostok Works" in page.locator("header").inner_text()
+
+        # A new tour with two stations.
+        page.click("text=New tour")
+        page.fill("#id", "plant")
+        page.fill("#name_ru", "Завод изнутри")
+        page.fill("#name_en", "Inside the plant")
+        page.click("text=Create the tour")
+        page.wait_for_url(f"**/console/{ent}/tours/plant?done=created")
+        for sid, ru, en in (("gate", "Проходная", "Gate"), ("press", "Пресс", "Press shop")):
+            if page.locator("details").first.get_attribute("open") is None:
+                page.click("summary")
+            page.fill("#station-id", sid)
+            page.fill("form.add-station #name_ru", ru)
+            page.fill("form.add-station #name_en", en)
+            page.click("text=Add the station")
+            page.wait_for_url("**done=created")
+        rows = page.locator("tr[data-station]")
+        assert rows.count() == 2
+        assert "Press shop" in rows.nth(1).inner_text()
+
+        # Enable the quests plugin: a bad value is refused with the field named.
+        page.click("li[data-plugin=quests] >> text=Enable…")
+        page.wait_for_url("**/plugins/quests")
+        attempts = page.locator("input[name='cfg.max_attempts']")
+        if attempts.count():
+            attempts.fill("50")
+            bad_field = "max_attempts"
+        else:  # a quests plugin without that setting: a wrong type in the TOML
+            page.fill("#cfg-toml", "order = 5\n")
+            bad_field = "order"
+        page.click("text=Enable with these settings")
+        error = page.locator("#error")
+        error.wait_for()
+        assert "quests" in error.inner_text() and bad_field in error.inner_text()
+        assert page.locator(f"[data-field={bad_field}] [aria-invalid=true]").count() == 1
+        assert api.get("/tours/plant").json()["plugins"] == {}  # nothing half-saved
+
+        # Fixed: saved and enabled.
+        if bad_field == "max_attempts":
+            page.fill("input[name='cfg.max_attempts']", "5")
+        else:
+            page.fill("#cfg-toml", "")
+        page.click("text=Enable with these settings")
+        page.wait_for_url("**/tours/plant?done=enabled")
+        assert "Enabled for this tour." in page.locator(".flash").inner_text()
+        stored = api.get("/tours/plant").json()["plugins"]
+        assert "quests" in stored
+        if bad_field == "max_attempts":
+            assert stored["quests"]["max_attempts"] == 5
+
+        # Preview a station as a visitor sees it, in English.
+        page.click("tr[data-station=press] >> a[hreflang=en]")
+        page.wait_for_url("**/preview/press?lang=en")
+        assert page.locator("article.station h1").inner_text() == "Press shop"
+        assert "Preview" in page.locator(".preview-banner").inner_text()
+        page.go_back()
+
+        # The poster sheet: the QR code decodes to a station URL that works.
+        page.click("text=QR posters")
+        page.wait_for_url("**/posters")
+        poster = page.locator("article.poster[data-station=gate]")
+        assert poster.locator(".number").inner_text() == "1"
+        assert "Inside the plant" in poster.inner_text() or "Завод изнутри" in poster.inner_text()
+        assert "Завод «Восток»" in poster.inner_text() or "Vostok Works" in poster.inner_text()
+        shot = Image.open(io.BytesIO(poster.locator(".qr").screenshot()))
+        codes = zxingcpp.read_barcodes(shot)
+        assert len(codes) == 1
+        url = codes[0].text
+        assert re.fullmatch(rf"{re.escape(server.url)}/s/{ent}\.plant\.gate\.\w+\.[\w-]+", url)
+        with httpx.Client(headers={"Accept-Language": "en"}) as phone:
+            visit = phone.get(url)
+        assert visit.status_code == 200 and "Gate" in visit.text
+
+        # CSRF: the same console form without its token is refused.
+        page.goto(f"{server.url}/console/{ent}/tours/plant")
+        page.evaluate(
+            'document.querySelectorAll(\'form[action$="/stations/gate/toggle"] '
+            "input[name=_csrf]').forEach(e => e.remove())"
+        )
+        with page.expect_response(lambda r: r.url.endswith("/stations/gate/toggle")) as info:
+            page.click("tr[data-station=gate] >> text=Disable")
+        assert info.value.status == 403
+        assert api.get("/tours/plant").json()["stations"][0]["enabled"] is True
+    finally:
+        context.close()
+        api.close()
