@@ -61,8 +61,8 @@ class RenderSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     speed: Annotated[int, msgspec.Meta(ge=80, le=400)] = 150
     #: Silence between sentences, seconds.
     pause: Annotated[float, msgspec.Meta(ge=0, le=5)] = 0.35
-    #: Integrated loudness target, LUFS (EBU R128; -16 suits phone speakers).
-    loudness: Annotated[float, msgspec.Meta(ge=-40, le=-5)] = -16.0
+    #: Integrated loudness target, LUFS (EBU R128; -18 is clear speech on a phone speaker).
+    loudness: Annotated[float, msgspec.Meta(ge=-40, le=-5)] = -18.0
     #: MP3 bit rate; speech in mono needs little.
     bitrate: str = "32k"
     sample_rate: Annotated[int, msgspec.Meta(ge=8000, le=48000)] = 22050
@@ -183,13 +183,36 @@ def _jobs_from_tour(path: Path, raw: dict[str, Any]) -> tuple[list[RenderJob], R
     return jobs, RenderSettings()
 
 
-def _run(command: list[str], what: str) -> None:
+def _run(command: list[str], what: str) -> str:
+    """Run a tool; its stderr (ffmpeg reports there), or a clear error."""
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()[-3:]
         raise PromtourError(
             f"{what} failed ({command[0]} exit {result.returncode}): " + " ".join(detail)
         )
+    return result.stderr
+
+
+def _loudnorm(settings: RenderSettings, ffmpeg: str, source: Path, label: str) -> str:
+    """The ``loudnorm`` filter for ``source``: measured first, then applied linearly
+    (two passes), so every file lands on the same loudness; single-pass ``loudnorm``
+    undershoots on clips as short as station stories."""
+    target = f"I={settings.loudness}:TP=-1.5:LRA=11"
+    measure = ["-af", f"loudnorm={target}:print_format=json", "-f", "null", "-"]
+    report = _run(
+        [ffmpeg, "-hide_banner", "-nostdin", "-i", str(source), *measure],
+        f"{label}: ffmpeg (measuring loudness)",
+    )
+    match = re.search(r"\{[^{}]*\"input_i\"[^{}]*\}", report)
+    if match is None:
+        return f"loudnorm={target}"
+    measured = msgspec.json.decode(match.group(0))
+    return (
+        f"loudnorm={target}:measured_I={measured['input_i']}:measured_TP={measured['input_tp']}"
+        f":measured_LRA={measured['input_lra']}:measured_thresh={measured['input_thresh']}"
+        f":offset={measured['target_offset']}:linear=true"
+    )
 
 
 def render_job(job: RenderJob, settings: RenderSettings, tools: dict[str, str]) -> float:
@@ -259,7 +282,7 @@ def render_job(job: RenderJob, settings: RenderSettings, tools: dict[str, str]) 
                 "-i",
                 str(joined),
                 "-af",
-                f"loudnorm=I={settings.loudness}:TP=-1.5:LRA=11",
+                _loudnorm(settings, tools["ffmpeg"], joined, job.label),
                 "-ac",
                 "1",
                 "-ar",

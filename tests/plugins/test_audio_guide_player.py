@@ -57,6 +57,7 @@ def test_station_track_plays_highlights_resumes_and_reports(nats_url, serve_app,
     expect(track.locator(".ag-transcript li").first).to_contain_text("First sentence.")
     assert current_time(page) == 0
     expect(track.locator(".ag-play")).to_have_text(re.compile("Play"))
+    expect(track.locator(".ag-transcript li.ag-current")).to_have_count(0)
 
     track.locator(".ag-play").click()
     page.wait_for_function(f"document.querySelector('{MAIN} audio').currentTime > 0.2")

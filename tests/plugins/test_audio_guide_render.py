@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -96,6 +97,20 @@ def test_render_script_makes_playable_mp3_and_vtt(tmp_path):
         # The transcript's timing matches the audio.
         assert 0.8 < duration and abs(duration - cues[-1].end) < 0.5, (name, duration, cues)
     assert "четыре секунды" in (folder / "press.ru.vtt").read_text(encoding="utf-8")
+    # Loudness normalised: every file near the target (-18 LUFS), so stations match.
+    for name in ("press.ru", "welding.en"):
+        assert abs(loudness(folder / f"{name}.mp3") + 18) < 1.5, name
+
+
+def loudness(path: Path) -> float:
+    """Integrated loudness in LUFS, measured by ffmpeg's EBU R128 filter."""
+    result = subprocess.run(
+        ["ffmpeg", "-nostats", "-i", str(path), "-af", "ebur128", "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(re.findall(r"I:\s+(-?[\d.]+) LUFS", result.stderr)[-1])
 
 
 def test_render_tour_file_writes_the_files_its_config_names(tmp_path):

@@ -140,7 +140,8 @@
         seek.value = String(Math.floor(t));
         seek.setAttribute("aria-valuetext", fmt(t) + " " + seek.dataset.of + " " + fmt(d));
       }
-      highlight(t);
+      // Nothing is "current" before the visitor played or resumed.
+      highlight(t > 0 || !audio.paused ? t : -1);
     }
 
     function showPlaying() {
