@@ -59,9 +59,9 @@ async def station_panel(page: PageContext) -> Panel | None:
         if engine.availability(config, tour, m, state, visited)[0] == engine.Availability.OPEN
     ]
     state = await service.mark_opened(page, config, opening, state)
+    key = await service.option_key(page, page.visitor or "")
     views = [
-        mission_view(config, tour, m, state, visited, lang=page.lang, key=page.csrf_token)
-        for m in missions
+        mission_view(config, tour, m, state, visited, lang=page.lang, key=key) for m in missions
     ]
     html = page.render(
         "quests/station.html",

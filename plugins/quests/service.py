@@ -18,6 +18,8 @@ redelivered event harmless.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import random
 import secrets
 from collections.abc import Callable
@@ -50,8 +52,10 @@ from promtour.plugins.quests.state import (
     MissionState,
     Team,
     TeamCredit,
+    TourSecret,
     VisitorState,
     board_key,
+    secret_key,
     team_key,
     visitor_key,
 )
@@ -69,6 +73,7 @@ __all__ = [
     "join_team",
     "load",
     "mark_opened",
+    "option_key",
     "purge_tour",
     "set_group",
     "set_nickname",
@@ -737,8 +742,27 @@ async def purge_tour(ctx: PluginContext) -> int:
     """Remove every quest record of the tour (visitors, teams, boards); the number."""
     removed = 0
     key = ctx.tour.key
+    # The option secret (k.<tour>) stays: other processes keep it cached.
     for prefix in (f"v.{key}.", f"t.{key}.", f"b.{key}."):
         for name in await ctx.store.keys(prefix):
             await ctx.store.purge(name)
             removed += 1
     return removed
+
+
+#: Each process keeps the tour secrets it has read (they never change).
+_secrets: dict[str, str] = {}
+
+
+async def option_key(ctx: PluginContext, visitor: str) -> str:
+    """The key of a visitor's opaque option values: an HMAC of the visitor id with a
+    random per-tour secret kept in the store, so nothing in the page (not the CSRF
+    token, not the cookie) lets anyone work out which value is which option."""
+    tour_key = ctx.tour.key
+    secret = _secrets.get(tour_key)
+    if secret is None:
+        await ctx.store.create(secret_key(ctx.tour), TourSecret(secret=secrets.token_hex(32)))
+        stored = await ctx.store.get(secret_key(ctx.tour), TourSecret)
+        assert stored is not None
+        secret = _secrets[tour_key] = stored.secret
+    return hmac.new(secret.encode(), visitor.encode(), hashlib.sha256).hexdigest()

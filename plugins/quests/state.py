@@ -8,6 +8,7 @@ Keys (``<tour>`` is ``<enterprise>.<tour>``):
 - ``t.<tour>.<code>`` — :class:`Team`: members and the first right answer per mission.
 - ``b.<tour>.<day>`` — :class:`Board`: the day's scores, a projection of visitor
   states kept for fast leaderboards.
+- ``k.<tour>`` — :class:`TourSecret`: the key of the per-visitor option values.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ __all__ = [
     "MissionState",
     "Team",
     "TeamCredit",
+    "TourSecret",
     "VisitorState",
     "board_key",
+    "secret_key",
     "team_key",
     "visitor_key",
 ]
@@ -41,6 +44,16 @@ def team_key(tour: Tour, code: str) -> str:
 
 def board_key(tour: Tour, day: str) -> str:
     return f"b.{tour.key}.{day}"
+
+
+def secret_key(tour: Tour) -> str:
+    return f"k.{tour.key}"
+
+
+class TourSecret(msgspec.Struct, kw_only=True):
+    """The tour's key for the opaque option values (never sent to a browser)."""
+
+    secret: str
 
 
 class MissionState(msgspec.Struct, kw_only=True):

@@ -150,6 +150,7 @@ def _require_open(
 
 def _render_mission(
     pt: RequestContext,
+    key: str,
     config: QuestsConfig,
     tour: Tour,
     mission: Mission,
@@ -163,7 +164,7 @@ def _render_mission(
         state,
         progress.visited if progress else [],
         lang=pt.lang_for(tour),
-        key=pt.csrf_token,
+        key=key,
     )
     return pt.render("quests/mission.html", m=view, csrf_token=pt.csrf_token, tour=tour)
 
@@ -215,7 +216,8 @@ async def answer(
     _require_open(pt, config, tour, mission, current, progress)
     form = await _form(request)
     try:
-        canonical, correct = engine.evaluate(mission, form, pt.csrf_token, tour)
+        key = await service.option_key(ctx, pt.visitor)
+        canonical, correct = engine.evaluate(mission, form, key, tour)
     except engine.AnswerError as exc:
         raise HTTPException(
             status_code=400, detail=pt._(exc.message).format(**exc.values)
@@ -237,7 +239,7 @@ async def answer(
             max(engine.max_attempts(config, mission) - outcome.mission.attempts, 0),
         ),
         "score": outcome.state.score,
-        "html": _render_mission(pt, config, tour, mission, outcome.state, progress),
+        "html": _render_mission(pt, key, config, tour, mission, outcome.state, progress),
     }
     return pt.finish(Response(body, status_code=200))
 
@@ -275,7 +277,9 @@ async def hint(
         return pt.redirect(f"/t/{enterprise}/{tour_id}/at/{mission.station}#m-{mission.id}")
     body = {
         "score": state.score,
-        "html": _render_mission(pt, config, tour, mission, state, progress),
+        "html": _render_mission(
+            pt, await service.option_key(ctx, pt.visitor), config, tour, mission, state, progress
+        ),
     }
     return pt.finish(Response(body, status_code=200))
 
