@@ -21,6 +21,7 @@ from test_audio_guide_support import audio_tour, stream_events
 GOOD = {
     "default_track": "main",
     "intro": {"id": "intro", "audio": {"ru": "audio/intro.ru.mp3"}},
+    "outro": {"id": "bye", "audio": {"ru": "audio/intro.ru.mp3"}},
     "stations": [
         {
             "station": "s1",
@@ -202,6 +203,11 @@ async def test_player_reports_refuse_bad_input_and_teardown_forgets(make_platfor
         # The position is on the page next time (resume from the server).
         again = await client.get(f"/t/{tour.enterprise}/{tour.id}/at/s1")
         assert 'data-resume="12.5"' in again.text
+        # The intro plays from the start page, the outro from the finish page.
+        start = await client.get(f"/t/{tour.enterprise}/{tour.id}")
+        assert 'data-place="_intro"' in start.text and "intro.ru.mp3" in start.text
+        finish = await client.get(f"/t/{tour.enterprise}/{tour.id}/finish")
+        assert 'data-place="_outro"' in finish.text and 'data-track="bye"' in finish.text
 
     started = await stream_events(platform.settings.nats.url, tour, "audio_listen_started")
     assert [(e["station"], e["track"]) for e in started] == [("s1", "main"), (None, "intro")]
