@@ -3,7 +3,8 @@
 Nothing here touches NATS or HTTP, so each rule is easy to read and to test.
 
 Right answers never reach the browser. Choices, steps and stations are sent with
-opaque values (an HMAC of the visitor's CSRF key, the mission and the config index),
+opaque values (an HMAC, under a key derived from a per-tour server secret and the
+visitor, of the mission and the config index),
 shown in an order derived from those values, so neither a value nor the position of
 an option tells which one is right, and an order mission is never shown in its
 right order.

@@ -555,8 +555,11 @@ async def board_live(
             return None
         return await message()
 
+    # Events from just before the first board on, so none falls between the two.
+    since = utcnow()
+    first = await message()
     subject = subject_for(enterprise, tour_id, ">")
-    return event_stream(pt, subject, to_message, first=[await message()])
+    return event_stream(pt, subject, to_message, since=since, first=[first])
 
 
 @get("/{enterprise:str}/{tour_id:str}/board.json", include_in_schema=False)

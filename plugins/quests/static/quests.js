@@ -51,6 +51,9 @@
           card.replaceWith(fresh);
           var status = fresh.querySelector("[data-quest-status]");
           if (status && data.message) status.textContent = data.message;
+          /* The card is new, so its own live region may go unheard: say it here too. */
+          var announce = document.querySelector("[data-quest-announce]");
+          if (announce && data.message) announce.textContent = data.message;
           var focus = fresh.querySelector("h3");
           if (focus) { focus.setAttribute("tabindex", "-1"); focus.focus({ preventScroll: true }); }
         }
