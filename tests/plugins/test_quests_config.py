@@ -14,11 +14,12 @@ import pytest
 from babel.messages.pofile import read_po
 from promtour.errors import ConfigError
 from promtour.manager import PluginManager
-from promtour.models import Station, Tour
+from promtour.models import Enterprise, Station, Tour
 from promtour.plugins.quests import engine
 from promtour.plugins.quests.config import OrderMission, QuestsConfig, validate
 from promtour.plugins.quests.nicknames import NicknameError, check_nickname
 from promtour.plugins.quests.state import MissionState
+from promtour.testing import unique
 from promtour.tours import load_tour_toml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,6 +84,36 @@ async def test_bad_mission_config_is_refused_on_import_naming_station_and_missio
             await new_tour(platform, plugins={"quests": {"missions": [mission]}})
         assert "plugin 'quests'" in str(refused.value)
         assert message in str(refused.value), (message, str(refused.value))
+
+
+async def test_a_tour_file_with_a_bad_mission_is_refused_by_import(make_platform, tmp_path):
+    platform = await make_platform(consumers=False)
+    enterprise = unique("ent")
+    await platform.import_enterprise(Enterprise(id=enterprise, name=t("Works")))
+    path = tmp_path / "tour.toml"
+    path.write_text(
+        f"""
+id = "{unique("tour")}"
+enterprise = "{enterprise}"
+name = {{ en = "Tour", ru = "Тур" }}
+
+[[stations]]
+id = "press"
+number = 1
+name = {{ en = "Press", ru = "Пресс" }}
+
+[[plugins.quests.missions]]
+id = "plate"
+station = "press"
+type = "code"
+question = {{ en = "Which year is on the plate?" }}
+answers = ["1989"]
+""",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as refused:
+        await platform.import_tour(load_tour_toml(path))
+    assert "station 'press', mission 'plate': question lacks 'ru'" in str(refused.value)
 
 
 async def test_schema_errors_and_duplicates_are_refused(make_platform, new_tour):
