@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
 import msgspec
 import nats
@@ -24,6 +24,7 @@ from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, StorageType, StreamConfig
 from nats.js.kv import KeyValue
 from nats.js.object_store import ObjectStore
+from promtour.errors import PromtourError
 from promtour.events import STREAM, SUBJECT_PREFIX, Event, encode
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "Bus",
     "BusUnavailable",
     "Conflict",
+    "cancel_tasks",
     "read",
     "update_with_retry",
 ]
@@ -74,10 +76,18 @@ _UNAVAILABLE = (
 class Bus:
     """One process's connection to NATS, with the handles the platform uses."""
 
-    def __init__(self, url: str, *, replicas: int = 1, publish_timeout: float = 2.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        replicas: int = 1,
+        publish_timeout: float = 2.0,
+        connect_timeout: float = 10.0,
+    ) -> None:
         self.url = url
         self.replicas = replicas
         self.publish_timeout = publish_timeout
+        self.connect_timeout = connect_timeout
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
         self._kv: dict[str, KeyValue] = {}
@@ -122,12 +132,16 @@ class Bus:
         async def on_error(exc: Exception) -> None:
             log.debug("NATS error: %s", exc)
 
-        self._nc = await nats.connect(
+        # Once connected, the client reconnects for ever; but the first connection gets
+        # a deadline, or a wrong URL would hang `promtour serve` without a word.
+        connecting = nats.connect(
             servers=self.url.split(","),
             name=name,
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.5,
             connect_timeout=3,
+            # Closing waits at most this long for subscriptions to drain.
+            drain_timeout=5,
             # Nothing is buffered while disconnected: a scan must fail visibly, not be
             # half-written and sent later.
             pending_size=0,
@@ -135,6 +149,13 @@ class Bus:
             reconnected_cb=on_reconnect,
             error_cb=on_error,
         )
+        try:
+            self._nc = await asyncio.wait_for(connecting, self.connect_timeout)
+        except (TimeoutError, OSError, nats.errors.Error) as exc:
+            raise PromtourError(
+                f"cannot reach NATS at {self.url} within {self.connect_timeout:g}s "
+                f"({str(exc) or type(exc).__name__}): is the server running and the URL right?"
+            ) from None
         self._js = self._nc.jetstream(timeout=self.publish_timeout)
         await self.ensure_schema()
 
@@ -227,6 +248,29 @@ class Bus:
             except Exception as exc:
                 problems.append(f"bucket {bucket}: {exc or type(exc).__name__}")
         return problems
+
+
+async def cancel_tasks(tasks: Iterable[asyncio.Task[Any]], *, timeout: float = 5.0) -> None:
+    """Cancel ``tasks`` and wait until they have ended.
+
+    On Python 3.11 ``asyncio.wait_for`` (which nats-py uses for every request) can
+    swallow a cancellation that races with the reply, and the task then goes on as if
+    nothing happened; so the cancel is repeated until each task is done, for at most
+    ``timeout`` seconds, rather than waiting for ever."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    pending = {task for task in tasks if not task.done()}
+    while pending:
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            log.warning("%d task(s) did not stop: %s", len(pending), pending)
+            return
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=min(0.1, remaining))
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            log.debug("task %s ended with %r", task.get_name(), task.exception())
 
 
 async def update_with_retry(

@@ -9,6 +9,7 @@ any other plugin. Each plugin reads at its own pace.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ import nats.errors
 import nats.js.errors
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from promtour.bus import cancel_tasks
 from promtour.context import PluginContext
 from promtour.events import STREAM, SUBJECT_PREFIX, Event, PluginEventFailed
 from promtour.manager import await_maybe
@@ -49,6 +51,7 @@ class PluginConsumers:
         self.platform = platform
         self.settings = settings or ConsumerSettings()
         self._tasks: list[asyncio.Task[None]] = []
+        self._subs: dict[str, nats.js.JetStreamContext.PullSubscription | None] = {}
         self._running = False
 
     def plugins(self) -> list[str]:
@@ -58,14 +61,13 @@ class PluginConsumers:
     async def start(self) -> None:
         self._running = True
         for plugin in self.plugins():
-            await self._subscribe(plugin)  # fail at start if the consumer cannot exist
+            # Fail at start if the consumer cannot exist; the loop goes on with this one.
+            self._subs[plugin] = await self._subscribe(plugin)
             self._tasks.append(asyncio.create_task(self._run(plugin), name=f"consumer-{plugin}"))
 
     async def stop(self) -> None:
         self._running = False
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_tasks(self._tasks)
         self._tasks.clear()
 
     async def _subscribe(self, plugin: str) -> nats.js.JetStreamContext.PullSubscription:
@@ -86,12 +88,23 @@ class PluginConsumers:
         )
 
     async def _run(self, plugin: str) -> None:
-        sub = None
+        try:
+            await self._loop(plugin, self._subs.get(plugin))
+        finally:
+            # An abandoned pull subscription holds up the connection's drain at exit.
+            sub = self._subs.pop(plugin, None)
+            if sub is not None:
+                with contextlib.suppress(Exception):
+                    await sub.unsubscribe()
+
+    async def _loop(
+        self, plugin: str, sub: nats.js.JetStreamContext.PullSubscription | None
+    ) -> None:
         quiet = 0
         while self._running:
             try:
                 if sub is None:
-                    sub = await self._subscribe(plugin)
+                    sub = self._subs[plugin] = await self._subscribe(plugin)
                 try:
                     msgs = await sub.fetch(self.settings.batch, timeout=1.0)
                 except nats.errors.TimeoutError:
@@ -108,13 +121,13 @@ class PluginConsumers:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("consumer %s: %s; resubscribing", plugin, exc or type(exc).__name__)
+                log.warning(
+                    "consumer %s: %s; resubscribing", plugin, str(exc) or type(exc).__name__
+                )
                 if sub is not None:
-                    try:
+                    with contextlib.suppress(Exception):
                         await sub.unsubscribe()
-                    except Exception:
-                        pass
-                sub = None
+                sub = self._subs[plugin] = None
                 await asyncio.sleep(1.0)
 
     async def _handle(self, plugin: str, msg: Msg) -> None:

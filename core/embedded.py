@@ -94,6 +94,9 @@ class EmbeddedNats:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            # Not in the terminal's process group: Ctrl-C reaches promtour, which
+            # finishes its requests and then stops the server, not both at once.
+            start_new_session=True,
         )
         log.close()
         deadline = time.monotonic() + timeout

@@ -68,6 +68,7 @@ class Platform:
             settings.nats.url,
             replicas=settings.nats.replicas,
             publish_timeout=settings.nats.publish_timeout,
+            connect_timeout=settings.nats.connect_timeout,
         )
         self.tours = TourCache(self.bus, self.plugins)
         self.metrics = Metrics()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import msgspec
 from promtour.embedded import EmbeddedNats
+from promtour.errors import PromtourError
 from promtour.platform import Platform
 from promtour.settings import Settings
 from promtour.tokens import sign_station
@@ -91,6 +92,12 @@ def serve(settings: Settings, *, demo: bool = False, demo_dir: Path = DEMO_DIR) 
     """Run the web app until Ctrl-C; with the embedded NATS if no URL is set."""
     import uvicorn
 
+    if demo and not (demo_dir / "tours").is_dir():
+        # The demo lives in the source checkout (config/demo), not in the wheel.
+        raise PromtourError(
+            f"the demo tour is not here ({demo_dir}): run `promtour demo` from a source "
+            "checkout (pip install -e .), or `promtour serve` and import a tour"
+        )
     with nats_for(settings) as settings:
 
         async def prepare() -> None:

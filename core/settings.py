@@ -28,6 +28,8 @@ class NatsSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     replicas: Annotated[int, msgspec.Meta(ge=1, le=5)] = 1
     #: Seconds to wait for a JetStream publish ack.
     publish_timeout: Annotated[float, msgspec.Meta(gt=0)] = 2.0
+    #: Seconds to wait for the first connection before giving up with an error.
+    connect_timeout: Annotated[float, msgspec.Meta(gt=0)] = 10.0
     #: Path of a nats-server binary for the embedded mode; found automatically if empty.
     server_binary: str = ""
 

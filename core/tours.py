@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 import nats.errors
 import nats.js.errors
-from promtour.bus import BUCKET_ENTERPRISES, BUCKET_TOURS, Bus
+from promtour.bus import BUCKET_ENTERPRISES, BUCKET_TOURS, Bus, cancel_tasks
 from promtour.errors import TourError
 from promtour.manager import PluginManager
 from promtour.models import Enterprise, Tour
@@ -148,18 +148,20 @@ class TourCache:
         self._bus.on_reconnect(self._rewatch)
 
     async def stop(self) -> None:
-        if self._watch_task is not None:
-            self._watch_task.cancel()
-            self._watch_task = None
+        task, self._watch_task = self._watch_task, None
+        if task is not None:
+            # Let the watch stop its subscription before the connection drains.
+            await cancel_tasks([task])
 
     async def _rewatch(self) -> None:
         """After a reconnect: a watch can stay silent for many seconds after a server
         restart (until its missed heartbeats are noticed), so start a fresh one; it
         delivers every tour's current version first."""
-        if self._watch_task is None:
+        old = self._watch_task
+        if old is None:
             return
-        self._watch_task.cancel()
         self._watch_task = asyncio.create_task(self._watch(), name="promtour-tour-watch")
+        await cancel_tasks([old])
 
     async def _watch(self) -> None:
         # Another process saved a tour: reload it. The watch restarts after errors.

@@ -1,0 +1,394 @@
+"""The ``promtour`` command line, run as a person would run it: as a subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sysconfig
+import threading
+import time
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from promtour.embedded import free_port
+from promtour.manager import PluginManager
+from promtour.models import Enterprise
+from promtour.platform import Platform
+from promtour.server import import_demo
+from promtour.testing import test_settings as settings_for
+from promtour.testing import unique
+
+PROMTOUR = str(Path(sysconfig.get_path("scripts")) / "promtour")
+STATION_LINE = re.compile(r"station\s+(\d+)\s+(\S+)\s+(http://\S+/s/\S+)")
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROMTOUR_")}
+    env.update(extra)
+    return env
+
+
+def run(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PROMTOUR, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env=clean_env(),
+    )
+
+
+async def arun(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """:func:`run` from an async test, without blocking the loop its platform lives on."""
+    return await asyncio.to_thread(run, *args, cwd=cwd, timeout=timeout)
+
+
+class Running:
+    """A long-running ``promtour`` process in its own session, stopped like Ctrl-C."""
+
+    def __init__(self, *args: str, cwd: Path) -> None:
+        self.output: list[str] = []
+        self.process = subprocess.Popen(
+            [PROMTOUR, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=cwd,
+            env=clean_env(PYTHONUNBUFFERED="1"),
+            start_new_session=True,
+        )
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def read_until(self, pattern: str, count: int = 1, timeout: float = 30) -> list[str]:
+        """Lines of output until ``count`` lines matched ``pattern``; returns the matches."""
+        found: list[str] = []
+        deadline = time.monotonic() + timeout
+        while len(found) < count:
+            try:
+                line = self._lines.get(timeout=max(deadline - time.monotonic(), 0.01))
+            except queue.Empty:
+                line = None
+            if line is None:
+                raise AssertionError(f"no {pattern!r} in:\n{''.join(self.output)}")
+            self.output.append(line)
+            if re.search(pattern, line):
+                found.append(line)
+        return found
+
+    def interrupt(self, timeout: float = 20) -> int:
+        """Ctrl-C in a terminal: SIGINT to the whole process group."""
+        os.killpg(self.process.pid, signal.SIGINT)
+        return self.process.wait(timeout)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+@pytest.fixture
+def running() -> Iterator[list[Running]]:
+    started: list[Running] = []
+    yield started
+    for process in started:
+        process.kill()
+
+
+def wait_ready(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{url} did not become ready")
+        time.sleep(0.1)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is as good as gone: nobody waits for it any more.
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split(")")[-1].split()[0] != "Z"
+
+
+def test_demo_runs_stops_cleanly_and_keeps_its_data(tmp_path, running):
+    data = tmp_path / "data"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    demo = Running("demo", "--port", str(port), "--data-dir", str(data), cwd=tmp_path)
+    running.append(demo)
+    (start_line,) = demo.read_until(r"Tour uralpress\.main: ")
+    assert f"{base}/t/uralpress/main" in start_line
+    stations = [STATION_LINE.search(line) for line in demo.read_until(r"station\s+\d", 5)]
+    assert [m.group(1) for m in stations if m] == ["1", "2", "3", "4", "5"]
+    urls = [m.group(3) for m in stations if m]
+    assert all(url.startswith(f"{base}/s/uralpress.main.") for url in urls)
+
+    nats_pid = int((data / "nats" / "running.url").read_text().split()[0])
+    assert pid_alive(nats_pid)
+    wait_ready(base)
+    with httpx.Client(timeout=10, headers={"Accept-Language": "en"}) as client:
+        assert client.get(f"{base}/t/uralpress/main").status_code == 200
+        page = client.get(urls[0])
+        assert page.status_code == 200
+        assert "Steel coil warehouse" in page.text
+        cookies = dict(client.cookies)
+
+    assert demo.interrupt() == 0
+    assert not pid_alive(nats_pid), "the embedded nats-server outlived promtour"
+    assert not (data / "nats" / "running.url").exists()
+
+    # Started again on the same data: the same codes, and the visitor's progress kept.
+    again = Running("demo", "--port", str(port), "--data-dir", str(data), cwd=tmp_path)
+    running.append(again)
+    lines = again.read_until(r"station\s+\d", 5)
+    assert [STATION_LINE.search(line).group(3) for line in lines] == urls  # type: ignore[union-attr]
+    wait_ready(base)
+    with httpx.Client(timeout=10, headers={"Accept-Language": "en"}, cookies=cookies) as client:
+        page = client.get(urls[1])
+        assert page.status_code == 200
+        assert 'data-visited="2"' in page.text  # the first station is still visited
+        assert client.get(f"{base}/t/uralpress/main/at/warehouse").status_code == 200
+    assert again.interrupt() == 0
+
+
+def test_serve_uses_the_given_nats(tmp_path, running, nats_url):
+    data = tmp_path / "data"
+    port = free_port()
+    serve = Running(
+        "serve", "--nats", nats_url, "--port", str(port), "--data-dir", str(data), cwd=tmp_path
+    )
+    running.append(serve)
+    wait_ready(f"http://127.0.0.1:{port}")
+    # No embedded server was started: no store, no child nats-server.
+    assert not (data / "nats").exists()
+    children = subprocess.run(
+        ["ps", "--ppid", str(serve.process.pid), "-o", "comm="],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    assert "nats-server" not in children
+    assert serve.interrupt() == 0
+    # The given server was used, not stopped: it is still there for everyone else.
+    host, port_text = nats_url.removeprefix("nats://").rsplit(":", 1)
+    with socket.create_connection((host, int(port_text)), timeout=2) as sock:
+        assert sock.recv(4).startswith(b"INFO")
+
+
+TOUR_TOML = """\
+id = "{tour}"
+enterprise = "{enterprise}"
+name = {{ ru = "Экскурсия", en = "A tour" }}
+languages = ["ru", "en"]
+default_language = "ru"
+
+[[stations]]
+id = "gate"
+number = 1
+name = {{ ru = "Проходная", en = "Gate" }}
+
+[[stations]]
+id = "hall"
+number = 7
+name = {{ ru = "Цех", en = "Hall" }}
+enabled = false
+
+[plugins.career]
+"""
+
+
+async def test_tours_import_export_list_round_trip(tmp_path, make_platform, nats_url):
+    platform = await make_platform(consumers=False)
+    enterprise = unique("ent")
+    await platform.import_enterprise(Enterprise(id=enterprise, name={"en": "Works"}))
+    tour = unique("tour")
+    source = tmp_path / "tour.toml"
+    source.write_text(TOUR_TOML.format(tour=tour, enterprise=enterprise), encoding="utf-8")
+    key = f"{enterprise}.{tour}"
+
+    imported = await arun("tours", "import", str(source), "--nats", nats_url, cwd=tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert f"imported {key} (2 stations)" in imported.stdout
+    first = await arun("tours", "export", key, "--nats", nats_url, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    exported = tomllib.loads(first.stdout)
+    original = tomllib.loads(source.read_text(encoding="utf-8"))
+    for field in ("id", "enterprise", "name", "languages", "default_language", "plugins"):
+        assert exported[field] == original[field], field
+    assert [(s["id"], s["number"], s["enabled"]) for s in exported["stations"]] == [
+        ("gate", 1, True),
+        ("hall", 7, False),
+    ]
+    assert "keys" not in exported  # signing keys never leave NATS
+
+    (tmp_path / "again.toml").write_text(first.stdout, encoding="utf-8")
+    again = await arun("tours", "import", "again.toml", "--nats", nats_url, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    second = await arun("tours", "export", key, "--nats", nats_url, "-o", "out.toml", cwd=tmp_path)
+    assert second.returncode == 0
+    assert (tmp_path / "out.toml").read_text(encoding="utf-8") == first.stdout
+
+    listed = await arun("tours", "list", "--nats", nats_url, cwd=tmp_path)
+    assert listed.returncode == 0
+    (line,) = [row for row in listed.stdout.splitlines() if row.startswith(key + "\t")]
+    assert "A tour" in line and "2 stations" in line and "career" in line
+
+    missing = await arun("tours", "export", f"{enterprise}.nope", "--nats", nats_url, cwd=tmp_path)
+    assert missing.returncode == 2 and "no tour" in missing.stderr
+
+
+@pytest.mark.parametrize(
+    ("plugins", "named"),
+    [
+        ("[plugins.quests]\nnonsense = 1\n", ("quests", "nonsense")),
+        ("[plugins.career]\n[plugins.nosuch]\n", ("nosuch", "no such plugin")),
+        ("[plugins.career]\nprofessions = 3\n", ("career", "professions")),
+    ],
+)
+async def test_tour_file_with_bad_plugin_config(tmp_path, make_platform, nats_url, plugins, named):
+    platform = await make_platform(consumers=False)
+    enterprise = unique("ent")
+    await platform.import_enterprise(Enterprise(id=enterprise, name={"en": "Works"}))
+    tour = unique("tour")
+    text = TOUR_TOML.format(tour=tour, enterprise=enterprise).replace("[plugins.career]\n", "")
+    path = tmp_path / "bad.toml"
+    path.write_text(text + plugins, encoding="utf-8")
+    result = await arun("tours", "import", str(path), "--nats", nats_url, cwd=tmp_path)
+    assert result.returncode == 2
+    for word in named:
+        assert word in result.stderr
+    assert "Traceback" not in result.stderr
+    assert await platform.tours.refresh(f"{enterprise}.{tour}") is None  # nothing stored
+
+
+def test_tour_file_that_is_not_a_tour(tmp_path, nats_url):
+    path = tmp_path / "broken.toml"
+    path.write_text('id = "x"\nstations = 3\n', encoding="utf-8")
+    result = run("tours", "import", str(path), "--nats", nats_url, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "broken.toml" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unreachable_nats_is_a_clear_error(tmp_path):
+    port = free_port()  # nothing listens there
+    result = subprocess.run(
+        [PROMTOUR, "tours", "list", "--nats", f"nats://127.0.0.1:{port}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env=clean_env(PROMTOUR_NATS__CONNECT_TIMEOUT="1"),
+    )
+    assert result.returncode == 2
+    assert f"cannot reach NATS at nats://127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def import_demo_into(nats_url: str) -> str:
+    """Import the demo tour from a thread of its own: a sync test that uses the browser
+    cannot run the session's event loop."""
+    keys: list[str] = []
+
+    async def work() -> None:
+        platform = Platform(settings_for(nats_url), plugins=PluginManager())
+        await platform.start(consumers=False)
+        try:
+            keys.extend(await import_demo(platform))
+        finally:
+            await platform.stop()
+
+    thread = threading.Thread(target=lambda: asyncio.run(work()))
+    thread.start()
+    thread.join(60)
+    (key,) = keys
+    return key
+
+
+def test_qr_codes_scan_to_the_station_urls(tmp_path, nats_url, browser):
+    import zxingcpp
+    from PIL import Image
+
+    key = import_demo_into(nats_url)
+    svg_dir, png_dir = tmp_path / "svg", tmp_path / "png"
+    result = run(
+        "qr", key, "--format", "svg", "--out", str(svg_dir), "--nats", nats_url, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [line.split("\t") for line in result.stdout.splitlines() if line.strip()]
+    assert [row[0] for row in rows] == ["1", "2", "3", "4", "5"]
+    urls = {row[1]: row[2] for row in rows}
+    svgs = sorted(svg_dir.glob("*.svg"))
+    assert [p.name for p in svgs] == [
+        "001-warehouse.svg",
+        "002-press.svg",
+        "003-welding.svg",
+        "004-cnc.svg",
+        "005-qc.svg",
+    ]
+    # Render an SVG as a browser would print it, then scan it like a phone camera.
+    page = browser.new_page(viewport={"width": 600, "height": 700})
+    try:
+        page.set_content(
+            "<body style='margin:0;background:#fff'>"
+            + svgs[1].read_text(encoding="utf-8")
+            + "</body>"
+        )
+        shot = page.screenshot(full_page=True)
+        labels = page.locator("svg > text").all_text_contents()
+    finally:
+        page.close()
+    (decoded,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(shot)))
+    assert decoded.text == urls["press"]
+    assert decoded.format == zxingcpp.BarcodeFormat.QRCode
+    assert labels[0] == "2"  # the station number is printed under the code
+
+    result = run(
+        "qr", key, "--format", "png", "--out", str(png_dir), "--nats", nats_url, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    (decoded,) = zxingcpp.read_barcodes(Image.open(png_dir / "005-qc.png"))
+    assert decoded.text == urls["qc"]
+    assert decoded.ec_level in ("Q", "H")
+
+    unknown = run("qr", "nobody.nothing", "--nats", nats_url, cwd=tmp_path)
+    assert unknown.returncode == 2 and "no tour" in unknown.stderr
+
+
+def test_plugins_list(tmp_path):
+    result = run("plugins", "list", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    blocks: dict[str, tuple[str, str]] = {}
+    lines = result.stdout.splitlines()
+    for line, following in zip(lines, [*lines[1:], ""], strict=True):
+        if not line.startswith("\t"):
+            name, version, *_ = line.split("\t")
+            blocks[name] = (version, following.strip())
+    for name in ("audio_guide", "quests", "career"):
+        version, hooks = blocks[name]
+        assert re.fullmatch(r"\d+\.\d+(\.\d+)?\S*", version), version
+        assert hooks.startswith("hooks: ")
+        assert "promtour_plugin_info" in hooks and "promtour_station_panels" in hooks
