@@ -144,9 +144,15 @@ def test_editor_builds_a_tour_and_prints_working_posters(browser, serve_app, nat
             "input[name=_csrf]').forEach(e => e.remove())"
         )
         with page.expect_response(lambda r: r.url.endswith("/stations/gate/toggle")) as info:
-            page.click("tr[data-station=gate] >> text=Disable")
+            page.click('form[action$="/stations/gate/toggle"] button')
         assert info.value.status == 403
         assert api.get("/tours/plant").json()["stations"][0]["enabled"] is True
+
+        # Built for phones too: nothing wider than the screen, and in Russian.
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(f"{server.url}/console/{ent}/tours/plant?lang=ru")
+        assert page.locator("h2#stations-h").inner_text() == "Станции"
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
     finally:
         context.close()
         api.close()

@@ -326,3 +326,21 @@ async def test_posters_and_key_rotation(make_platform, serve_app, new_tour):
         assert stale.status_code == 400 and "old poster" in stale.text
         assert (await phone.get(new["s2"])).status_code == 200
         assert (await phone.get(new["s1"])).status_code == 410  # disabled, poster still valid
+
+
+def test_every_console_text_has_a_russian_translation():
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parent.parent / "core"
+    with (root / "console/locale/ru/LC_MESSAGES/console.po").open("rb") as fh:
+        catalog = {m.id: m.string for m in read_po(fh) if m.id}
+    call = re.compile(r"""(?<![\w.])(?:c_|t_|_)\(\s*(?:"([^"]*)"|'([^']*)')\s*\)""")
+    texts = set()
+    for template in (root / "web/templates/console").glob("*.html"):
+        found = call.findall(template.read_text(encoding="utf-8"))
+        texts |= {double or single for double, single in found}
+    assert len(texts) > 100
+    missing = sorted(t for t in texts if not catalog.get(t))
+    assert not missing, f"no Russian for: {missing}"

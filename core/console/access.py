@@ -31,6 +31,7 @@ __all__ = [
     "SESSION_SECONDS",
     "SignInRequired",
     "api_principal",
+    "current_principal",
     "enterprise_guard",
     "principal_of",
     "session_principal",

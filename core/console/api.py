@@ -29,7 +29,35 @@ from promtour.platform import Platform
 from promtour.qr import qr_svg
 from promtour.tours import MAX_MEDIA_BYTES, TourState
 
-__all__ = ["api_router"]
+__all__ = [
+    "EnterpriseApi",
+    "EnterpriseUpdate",
+    "KeyRotated",
+    "MediaApi",
+    "MediaUpload",
+    "PluginConfigOut",
+    "PluginOut",
+    "Poster",
+    "StationEnabled",
+    "StationOrder",
+    "StationUpdate",
+    "StationsApi",
+    "TokenCreate",
+    "TokenCreated",
+    "TokenOut",
+    "TourCreate",
+    "TourFields",
+    "TourImport",
+    "TourLanguages",
+    "TourOut",
+    "TourPluginsApi",
+    "TourSummary",
+    "ToursApi",
+    "api_router",
+    "poster_base",
+    "tour_out",
+    "tour_summary",
+]
 
 Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 Lang = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}$")]

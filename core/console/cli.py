@@ -15,7 +15,7 @@ from promtour.auth import ROLES, create_token, list_tokens, revoke_token
 from promtour.errors import PromtourError
 from promtour.models import SLUG_RE, Enterprise, pick_text
 
-__all__ = ["add_enterprise_commands"]
+__all__ = ["add_enterprise_commands", "cmd_enterprise"]
 
 
 def add_enterprise_commands(

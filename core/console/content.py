@@ -14,6 +14,7 @@ from markupsafe import Markup
 from promtour.console import service
 from promtour.console.access import EDIT, READ
 from promtour.console.forms import (
+    FIELD_PREFIX,
     TOML_FIELD,
     config_values,
     error_field,
@@ -30,7 +31,15 @@ from promtour.tours import MAX_MEDIA_BYTES, TourState
 from promtour.web.panels import collect_panels
 from promtour.web.request import RequestContext
 
-__all__ = ["MediaPages", "PluginPages", "PosterPages", "PreviewPages"]
+__all__ = [
+    "MediaPages",
+    "PluginPages",
+    "PosterPages",
+    "PreviewContext",
+    "PreviewPages",
+    "plugin_form_template",
+    "qr_code_svg",
+]
 
 R = {"roles": READ}
 E = {"roles": EDIT}
@@ -146,8 +155,6 @@ class PluginPages(Controller):
 
 
 def _typed(form: dict[str, str]) -> dict[str, Any]:
-    from promtour.console.forms import FIELD_PREFIX
-
     return {k[len(FIELD_PREFIX) :]: v for k, v in form.items() if k.startswith(FIELD_PREFIX)}
 
 
@@ -233,7 +240,7 @@ class PreviewPages(Controller):
         state = await service.load_tour(c.platform, enterprise, tour_id)
         tour = state.tour
         station = service.station_of(tour, station_id)
-        asked = request.query_params.get("lang")
+        asked = request.query_params.get("lang") or ""
         lang = asked if asked in tour.languages else tour.default_language
         visitor = f"preview-{c.principal.token_id if c.principal else 'x'}"
         pt = PreviewContext(request, lang, visitor)

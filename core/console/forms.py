@@ -194,9 +194,12 @@ def _choice(config_type: type[Any], name: str, text: str) -> Any:
         if simple is None:
             break
         t = simple[0]
-        options: list[Any] = (
-            list(t.values) if isinstance(t, mi.LiteralType) else [m.value for m in t.cls]  # type: ignore[union-attr]
-        )
+        if isinstance(t, mi.LiteralType):
+            options: list[Any] = list(t.values)
+        elif isinstance(t, mi.EnumType):
+            options = [m.value for m in t.cls]
+        else:
+            break
         for option in options:
             if str(option) == text:
                 return option

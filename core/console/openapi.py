@@ -30,7 +30,7 @@ API_RESPONSES: dict[int, ResponseSpec] = {
     503: _error("NATS is briefly unavailable; nothing was written. Retry."),
 }
 
-SECURITY = [{"BearerToken": []}]
+SECURITY: list[dict[str, list[str]]] = [{"BearerToken": []}]
 
 COMPONENTS = Components(
     security_schemes={

@@ -25,12 +25,24 @@ from promtour.console.access import (
     session_principal,
     session_value,
 )
+from promtour.console.forms import config_values, form_fields
 from promtour.console.ui import Console, FormData
 from promtour.errors import PromtourError, TourError
 from promtour.models import SLUG_RE, Station, Text, Tour
 from promtour.tours import TourState
 
-__all__ = ["SignInPages", "TourPages", "ToursPages", "safe_next"]
+__all__ = [
+    "SignInPages",
+    "TourPages",
+    "ToursPages",
+    "form_languages",
+    "languages_from",
+    "safe_next",
+    "sign_in_redirect",
+    "station_from",
+    "texts_from",
+    "tour_page",
+]
 
 R = {"roles": READ}
 E = {"roles": EDIT}
@@ -222,8 +234,6 @@ class ToursPages(Controller):
     async def plugins(
         self, request: Request[Any, Any, Any], enterprise: FromPath[str]
     ) -> Response[str]:
-        from promtour.console.forms import config_values, form_fields
-
         c = Console(request)
         plugins = []
         states = service.tours_of(c.platform, enterprise)
