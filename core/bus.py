@@ -37,6 +37,7 @@ __all__ = [
     "BusUnavailable",
     "Conflict",
     "cancel_tasks",
+    "is_unavailable",
     "read",
     "update_with_retry",
 ]
@@ -71,6 +72,11 @@ _UNAVAILABLE = (
     nats.errors.NoRespondersError,
     asyncio.TimeoutError,
 )
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means NATS cannot be reached right now (answer 503, not 500)."""
+    return isinstance(exc, (BusUnavailable, *_UNAVAILABLE))
 
 
 class Bus:

@@ -18,7 +18,14 @@ from typing import Any
 import msgspec
 import nats.errors
 import nats.js.errors
-from promtour.bus import BUCKET_ENTERPRISES, BUCKET_TOURS, Bus, cancel_tasks
+from promtour.bus import (
+    BUCKET_ENTERPRISES,
+    BUCKET_TOURS,
+    Bus,
+    BusUnavailable,
+    cancel_tasks,
+    is_unavailable,
+)
 from promtour.errors import TourError
 from promtour.manager import PluginManager
 from promtour.models import Enterprise, Tour
@@ -221,7 +228,10 @@ class TourCache:
         if state is None:
             try:
                 state = await self.refresh(key)
-            except (nats.errors.Error, nats.js.errors.Error):
+            except (nats.errors.Error, nats.js.errors.Error) as exc:
+                # NATS away: whether the tour exists is unknown, so not a 404.
+                if is_unavailable(exc):
+                    raise BusUnavailable(str(exc) or type(exc).__name__) from exc
                 return None
         return state
 

@@ -175,6 +175,22 @@ def test_demo_runs_stops_cleanly_and_keeps_its_data(tmp_path, running):
     assert again.interrupt() == 0
 
 
+def test_no_orphan_nats_server_when_promtour_is_killed(tmp_path, running):
+    data = tmp_path / "data"
+    port = free_port()
+    serve = Running("serve", "--port", str(port), "--data-dir", str(data), cwd=tmp_path)
+    running.append(serve)
+    wait_ready(f"http://127.0.0.1:{port}")
+    nats_pid = int((data / "nats" / "running.url").read_text().split()[0])
+    assert pid_alive(nats_pid)
+    os.kill(serve.process.pid, signal.SIGKILL)  # no chance to clean up
+    serve.process.wait(10)
+    deadline = time.monotonic() + 10
+    while pid_alive(nats_pid):
+        assert time.monotonic() < deadline, "nats-server outlived a killed promtour"
+        time.sleep(0.05)
+
+
 def test_serve_uses_the_given_nats(tmp_path, running, nats_url):
     data = tmp_path / "data"
     port = free_port()

@@ -81,9 +81,13 @@ async def test_scans_while_nats_is_away(own_nats, make_platform, serve_app, new_
         ready = await client.get("/readyz")
         assert ready.status_code == 503
         assert "NATS" in ready.text
+        unseen = msgspec.structs.replace(tour, id=unique("unseen"))
         for attempt in (
             client.get(station_path(tour, "s2")),
             client.get(f"/t/{tour.enterprise}/{tour.id}/go", params={"n": "2"}),
+            # Whether a tour this process has not seen exists is unknown: not a 404.
+            client.get(station_path(unseen, "s1")),
+            client.get(f"/media/{tour.enterprise}/{tour.id}/audio/s1.mp3"),
         ):
             response = await attempt
             assert response.status_code == 503

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
-from promtour.bus import BusUnavailable, Conflict
+from promtour.bus import BusUnavailable, Conflict, is_unavailable
 from promtour.errors import PromtourError, TokenError
 from promtour.models import Tour
 from promtour.tokens import parse_station_code
@@ -91,6 +91,8 @@ def bad_input(request: Request[Any, Any, Any], exc: PromtourError) -> Response[A
 
 
 def unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if is_unavailable(exc):  # a NATS call that no BusUnavailable wrapped (a plugin's)
+        return bus_unavailable(request, exc)
     log.exception("unexpected error on %s", request.url.path)
     return _respond(request, 500, "Something went wrong on our side. Please try again.")
 
