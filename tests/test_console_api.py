@@ -242,8 +242,13 @@ async def test_tokens_api_is_admin_only(make_platform, serve_app, new_tour):
             assert (await guide.get("/tokens")).status_code == 403
             refused = await guide.post("/tours", json={"id": "x", "name": {"en": "X"}})
             assert refused.status_code == 403 and "guide" in refused.json()["detail"]
-            assert (await admin.delete(f"/tokens/{created.json()['id']}")).status_code == 204
-            assert (await guide.get("/tours")).status_code == 401
+            rotated = await admin.post(f"/tokens/{created.json()['id']}/rotate")
+            assert rotated.status_code == 201 and rotated.json()["label"] == "Guide Anna"
+            assert (await guide.get("/tours")).status_code == 401  # the old secret is dead
+            new = {"Authorization": f"Bearer {rotated.json()['token']}"}
+            assert (await guide.get("/tours", headers=new)).status_code == 200
+            assert (await admin.delete(f"/tokens/{rotated.json()['id']}")).status_code == 204
+            assert (await guide.get("/tours", headers=new)).status_code == 401
 
 
 def test_cli_enterprise_create_and_tokens(nats_url, capsys):
@@ -268,6 +273,15 @@ def test_cli_enterprise_create_and_tokens(nats_url, capsys):
     listing = capsys.readouterr().out
     assert "Olga" in listing and "first admin" in listing and "editor" in listing
     assert secret not in listing and editor_secret not in listing
+
+    # Rotation: a new secret, same role and label; the old id is gone.
+    assert cli("enterprise", "tokens", "rotate", ent, editor_secret.split("_")[1]) == 0
+    rotated = capsys.readouterr().out
+    assert f"replaces {editor_secret.split('_')[1]}" in rotated
+    editor_secret = rotated.strip().splitlines()[-1]
+    assert cli("enterprise", "tokens", "list", ent) == 0
+    listing = capsys.readouterr().out
+    assert listing.count("Olga") == 1 and editor_secret.split("_")[1] in listing
 
     editor_id = editor_secret.split("_")[1]
     assert cli("enterprise", "tokens", "revoke", ent, editor_id) == 0

@@ -341,6 +341,20 @@ class EnterpriseApi(Controller):
         body = TokenCreated(id=token.id, role=token.role, label=token.label, token=secret)
         return Response(body, status_code=HTTP_201_CREATED)
 
+    @api_post(
+        "/tokens/{token_id:str}/rotate",
+        opt=A,
+        summary="Rotate a token (admin): a new secret, same role and label; the old one is revoked",
+    )
+    async def rotate_token(
+        self, request: Request[Any, Any, Any], enterprise: FromPath[str], token_id: FromPath[str]
+    ) -> Response[TokenCreated]:
+        if current_principal(request).token_id == token_id:
+            raise TourError("you cannot rotate the token you are using; use another admin token")
+        token, secret = await service.rotate_token(_platform(request), enterprise, token_id)
+        body = TokenCreated(id=token.id, role=token.role, label=token.label, token=secret)
+        return Response(body, status_code=HTTP_201_CREATED)
+
     @api_delete(
         "/tokens/{token_id:str}", opt=A, summary="Revoke a token (admin): 401 for it at once"
     )

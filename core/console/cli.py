@@ -47,6 +47,12 @@ def add_enterprise_commands(
     p.add_argument("--role", choices=ROLES, required=True)
     p.add_argument("--label", required=True, help="who or what uses the token")
     settings_args(p)
+    p = tokens_sub.add_parser(
+        "rotate", help="replace a token by a new secret (same role and label); revokes the old"
+    )
+    p.add_argument("enterprise")
+    p.add_argument("token_id")
+    settings_args(p)
     p = tokens_sub.add_parser("revoke", help="revoke a token by its id (401 for it at once)")
     p.add_argument("enterprise")
     p.add_argument("token_id")
@@ -103,6 +109,21 @@ async def cmd_enterprise(args: argparse.Namespace) -> int:
                     platform.bus, args.enterprise, args.role, args.label
                 )
                 print(f"{token.role} token ({token.label}, id {token.id}); shown only now:")
+                print(secret)
+            elif args.tokens_command == "rotate":
+                from litestar.exceptions import NotFoundException
+                from promtour.console.service import rotate_token
+
+                try:
+                    token, secret = await rotate_token(platform, args.enterprise, args.token_id)
+                except NotFoundException:
+                    raise PromtourError(
+                        f"no token {args.token_id!r} for {args.enterprise} "
+                        "(promtour enterprise tokens list)"
+                    ) from None
+                print(
+                    f"{token.role} token ({token.label}, id {token.id}) replaces {args.token_id}:"
+                )
                 print(secret)
             else:
                 if not await revoke_token(platform.bus, args.enterprise, args.token_id):

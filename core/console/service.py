@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 import nats.js.errors
 from litestar.exceptions import HTTPException, NotFoundException
+from promtour.auth import ApiToken, create_token, list_tokens, revoke_token
 from promtour.bus import BUCKET_ENTERPRISES
 from promtour.errors import PromtourError, TourError
 from promtour.models import SLUG_RE, Enterprise, Station, Tour
@@ -39,6 +40,7 @@ __all__ = [
     "move_station",
     "reorder_stations",
     "rotate_key",
+    "rotate_token",
     "station_of",
     "station_url",
     "tours_of",
@@ -159,6 +161,17 @@ async def rotate_key(platform: Platform, enterprise: str, tour_id: str) -> TourS
         tour.keys = [*tour.keys[-4:], new_tour_key()]
 
     return await change_tour(platform, enterprise, tour_id, rotate)
+
+
+async def rotate_token(platform: Platform, enterprise: str, token_id: str) -> tuple[ApiToken, str]:
+    """Replace a token by a new one with the same role and label; the old one stops
+    working at once. Returns the new token and its secret (shown once)."""
+    old = next((t for t in await list_tokens(platform.bus, enterprise) if t.id == token_id), None)
+    if old is None:
+        raise NotFoundException("There is no such token.")
+    token, secret = await create_token(platform.bus, enterprise, old.role, old.label)
+    await revoke_token(platform.bus, enterprise, old.id)
+    return token, secret
 
 
 def export_tour(tour: Tour) -> str:
