@@ -26,6 +26,7 @@ from nats.js.kv import KeyValue
 from nats.js.object_store import ObjectStore
 from promtour.errors import PromtourError
 from promtour.events import STREAM, SUBJECT_PREFIX, Event, encode
+from promtour.kv import faster_gets
 
 __all__ = [
     "BUCKET_ENTERPRISES",
@@ -206,7 +207,8 @@ class Bus:
                         replicas=self.replicas,
                     )
                 )
-            self._kv[name] = kv
+            # Same bucket; reads of a key's latest value cost less CPU (promtour.kv).
+            kv = self._kv[name] = faster_gets(kv)
         return kv
 
     @property
