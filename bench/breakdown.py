@@ -3,7 +3,8 @@
 ``bench/scan.py`` says how fast the scan path is; this says why. It builds the same
 litestar app that ``promtour serve`` runs (demo tour, installed plugins, consumers
 on), calls it directly through ASGI with 64 concurrent visitors (each with its own
-``pt_v`` cookie), and measures CPU microseconds per scan:
+``pt_v`` cookie; a visitor scans every station once, then a new one takes over, so
+every scan is a first visit), and measures CPU microseconds per scan:
 
 - as it is (``full``);
 - with one part taken out at a time: the plugin panels (``collect_panels`` returns
@@ -106,6 +107,10 @@ class Harness:
 
         async def visitor(n: int) -> None:
             for i in range(rounds):
+                if i % len(self.paths) == 0:
+                    # A new visitor after every station was scanned once: every scan is
+                    # a first visit (a rescan within seconds is a double tap, no event).
+                    self.cookies.pop(n, None)
                 await self.scan(n, self.paths[(n + i) % len(self.paths)])
 
         wall, cpu = time.perf_counter(), time.process_time()
@@ -188,9 +193,10 @@ async def variant(name: str, nats_url: str, args: argparse.Namespace, tmp: Path)
         last: dict[str, Any] = {}
 
         async def cached_check_in(state: Any, station: Any, visitor: str, **kw: Any) -> Any:
-            if visitor not in last:
-                last[visitor] = await real(state, station, visitor, **kw)
-            return last[visitor]
+            # The first check-in at each station, for everyone: no NATS work after it.
+            if station.id not in last:
+                last[station.id] = await real(state, station, visitor, **kw)
+            return last[station.id]
 
         platform.check_in = cached_check_in  # type: ignore[method-assign]
     if "consumers" in cut:
@@ -238,12 +244,23 @@ async def run(args: argparse.Namespace) -> None:
         nats_url = server.url
     try:
         names = args.only.split(",") if args.only else VARIANTS
-        results = [await variant(name, nats_url, args, tmp) for name in names]
+        # Variants take turns, ``--repeat`` times; the least CPU per scan of each counts
+        # (other work on the machine only ever adds).
+        best: dict[str, dict[str, Any]] = {}
+        for _ in range(args.repeat):
+            for name in names:
+                result = await variant(name, nats_url, args, tmp)
+                if name not in best or result["us_per_scan"] < best[name]["us_per_scan"]:
+                    best[name] = result
+        results = [best[name] for name in names]
     finally:
         if server is not None:
             server.stop()
     full = next((r for r in results if r["variant"] == "full"), None)
-    print(f"{args.visitors} concurrent visitors x {args.rounds} scans, in-process (no HTTP)")
+    print(
+        f"{args.visitors} concurrent visitors x {args.rounds} scans, in-process (no HTTP), "
+        f"best of {args.repeat}; load average now {os.getloadavg()[0]:.2f}"
+    )
     print(f"{'variant':<14} {'µs/scan':>8} {'saves':>7} {'scans/s':>8}  statuses")
     for r in results:
         saves = f"{full['us_per_scan'] - r['us_per_scan']:7.0f}" if full else "      -"
@@ -255,6 +272,9 @@ async def run(args: argparse.Namespace) -> None:
         print("\ntemplate CPU per scan (own time, in the full variant):")
         for template, us in sorted(full["templates"].items(), key=lambda x: -x[1]):
             print(f"  {us:7.1f} µs  {template}")
+        plugin = sum(us for t, us in full["templates"].items() if "/" in t)
+        core = sum(us for t, us in full["templates"].items() if "/" not in t)
+        print(f"  {core:7.1f} µs  core templates, {plugin:.1f} µs plugin templates")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -262,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nats", help="NATS URL; default: a nats-server in a temp folder")
     parser.add_argument("--visitors", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=40, help="scans per visitor")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per variant (best)")
     parser.add_argument("--tour", default="uralpress.main")
     parser.add_argument("--only", help=f"comma-separated variants of: {', '.join(VARIANTS)}")
     args = parser.parse_args(argv)

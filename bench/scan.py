@@ -238,7 +238,15 @@ def run_wrk(
     return json.loads(line[6:]), usage.ru_utime + usage.ru_stime
 
 
-def measure(
+def measure(*args: Any) -> Result:
+    """``--repeat`` measured runs against the same server; the fastest counts (work of
+    other processes on the machine only ever slows a run down)."""
+    options: argparse.Namespace = args[7]
+    runs = [measure_once(*args) for _ in range(max(options.repeat, 1))]
+    return max(runs, key=lambda r: r.rate)
+
+
+def measure_once(
     target: str,
     workers: int,
     base: str,
@@ -249,7 +257,8 @@ def measure(
     args: argparse.Namespace,
     page_bytes: int,
 ) -> Result:
-    if args.warmup > 0:
+    if args.warmup > 0 and f"{target}/{workers}" not in _warmed:
+        _warmed.add(f"{target}/{workers}")
         run_wrk(base, mode, paths, connections=args.connections, duration=args.warmup)
     server_before, nats_before = cpu_seconds(server_pids), cpu_seconds(nats_pids)
     busy_before = machine_busy_seconds()
@@ -283,6 +292,10 @@ def measure(
         server_us_per_request=round(1e6 * server_cpu / max(requests, 1), 1),
         page_bytes=page_bytes,
     )
+
+
+#: Targets (``target/workers``) that had their warm-up run.
+_warmed: set[str] = set()
 
 
 # --- targets --------------------------------------------------------------------------
@@ -501,10 +514,12 @@ def report(results: list[Result]) -> str:
         if "scan" in pair and "reference" in pair:
             scan, ref = pair["scan"], pair["reference"]
             ratio = scan.rate / ref.rate
+            cpu_ratio = ref.server_us_per_request / max(scan.server_us_per_request, 1e-9)
             verdict = "meets" if ratio >= 0.6 and scan.p99_ms < 50 else "misses"
             lines.append(
-                f"{workers} worker(s): scan/reference = {ratio:.0%} "
-                f"(scan p99 {scan.p99_ms:.1f} ms); target >= 60% and p99 < 50 ms: {verdict}"
+                f"{workers} worker(s): scan/reference = {ratio:.0%} by requests/s, "
+                f"{cpu_ratio:.0%} by server CPU per request (scan p99 {scan.p99_ms:.1f} ms); "
+                f"target >= 60% and p99 < 50 ms: {verdict}"
             )
     return "\n".join(lines)
 
@@ -535,6 +550,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--url", help="measure this running promtour (needs --nats; its scan limit raised)"
     )
+    parser.add_argument("--repeat", type=int, default=1, help="runs per target (fastest)")
     parser.add_argument("--only", choices=["scan", "reference"], help="measure one target")
     parser.add_argument("--profile", metavar="DIR", help="also profile the scan path (py-spy)")
     parser.add_argument("--json", metavar="FILE", help="write the results as JSON")

@@ -5,7 +5,13 @@
 --
 -- Arguments after "--": MODE PATH...
 --   MODE "scan": GET each path in turn (station URLs /s/<code>), sending the pt_v
---                cookie that the first response set (a new visitor per connection).
+--                cookie that the visitor's first response set. When a visitor has
+--                scanned every station once, the connection drops the cookie and the
+--                next scan starts a new visitor: every scan is a first visit at that
+--                station (an event and a progress write), as on a real tour. (Scanning
+--                the same station again within seconds is a double tap to promtour:
+--                no event, no write; a visitor going round in circles would measure
+--                that shortcut instead of a scan.)
 --   MODE "ref":  POST a small JSON body {"station": ..., "visitor": ...} to PATH[1]
 --                (the reference app), rotating over the station names that follow.
 --
@@ -25,6 +31,8 @@ local i = 0
 -- Globals, so that done() can read them with thread:get().
 cookie = nil
 ok, other = 0, 0
+visitors = 0
+local scanned = 0
 
 function init(args)
   mode = args[1]
@@ -43,6 +51,13 @@ end
 
 function request()
   i = i % #paths + 1
+  if mode == "scan" then
+    scanned = scanned + 1
+    if scanned > #paths then
+      cookie = nil -- this visitor has seen every station: a new visitor takes over
+      scanned = 1
+    end
+  end
   if mode == "ref" then
     local body = '{"station":"' .. paths[i] .. '","visitor":"' .. visitor .. '"}'
     return wrk.format("POST", target, { ["Content-Type"] = "application/json" }, body)
@@ -63,18 +78,20 @@ function response(status, headers, body)
     local set = headers["Set-Cookie"] or headers["set-cookie"]
     if set then
       cookie = string.match(set, "(pt_v=[^;]+)")
+      if cookie then
+        visitors = visitors + 1
+      end
     end
   end
 end
 
 function done(summary, latency, requests)
-  local ok_total, other_total, visitors = 0, 0, 0
+  local ok_total, other_total = 0, 0
+  visitors = 0
   for _, thread in ipairs(threads) do
     ok_total = ok_total + (thread:get("ok") or 0)
     other_total = other_total + (thread:get("other") or 0)
-    if thread:get("cookie") then
-      visitors = visitors + 1
-    end
+    visitors = visitors + (thread:get("visitors") or 0)
   end
   local e = summary.errors
   io.write(string.format(
