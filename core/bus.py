@@ -297,13 +297,12 @@ async def update_with_retry(
     stored value and its revision. ``first`` is a value and revision the caller has
     just read, to save the first read.
     """
-    decoder = msgspec.json.Decoder(type_)
+    decoder: msgspec.json.Decoder[T] = msgspec.json.Decoder(type_)
     for _ in range(attempts):
-        if first is not None:
-            current, revision = first
-            first = None
-        else:
-            current, revision = await read(kv, key, decoder)
+        if first is None:
+            first = await read(kv, key, decoder)
+        current, revision = first
+        first = None
         new = change(current)
         if inspect.isawaitable(new):
             new = await new

@@ -12,7 +12,7 @@ import inspect
 import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 import pluggy
@@ -96,7 +96,7 @@ class PluginManager:
         except pluggy.PluginValidationError as exc:
             raise self._invalid(exc) from None
         for impl in self.pm.hook.promtour_plugin_info.get_hookimpls():
-            info = impl.function()
+            info: PluginInfo = impl.function()
             if info.name != impl.plugin_name:
                 raise PromtourError(
                     f"plugin registered as {impl.plugin_name!r} calls itself {info.name!r}"
@@ -129,7 +129,7 @@ class PluginManager:
 
     def routes(self) -> dict[str, list[Any]]:
         return {
-            impl.plugin_name: list(impl.function())
+            impl.plugin_name: list(cast(Iterable[Any], impl.function()))
             for impl in self.pm.hook.promtour_routes.get_hookimpls()
         }
 

@@ -115,8 +115,10 @@ class Progress(msgspec.Struct, kw_only=True):
     tour: str
     #: Station ids in the order first visited.
     visited: list[str] = msgspec.field(default_factory=list)
-    #: Check-ins per station, re-scans included.
+    #: Check-ins per station, re-scans included (a double scan counts once).
     scans: dict[str, int] = msgspec.field(default_factory=dict)
+    #: Time of the last check-in per station, to tell a double scan from a re-scan.
+    last_scan: dict[str, datetime] = msgspec.field(default_factory=dict)
     group: str | None = None
     started: datetime = msgspec.field(default_factory=utcnow)
     finished: datetime | None = None

@@ -10,6 +10,7 @@ import base64
 import logging
 import secrets
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,15 @@ log = logging.getLogger("promtour")
 CORE_TEMPLATES = Path(__file__).parent / "web" / "templates"
 _progress_decoder = msgspec.json.Decoder(Progress)
 _CHECKIN_NS = uuid.UUID("6f1d3c2e-8a4b-4c1e-9a57-3c0de5a1f00d")
+
+
+#: Seconds within which a second scan of the same station is the same check-in.
+DOUBLE_SCAN_SECONDS = 10.0
+
+
+def _is_double_scan(progress: Progress, station: str, now: datetime) -> bool:
+    last = progress.last_scan.get(station)
+    return last is not None and abs((now - last).total_seconds()) < DOUBLE_SCAN_SECONDS
 
 
 class CheckIn(msgspec.Struct):
@@ -235,13 +245,17 @@ class Platform:
         """Record a visit: the event first (acked), then the progress.
 
         The event id is derived from the visitor's scan count at this station, so a
-        retried request after a lost response stores the event once, and a double scan
-        is one visit in the progress.
+        retried request after a lost response stores the event once. A second scan of
+        the same station within ``DOUBLE_SCAN_SECONDS`` (a double tap, a reload) is the
+        same check-in: no new event, no new count.
         """
         tour = state.tour
         kv = await self.bus.bucket(BUCKET_PROGRESS)
         key = self.progress_key(tour, visitor)
         current, revision = await read(kv, key, _progress_decoder)
+        now = utcnow()
+        if current is not None and _is_double_scan(current, station.id, now):
+            return CheckIn(progress=current, repeat=True, event_id="")
         count = current.scans.get(station.id, 0) if current else 0
         event = VisitorCheckedIn(
             id=uuid.uuid5(_CHECKIN_NS, f"{key}:{station.id}:{count}").hex,
@@ -250,6 +264,7 @@ class Platform:
             station=station.id,
             visitor=visitor,
             group=current.group if current else None,
+            time=now,
             method=method,
             repeat=count > 0,
             lang=lang,
@@ -260,7 +275,10 @@ class Platform:
             progress = progress or Progress(visitor=visitor, tour=tour.key)
             if station.id not in progress.visited:
                 progress.visited.append(station.id)
-            progress.scans[station.id] = progress.scans.get(station.id, 0) + 1
+            # A concurrent duplicate of this same scan already counted it.
+            if not _is_double_scan(progress, station.id, now):
+                progress.scans[station.id] = progress.scans.get(station.id, 0) + 1
+                progress.last_scan[station.id] = now
             return progress
 
         progress, _ = await update_with_retry(kv, key, Progress, visit, first=(current, revision))

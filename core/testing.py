@@ -85,6 +85,10 @@ def test_settings(nats_url: str, **overrides: Any) -> Settings:
     return load_settings(environ={}, **base)
 
 
+# A helper, not a test, though its name starts with test_.
+test_settings.__test__ = False  # type: ignore[attr-defined]
+
+
 @pytest.fixture
 async def make_platform(
     nats_url: str,
@@ -174,7 +178,7 @@ class LiveServer:
                 timeout_graceful_shutdown=1,
             )
         )
-        self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self.server.install_signal_handlers = lambda: None  # type: ignore[attr-defined,method-assign]
         self._thread = threading.Thread(target=self._run, daemon=True)
         self.error: BaseException | None = None
 

@@ -63,12 +63,12 @@ class RequestContext:
         available = tour.languages if tour else self.platform.settings.languages
         default = tour.default_language if tour else self.platform.settings.default_language
         asked = self.request.query_params.get("lang")
-        if asked in available:
+        if isinstance(asked, str) and asked in available:
             self._lang_choice = asked
             self._lang = asked
             return asked
         cookie = self.request.cookies.get(LANG_COOKIE)
-        if cookie in available:
+        if cookie is not None and cookie in available:
             self._lang = cookie
             return cookie
         self._lang = negotiate_language(

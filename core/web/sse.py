@@ -51,9 +51,7 @@ async def follow(
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=after + 1
         )
     elif since is not None:
-        config = ConsumerConfig(
-            deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=since.isoformat()
-        )
+        config = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=since)
     else:
         config = ConsumerConfig(deliver_policy=DeliverPolicy.NEW)
     sub = await platform.bus.js.subscribe(
