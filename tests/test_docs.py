@@ -56,3 +56,16 @@ def test_core_templates_are_translated_to_russian():
     }
     missing = sorted(m for m in used if not (catalog.get(m) and catalog.get(m).string))
     assert not missing, f"core template strings without a Russian translation: {missing}"
+
+
+def test_example_settings_load_and_every_setting_is_documented():
+    import msgspec
+
+    from promtour.settings import NatsSettings, Settings, WebSettings, load_settings
+
+    load_settings(ROOT / "config" / "promtour.toml", environ={})
+    text = (DOCS / "settings.md").read_text()
+    for struct in (Settings, NatsSettings, WebSettings):
+        for field in msgspec.structs.fields(struct):
+            if field.name not in ("nats", "web"):
+                assert f"| `{field.name}` |" in text, f"{struct.__name__}.{field.name}"
