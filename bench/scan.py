@@ -444,7 +444,7 @@ PARTS = [
     ("request context (cookie, HMAC)", "RequestContext.__init__ ("),
     ("NATS client read loop", "Client._read_loop ("),
     ("uvicorn response write", "RequestResponseCycle.send ("),
-    ("jinja2 escaping (markupsafe)", "escape (markupsafe"),
+    ("jinja2 escaping (escape)", "escape ("),
 ]
 
 
@@ -537,6 +537,23 @@ def machine() -> str:
     return f"{os.cpu_count()} CPUs, {model}, Python {sys.version.split()[0]}, load {load}"
 
 
+def revision() -> str:
+    """The git commit measured, and whether the work tree had changes."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=HERE,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return "?"
+    return f"{head or '?'}{' + uncommitted changes' if dirty else ''}"
+
+
 # --- main -----------------------------------------------------------------------------
 
 
@@ -566,6 +583,7 @@ def main(argv: list[str] | None = None) -> int:
     servers: list[Server] = []
     results: list[Result] = []
     print(f"machine: {machine()}")
+    print(f"code: {revision()}")
     print(f"load: wrk, {args.connections} connections = {args.connections} visitors, ", end="")
     print(f"{args.warmup:g} s warm-up + {args.duration:g} s per run; logs in {tmp}", flush=True)
     try:
@@ -644,6 +662,7 @@ def main(argv: list[str] | None = None) -> int:
             json.dumps(
                 {
                     "machine": machine(),
+                    "revision": revision(),
                     "command": " ".join(sys.argv),
                     "results": msgspec.to_builtins(results),
                 },
