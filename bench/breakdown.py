@@ -8,9 +8,10 @@ every scan is a first visit), and measures CPU microseconds per scan:
 
 - as it is (``full``);
 - with one part taken out at a time: the plugin panels (``collect_panels`` returns
-  no panel), the check-in (``Platform.check_in`` returns the visitor's last result
-  without touching NATS), the page template (``RequestContext.render`` returns a
-  fixed string), the plugins' event consumers (not started);
+  no panel), one plugin's station panel (``no-panel:<plugin>``), the check-in
+  (``Platform.check_in`` returns the first check-in at that station, without
+  touching NATS), the page template (``RequestContext.render`` returns a fixed
+  string), the plugins' event consumers (not started);
 - with panels, check-in and page template all taken out (``bare``): what litestar
   routing, the request context, the rate limiter and the response cost.
 
@@ -179,6 +180,17 @@ async def variant(name: str, nats_url: str, args: argparse.Namespace, tmp: Path)
         "no-consumers": {"consumers"},
         "bare": {"panels", "checkin", "render"},
     }.get(name, set())
+    if name.startswith("no-panel:"):
+        # One plugin's station panel left out: what that plugin costs a scan.
+        skip = name.split(":", 1)[1]
+        call_each = platform.plugins.call_each
+
+        async def call_each_without(hook: str, enabled: Any, **kw: Any) -> Any:
+            if hook == "promtour_station_panels":
+                enabled = [plugin for plugin in enabled if plugin != skip]
+            return await call_each(hook, enabled, **kw)
+
+        platform.plugins.call_each = call_each_without  # type: ignore[method-assign]
     if "panels" in cut:
 
         async def no_panels(*a: Any, **k: Any) -> list[Any]:
@@ -243,7 +255,11 @@ async def run(args: argparse.Namespace) -> None:
         server = EmbeddedNats(tmp / "nats").start()
         nats_url = server.url
     try:
-        names = args.only.split(",") if args.only else VARIANTS
+        names = (
+            args.only.split(",")
+            if args.only
+            else VARIANTS + [f"no-panel:{plugin}" for plugin in args.plugins.split(",") if plugin]
+        )
         # Variants take turns, ``--repeat`` times; the least CPU per scan of each counts
         # (other work on the machine only ever adds).
         best: dict[str, dict[str, Any]] = {}
@@ -261,11 +277,11 @@ async def run(args: argparse.Namespace) -> None:
         f"{args.visitors} concurrent visitors x {args.rounds} scans, in-process (no HTTP), "
         f"best of {args.repeat}; load average now {os.getloadavg()[0]:.2f}"
     )
-    print(f"{'variant':<14} {'µs/scan':>8} {'saves':>7} {'scans/s':>8}  statuses")
+    print(f"{'variant':<22} {'µs/scan':>8} {'saves':>7} {'scans/s':>8}  statuses")
     for r in results:
         saves = f"{full['us_per_scan'] - r['us_per_scan']:7.0f}" if full else "      -"
         print(
-            f"{r['variant']:<14} {r['us_per_scan']:8.0f} {saves} {r['scans_per_s']:8.0f}  "
+            f"{r['variant']:<22} {r['us_per_scan']:8.0f} {saves} {r['scans_per_s']:8.0f}  "
             f"{r['statuses']}"
         )
     if full:
@@ -284,7 +300,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=40, help="scans per visitor")
     parser.add_argument("--repeat", type=int, default=3, help="runs per variant (best)")
     parser.add_argument("--tour", default="uralpress.main")
-    parser.add_argument("--only", help=f"comma-separated variants of: {', '.join(VARIANTS)}")
+    parser.add_argument(
+        "--only",
+        help=f"comma-separated variants of: {', '.join(VARIANTS)}, no-panel:<plugin>",
+    )
+    parser.add_argument(
+        "--plugins",
+        default="audio_guide,quests,career",
+        help="plugins to leave out one at a time (no-panel:<plugin> variants)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("PROMTOUR_LOG_LEVEL", "WARNING")
     runner: Callable[[Awaitable[None]], None]
