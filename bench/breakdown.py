@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -272,6 +273,7 @@ async def run(args: argparse.Namespace) -> None:
     finally:
         if server is not None:
             server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
     full = next((r for r in results if r["variant"] == "full"), None)
     print(
         f"{args.visitors} concurrent visitors x {args.rounds} scans, in-process (no HTTP), "

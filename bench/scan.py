@@ -684,6 +684,9 @@ def main(argv: list[str] | None = None) -> int:
             server.stop()
         if nats_server is not None:
             nats_server.stop()
+        # Keep the logs, not the hundred megabytes of events the runs stored.
+        shutil.rmtree(tmp / "nats", ignore_errors=True)
+        shutil.rmtree(tmp / "data", ignore_errors=True)
     print()
     print(f"machine at the end: {machine()}")
     print(report(results))
