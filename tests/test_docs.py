@@ -60,7 +60,6 @@ def test_core_templates_are_translated_to_russian():
 
 def test_example_settings_load_and_every_setting_is_documented():
     import msgspec
-
     from promtour.settings import NatsSettings, Settings, WebSettings, load_settings
 
     load_settings(ROOT / "config" / "promtour.toml", environ={})
