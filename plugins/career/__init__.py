@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Router
+from markupsafe import Markup
 from promtour import __version__, hookimpl
 from promtour.context import PageContext, PluginContext
 from promtour.events import Event
@@ -29,6 +30,7 @@ from .api import api_router
 from .config import CareerConfig, validate_config
 from .events import EVENT_TYPES
 from .pages import ROUTES
+from .panels import cached_panel, store_panel
 from .views import card_view, match_views, step_views
 from .visitors import handle_event, load_profile
 
@@ -88,14 +90,26 @@ def _base(page: PageContext) -> str:
 
 @hookimpl
 def promtour_station_panels(page: PageContext) -> Panel | None:
-    config: CareerConfig = page.config
     if page.station is None:
         return None
-    professions = config.at_station(page.station.id)
+    station_id = page.station.id
+    # The cards depend on the tour and the language, not on the visitor: render them
+    # once per tour revision, station and language (see panels.py).
+    cached = cached_panel(page, station_id)
+    if cached is None:
+        cached = _render_station_panel(page, station_id)
+        store_panel(page, station_id, *cached)
+    title, html = cached
+    return Panel(title=title, html=html, order=30)
+
+
+def _render_station_panel(page: PageContext, station_id: str) -> tuple[str, Markup]:
+    config: CareerConfig = page.config
+    professions = config.at_station(station_id)
     if not professions:
         # No cards for this station: the quiz is still worth a line.
         html = page.render("career/panel_quiz.html", base=_base(page))
-        return Panel(title=page._("Careers here"), html=html, order=30)
+        return page._("Careers here"), html
     cards = [
         card_view(p, config=config, tour=page.tour, lang=page.lang, _=page._) for p in professions
     ]
@@ -106,7 +120,7 @@ def promtour_station_panels(page: PageContext) -> Panel | None:
         base=_base(page),
         text=page.text,
     )
-    return Panel(title=page._("Who works here"), html=html, order=30)
+    return page._("Who works here"), html
 
 
 @hookimpl
