@@ -2,7 +2,9 @@
 
 Keys (all prefixed by ``<enterprise>.<tour>`` so that tours never mix):
 
-- ``pos.<ent>.<tour>.<visitor>.<place>.<track>.<lang>``: where a visitor stopped.
+- ``pos.<ent>.<tour>.<visitor>``: where a visitor stopped, in every track of the tour
+  (:class:`Positions`): one record per visitor, so a station page reads one key
+  whatever the number of tracks it offers.
 - ``group.<ent>.<tour>.<CODE>``: a group show: its phones (visitor -> language) and
   the last cue fired.
 - ``groups.<ent>.<tour>``: the tour's recent groups, for the guide console.
@@ -27,12 +29,14 @@ __all__ = [
     "GroupRef",
     "LastCue",
     "Position",
+    "Positions",
     "create_group",
     "forget_tour",
     "get_group",
     "list_groups",
     "note_member",
-    "position_key",
+    "position_slot",
+    "positions_key",
     "recent_since",
     "set_last_cue",
 ]
@@ -52,6 +56,12 @@ class Position(msgspec.Struct, kw_only=True):
     seconds: float
     duration: float = 0.0
     updated: datetime = msgspec.field(default_factory=utcnow)
+
+
+class Positions(msgspec.Struct, kw_only=True):
+    """A visitor's positions in a tour's tracks, by :func:`position_slot`."""
+
+    tracks: dict[str, Position] = msgspec.field(default_factory=dict)
 
 
 class LastCue(msgspec.Struct, kw_only=True):
@@ -86,8 +96,13 @@ class GroupIndex(msgspec.Struct, kw_only=True):
     groups: list[GroupRef] = msgspec.field(default_factory=list)
 
 
-def position_key(tour: Tour, visitor: str, place: str, track: str, lang: str) -> str:
-    return f"pos.{tour.enterprise}.{tour.id}.{visitor}.{place}.{track}.{lang}"
+def positions_key(tour: Tour, visitor: str) -> str:
+    return f"pos.{tour.enterprise}.{tour.id}.{visitor}"
+
+
+def position_slot(place: str, track: str, lang: str) -> str:
+    """Where one track's position is kept in a visitor's :class:`Positions`."""
+    return f"{place}/{track}/{lang}"
 
 
 def _group_key(tour: Tour, code: str) -> str:

@@ -217,9 +217,18 @@ async def position(
     _limit(pt)
     state = await pt.tour(enterprise, tour_id)
     _checked_track(state, data.place, data.track, data.lang)
-    key = records.position_key(state.tour, pt.visitor, data.place, data.track, data.lang)
-    ctx = pt.context(state)
-    await ctx.store.put(key, records.Position(seconds=data.seconds, duration=data.duration))
+    key = records.positions_key(state.tour, pt.visitor)
+    slot = records.position_slot(data.place, data.track, data.lang)
+    stopped = records.Position(seconds=data.seconds, duration=data.duration)
+
+    def change(current: records.Positions | None) -> records.Positions:
+        current = current or records.Positions()
+        current.tracks[slot] = stopped
+        return current
+
+    # One record per visitor and tour (one read per station page); two tabs saving at
+    # once both land (optimistic concurrency, retried).
+    await pt.context(state).store.update(key, records.Positions, change)
     return pt.finish(Response(Accepted(), status_code=202))
 
 
