@@ -112,7 +112,8 @@ async def promtour_handle_event(event: Event, ctx: PluginContext) -> None:
     - ``quest_mission_completed``: credit the team (earliest answer per mission) and put the
       score on the day's board — the request did it already, so normally a no-op;
       it repairs a request that died half-way, and a redelivery changes nothing.
-    - ``visitor_checked_in``: the all-stations badge.
+    - ``visitor_checked_in``: when the station's missions were first shown (the time
+      bonus counts from it) and the all-stations badge.
     - ``visitor_joined_group``: move the visitor's board entry to the group.
     """
     config: QuestsConfig = ctx.config
@@ -126,6 +127,6 @@ async def promtour_handle_event(event: Event, ctx: PluginContext) -> None:
             progress = await ctx.progress(event.visitor)
             await service.update_board(ctx, state, progress.group if progress else event.group)
     elif isinstance(event, VisitorCheckedIn):
-        await service.check_badges(ctx, config, event.visitor, await ctx.progress(event.visitor))
+        await service.on_check_in(ctx, config, event, await ctx.progress(event.visitor))
     elif isinstance(event, VisitorJoinedGroup):
         await service.set_group(ctx, event.visitor, event.group)

@@ -42,6 +42,7 @@ __all__ = [
     "display_options",
     "earned_badges",
     "evaluate",
+    "first_seen",
     "local_day",
     "max_attempts",
     "max_score",
@@ -184,6 +185,23 @@ def award(config: QuestsConfig, mission: Mission, state: MissionState, now: date
     if bonus and state.opened and (now - state.opened).total_seconds() <= bonus.seconds:
         points += bonus.points
     return points
+
+
+def first_seen(
+    config: QuestsConfig, mission: Mission, progress: Progress | None
+) -> datetime | None:
+    """When the visitor first saw ``mission`` open, as far as the check-ins tell.
+
+    In free order a mission opens with the first check-in at its station, and that
+    check-in's page shows it: while it is the only check-in there (a double tap does
+    not count), ``Progress.last_scan`` holds its time, so the time bonus can count from
+    it without a write of its own. ``None`` when the check-ins do not tell (fixed order,
+    a re-scan since): then the time was written when the mission was first shown."""
+    if config.order != "free" or progress is None:
+        return None
+    if progress.scans.get(mission.station) != 1:
+        return None
+    return progress.last_scan.get(mission.station)
 
 
 def max_score(config: QuestsConfig, tour: Tour) -> int:

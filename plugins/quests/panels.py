@@ -58,7 +58,7 @@ async def station_panel(page: PageContext) -> Panel | None:
         for m in missions
         if engine.availability(config, tour, m, state, visited)[0] == engine.Availability.OPEN
     ]
-    state = await service.mark_opened(page, config, opening, state)
+    state = await service.mark_opened(page, config, opening, state, page.visit)
     key = await service.option_key(page, page.visitor or "")
     views = [
         mission_view(config, tour, m, state, visited, lang=page.lang, key=key) for m in missions

@@ -23,6 +23,7 @@ import hmac
 import random
 import secrets
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 import msgspec
@@ -30,7 +31,7 @@ import nats.errors
 import nats.js.errors
 from promtour.bus import BusUnavailable, Conflict, read
 from promtour.context import PluginContext
-from promtour.events import Event
+from promtour.events import Event, VisitorCheckedIn
 from promtour.models import Progress, utcnow
 from promtour.plugins.quests import engine
 from promtour.plugins.quests.config import Mission, QuestsConfig
@@ -64,7 +65,6 @@ __all__ = [
     "AnswerOutcome",
     "TeamError",
     "answer",
-    "check_badges",
     "commit",
     "create_team",
     "credit_of",
@@ -73,6 +73,7 @@ __all__ = [
     "join_team",
     "load",
     "mark_opened",
+    "on_check_in",
     "option_key",
     "purge_tour",
     "set_group",
@@ -145,8 +146,10 @@ async def load(ctx: PluginContext, visitor: str | None = None) -> VisitorState |
     return await ctx.store.get(visitor_key(ctx.tour, visitor), VisitorState)
 
 
-def _new_state(ctx: PluginContext, config: QuestsConfig, visitor: str) -> VisitorState:
-    now = utcnow()
+def _new_state(
+    ctx: PluginContext, config: QuestsConfig, visitor: str, now: datetime | None = None
+) -> VisitorState:
+    now = now or utcnow()
     return VisitorState(
         visitor=visitor, tour=ctx.tour.key, day=engine.local_day(config, now), started=now
     )
@@ -158,14 +161,16 @@ async def commit(
     change: Callable[[VisitorState], None],
     *,
     visitor: str | None = None,
+    now: datetime | None = None,
 ) -> VisitorState:
     """Apply ``change`` (which mutates the state and may append to its outbox) with
-    optimistic concurrency; it may run more than once, on fresh copies."""
+    optimistic concurrency; it may run more than once, on fresh copies. ``now`` is
+    when a record created here was started (default: now)."""
     visitor = visitor or ctx.visitor
     assert visitor is not None
 
     def apply(current: VisitorState | None) -> VisitorState:
-        state = current or _new_state(ctx, config, visitor)
+        state = current or _new_state(ctx, config, visitor, now)
         change(state)
         return state
 
@@ -317,6 +322,9 @@ async def answer(
             result = early
             return
         now = utcnow()
+        if ms.opened is None:
+            # Shown at the check-in and not written then (see mark_opened).
+            ms.opened = engine.first_seen(config, mission, progress)
         ms.attempts += 1
         state.version += 1
         state.outbox.append(
@@ -422,19 +430,40 @@ async def take_hint(
     return await flush(ctx, config, state, group)
 
 
+#: A page shown this soon after the first check-in at its station is that check-in's
+#: page (the check-in and the page are one request; this only bounds a slow one).
+CHECKIN_PAGE = timedelta(seconds=2)
+
+
 async def mark_opened(
-    ctx: PluginContext, config: QuestsConfig, missions: list[Mission], state: VisitorState | None
+    ctx: PluginContext,
+    config: QuestsConfig,
+    missions: list[Mission],
+    state: VisitorState | None,
+    progress: Progress | None = None,
 ) -> VisitorState | None:
     """Note when the visitor first saw these (open) missions: the time bonus counts
-    from then. Writes only if one of them was not seen before."""
+    from then. Writes only if one of them was not seen before, and not for a mission
+    shown on the page of the first check-in at its station: its time is that
+    check-in's (``engine.first_seen``), which the event consumer writes down
+    (:func:`on_check_in`) and an answer fills in if it comes first, so a scan's page
+    costs no write."""
+    now = utcnow()
+
+    def told(mission: Mission) -> bool:
+        seen = engine.first_seen(config, mission, progress)
+        return seen is not None and now - seen <= CHECKIN_PAGE
+
     fresh = [
         m.id
         for m in missions
-        if state is None or state.missions.get(m.id) is None or state.missions[m.id].opened is None
+        if (
+            state is None or state.missions.get(m.id) is None or state.missions[m.id].opened is None
+        )
+        and not told(m)
     ]
     if not fresh:
         return state
-    now = utcnow()
 
     def change(current: VisitorState) -> None:
         for mission_id in fresh:
@@ -445,23 +474,43 @@ async def mark_opened(
     return await commit(ctx, config, change)
 
 
-async def check_badges(
-    ctx: PluginContext, config: QuestsConfig, visitor: str, progress: Progress | None
+async def on_check_in(
+    ctx: PluginContext, config: QuestsConfig, event: VisitorCheckedIn, progress: Progress | None
 ) -> VisitorState | None:
-    """Award the badges whose rules now hold (e.g. the last station checked in)."""
+    """A check-in: write down when its station's missions were first shown (the first
+    check-in there, in free order: ``engine.first_seen``) and award the badges whose
+    rules now hold. One read; a write only if something changed. Idempotent: a time
+    only ever moves to that first check-in, a badge is awarded once."""
+    visitor = event.visitor
+    assert visitor is not None
     state = await load(ctx, visitor)
-    probe = state or _new_state(ctx, config, visitor)
-    if not engine.earned_badges(config, ctx.tour, probe, progress):
+    probe = state or _new_state(ctx, config, visitor, event.time)
+    first = config.order == "free" and not event.repeat and event.station is not None
+    seen = event.time
+
+    def unseen(ms: MissionState | None) -> bool:
+        return ms is None or (not ms.closed and (ms.opened is None or ms.opened > seen))
+
+    opened = (
+        [m.id for m in config.missions_at(event.station) if unseen(probe.missions.get(m.id))]
+        if first and event.station is not None
+        else []
+    )
+    if not opened and not engine.earned_badges(config, ctx.tour, probe, progress):
         return state
     group = progress.group if progress else None
 
     def change(current: VisitorState) -> None:
+        for mission_id in opened:
+            ms = current.missions.get(mission_id)
+            if unseen(ms):
+                current.missions.setdefault(mission_id, MissionState()).opened = seen
         before = len(current.badges)
         _award_badges(ctx, config, current, group, progress)
         if len(current.badges) != before:
             current.version += 1
 
-    state = await commit(ctx, config, change, visitor=visitor)
+    state = await commit(ctx, config, change, visitor=visitor, now=event.time)
     return await flush(ctx, config, state, group)
 
 
