@@ -96,6 +96,7 @@ class _Cached(msgspec.Struct, kw_only=True):
 
 
 _panels: dict[tuple[int, int, str, str], _Cached] = {}
+_building: dict[tuple[int, int, str, str], asyncio.Future[_Cached]] = {}
 
 
 def stamp(seconds: float) -> str:
@@ -219,6 +220,22 @@ async def _cached_panel(page: PageContext, station: str, audio: Any) -> _Cached:
     now = time.monotonic()
     if cached is not None and cached.config is config and now < cached.expires:
         return cached
+    # Scans that arrive while the panel is being rendered wait for that one rendering
+    # (after a tour save or a transcript's expiry, not one per concurrent visitor).
+    building = _building.get(key)
+    if building is None or building.get_loop() is not asyncio.get_running_loop():
+        building = asyncio.ensure_future(_build_panel(page, key, station, audio))
+        _building[key] = building
+        building.add_done_callback(
+            lambda done: _building.pop(key) if _building.get(key) is done else None
+        )
+    return await asyncio.shield(building)
+
+
+async def _build_panel(
+    page: PageContext, key: tuple[int, int, str, str], station: str, audio: Any
+) -> _Cached:
+    config: AudioGuideConfig = page.config
     default = config.default_for(audio)
     read, player = await _layout(page, station, audio.tracks, default.id if default else "")
     parts: list[str] | None = None
