@@ -38,7 +38,7 @@ from promtour.templating import install as fast_templates
 from promtour.tokens import Signer, new_tour_key
 from promtour.tours import TourCache, TourFile, TourState, file_digest, media_name
 
-__all__ = ["CheckIn", "Platform"]
+__all__ = ["CheckIn", "Platform", "StationRows"]
 
 log = logging.getLogger("promtour")
 
@@ -60,6 +60,39 @@ class CheckIn(msgspec.Struct):
     progress: Progress
     repeat: bool
     event_id: str
+
+
+class StationRows:
+    """A tour's station list for one language, rendered once (``_progress.html``).
+
+    Each row is kept in its four forms (todo or visited, here or not) as
+    ``(station id, todo, todo here, visited, visited here)``, so a page only picks
+    one per station instead of rendering it for every visitor.
+    """
+
+    __slots__ = ("count", "rows", "tail", "tour", "translate")
+
+    def __init__(self, tour: Tour, translate: Any, row: Any, tail: Any) -> None:
+        #: Kept so that the identities in the cache key stay taken while cached.
+        self.tour = tour
+        self.translate = translate
+        stations = tour.enabled_stations
+        self.count = len(stations)
+        self.rows = [
+            (
+                s.id,
+                row(s, False, False),
+                row(s, False, True),
+                row(s, True, False),
+                row(s, True, True),
+            )
+            for s in stations
+        ]
+        self.tail = tail()
+
+
+#: Station lists kept (tours × languages × translators); the oldest goes first.
+STATION_ROWS_CACHE = 256
 
 
 class Platform:
@@ -88,6 +121,7 @@ class Platform:
         self.templates = self._template_env()
         self.consumers = PluginConsumers(self, consumer_settings)
         self._stores: dict[str, PluginStore] = {}
+        self._station_rows: dict[tuple[int, str, int], StationRows] = {}
         self.signer: Signer = Signer(settings.secret_key or "unset")
 
     # --- life cycle --------------------------------------------------------------------
@@ -131,10 +165,32 @@ class Platform:
             ),
             autoescape=True,
             auto_reload=False,
+            # The templates are a fixed set of files: a plain dict, not jinja2's LRU
+            # cache, whose lookup is a locked O(n) reorder (every page looks up its
+            # template, its base and each include).
+            cache_size=-1,
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        env.globals["station_rows"] = self.station_rows
         return fast_templates(env)
+
+    def station_rows(
+        self, tour: Tour, lang: str, translate: Any, row: Any, tail: Any
+    ) -> StationRows:
+        """The station list of ``_progress.html`` for a tour and language, rendered by its
+        macros ``row`` and ``tail`` on first use. A saved tour is a new ``Tour`` object
+        (stored tours are never changed in place), so the key is its identity, with the
+        language and the translator the macros use; ``text`` in those macros is the
+        request's ``pick_text`` for ``lang``."""
+        key = (id(tour), lang, id(translate))
+        rows = self._station_rows.get(key)
+        if rows is None or rows.tour is not tour or rows.translate is not translate:
+            rows = StationRows(tour, translate, row, tail)
+            while len(self._station_rows) >= STATION_ROWS_CACHE:
+                del self._station_rows[next(iter(self._station_rows))]
+            self._station_rows[key] = rows
+        return rows
 
     def render(self, template: str, lang: str, domain: str = "promtour", **values: Any) -> str:
         values.setdefault("_", self.translations.translator(lang, domain))
