@@ -90,9 +90,9 @@ class _Card(msgspec.Struct):
     #: The objects the card was rendered from: a saved tour brings new ones.
     config: QuestsConfig
     tour: Tour
-    #: The card with markers: ``c`` the CSRF token, ``v<n>``/``l<n>`` the value and
-    #: label of the option shown n-th.
-    html: str
+    #: The card cut at its markers (odd items name them): ``c`` the CSRF token,
+    #: ``v<n>``/``l<n>`` the value and label of the option shown n-th.
+    pieces: list[str]
     #: The options' labels (escaped), by config index; empty if not per visitor.
     labels: list[str]
 
@@ -132,7 +132,7 @@ def _card(
         labels = [str(escape(page.text(text))) for text in texts]
         view.options = [Option(_mark(f"v{n}"), _mark(f"l{n}")) for n in range(len(labels))]
     html = str(page.render("quests/mission.html", m=view, csrf_token=_mark("c")))
-    card = _Card(config=config, tour=tour, html=html, labels=labels)
+    card = _Card(config=config, tour=tour, pieces=_MARK.split(html), labels=labels)
     if len(_cards) >= _CARDS_MAX:
         _cards.clear()
     _cards[cache_key] = card
@@ -145,7 +145,53 @@ def _fill(card: _Card, mission: Mission, csrf_token: str, key: str) -> Markup:
         for n, (token, index) in enumerate(engine.display_options(key, mission)):
             values[f"v{n}"] = token
             values[f"l{n}"] = card.labels[index]
-    return Markup(_MARK.sub(lambda found: values[found.group(1)], card.html))
+    return Markup(_join(card.pieces, values))
+
+
+def _join(pieces: list[str], values: dict[str, str]) -> str:
+    parts = list(pieces)
+    for n in range(1, len(parts), 2):
+        parts[n] = values[parts[n]]
+    return "".join(parts)
+
+
+class _Frame(msgspec.Struct):
+    """The panel around the cards, for a visitor not asked for a nickname: the same for
+    everyone at a station but for the score (marker ``s``) and the cards (``k``)."""
+
+    config: QuestsConfig
+    tour: Tour
+    pieces: list[str]
+
+
+#: (tour key, language, station id) -> frame; cleared when it grows past _CARDS_MAX.
+_frames: dict[tuple[str, str, str], _Frame] = {}
+
+
+def _frame(
+    page: PageContext,
+    config: QuestsConfig,
+    tour: Tour,
+    station: str,
+    common: dict[str, object],
+    empty: bool,
+) -> _Frame:
+    cache_key = (tour.key, page.lang, station)
+    frame = _frames.get(cache_key)
+    if frame is not None and frame.config is config and frame.tour is tour:
+        return frame
+    values = {**common, "score": _mark("s"), "nickname": "-"}
+    html = page.render(
+        "quests/station.html",
+        missions=[] if empty else [Markup(_mark("k"))],
+        here=f"/t/{tour.enterprise}/{tour.id}/at/{station}",
+        **values,
+    )
+    frame = _Frame(config=config, tour=tour, pieces=_MARK.split(str(html)))
+    if len(_frames) >= _CARDS_MAX:
+        _frames.clear()
+    _frames[cache_key] = frame
+    return frame
 
 
 async def station_panel(page: PageContext) -> Panel | None:
@@ -173,12 +219,18 @@ async def station_panel(page: PageContext) -> Panel | None:
         else:
             view = mission_view(config, tour, m, state, visited, lang=page.lang, key=key)
             cards.append(page.render("quests/mission.html", m=view, csrf_token=page.csrf_token))
-    html = page.render(
-        "quests/station.html",
-        missions=cards,
-        here=f"/t/{tour.enterprise}/{tour.id}/at/{station.id}",
-        **_common(page, config, state),
-    )
+    common = _common(page, config, state)
+    if common["nickname"] or not common["score"]:
+        # Not asked for a nickname: the frame is the same for everyone at the station.
+        frame = _frame(page, config, tour, station.id, common, not cards)
+        html = Markup(_join(frame.pieces, {"s": str(common["score"]), "k": "".join(cards)}))
+    else:
+        html = page.render(
+            "quests/station.html",
+            missions=cards,
+            here=f"/t/{tour.enterprise}/{tour.id}/at/{station.id}",
+            **common,
+        )
     return Panel(title=page._("Quest"), html=html, order=20)
 
 
