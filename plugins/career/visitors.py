@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
+from promtour.bus import read, update_with_retry
 from promtour.context import PluginContext
 from promtour.models import Tour, utcnow
 from promtour.store import PluginStore
@@ -26,6 +27,9 @@ class QuizResult(msgspec.Struct, kw_only=True):
     answers: dict[str, int]
     scores: dict[str, float]
     taken: datetime = msgspec.field(default_factory=utcnow)
+
+
+_signals_decoder = msgspec.json.Decoder(Signals)
 
 
 def quiz_key(tour: Tour, visitor: str) -> str:
@@ -44,10 +48,19 @@ async def handle_event(event: Any, ctx: PluginContext) -> None:
     if obs is None:
         return
     key = signals_key(ctx.tour, event.visitor)
-    current = await ctx.store.get(key, Signals)
+    kv = await ctx.store.kv()
+    current, revision = await read(kv, key, _signals_decoder)
     if current is not None and obs.event_id in current.seen:
         return
-    await ctx.store.update(key, Signals, lambda signals: apply_observation(signals, obs))
+    # The value just read is the update's first attempt (one KV read per event, not
+    # two); on a concurrent write the update reads again and re-applies.
+    await update_with_retry(
+        kv,
+        key,
+        Signals,
+        lambda signals: apply_observation(signals, obs),
+        first=(current, revision),
+    )
 
 
 async def save_quiz(store: PluginStore, tour: Tour, visitor: str, result: QuizResult) -> None:
