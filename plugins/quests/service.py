@@ -29,7 +29,7 @@ from typing import TypeVar
 import msgspec
 import nats.errors
 import nats.js.errors
-from promtour.bus import BusUnavailable, Conflict, read
+from promtour.bus import BusUnavailable, Conflict, read, update_with_retry
 from promtour.context import PluginContext
 from promtour.events import Event, VisitorCheckedIn
 from promtour.models import Progress, utcnow
@@ -137,6 +137,9 @@ async def _update_shared(
         except (TimeoutError, nats.errors.Error) as exc:
             raise BusUnavailable(str(exc) or type(exc).__name__) from exc
     raise Conflict(f"too many concurrent updates of {key!r}")
+
+
+_STATE_DECODER = msgspec.json.Decoder(VisitorState)
 
 
 async def load(ctx: PluginContext, visitor: str | None = None) -> VisitorState | None:
@@ -479,11 +482,13 @@ async def on_check_in(
 ) -> VisitorState | None:
     """A check-in: write down when its station's missions were first shown (the first
     check-in there, in free order: ``engine.first_seen``) and award the badges whose
-    rules now hold. One read; a write only if something changed. Idempotent: a time
-    only ever moves to that first check-in, a badge is awarded once."""
+    rules now hold. One read; a write only if something changed (at the revision read).
+    Idempotent: a time only ever moves to that first check-in, a badge is awarded once."""
     visitor = event.visitor
     assert visitor is not None
-    state = await load(ctx, visitor)
+    kv = await ctx.store.kv()
+    key = visitor_key(ctx.tour, visitor)
+    state, revision = await read(kv, key, _STATE_DECODER)
     probe = state or _new_state(ctx, config, visitor, event.time)
     first = config.order == "free" and not event.repeat and event.station is not None
     seen = event.time
@@ -510,7 +515,15 @@ async def on_check_in(
         if len(current.badges) != before:
             current.version += 1
 
-    state = await commit(ctx, config, change, visitor=visitor, now=event.time)
+    def apply(current: VisitorState | None) -> VisitorState:
+        new = current or _new_state(ctx, config, visitor, event.time)
+        change(new)
+        return new
+
+    try:
+        state, _ = await update_with_retry(kv, key, VisitorState, apply, first=(state, revision))
+    except Conflict:
+        state = await commit(ctx, config, change, visitor=visitor, now=event.time)
     return await flush(ctx, config, state, group)
 
 
