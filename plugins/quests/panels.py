@@ -180,7 +180,9 @@ def _frame(
     frame = _frames.get(cache_key)
     if frame is not None and frame.config is config and frame.tour is tour:
         return frame
-    values = {**common, "score": _mark("s"), "nickname": "-"}
+    # Whatever of the visitor the frame might show is a marker or a value that hides
+    # the nickname form (the only part that differs between such visitors).
+    values = {**common, "score": _mark("s"), "nickname": "-", "csrf_token": _mark("c")}
     html = page.render(
         "quests/station.html",
         missions=[] if empty else [Markup(_mark("k"))],
@@ -223,7 +225,8 @@ async def station_panel(page: PageContext) -> Panel | None:
     if common["nickname"] or not common["score"]:
         # Not asked for a nickname: the frame is the same for everyone at the station.
         frame = _frame(page, config, tour, station.id, common, not cards)
-        html = Markup(_join(frame.pieces, {"s": str(common["score"]), "k": "".join(cards)}))
+        filled = {"s": str(common["score"]), "k": "".join(cards), "c": str(escape(page.csrf_token))}
+        html = Markup(_join(frame.pieces, filled))
     else:
         html = page.render(
             "quests/station.html",
