@@ -92,12 +92,8 @@ async def create_token(bus: Bus, enterprise: str, role: Role, label: str) -> tup
 
 async def list_tokens(bus: Bus, enterprise: str) -> list[ApiToken]:
     kv = await bus.bucket(BUCKET_TOKENS)
-    try:
-        keys = await kv.keys()
-    except nats.js.errors.NoKeysError:
-        return []
     tokens = []
-    for key in keys:
+    for key in await bus.keys(BUCKET_TOKENS):
         try:
             entry = await kv.get(key)
         except nats.js.errors.KeyNotFoundError:

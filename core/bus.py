@@ -211,6 +211,38 @@ class Bus:
             kv = self._kv[name] = faster_gets(kv)
         return kv
 
+    async def keys(self, bucket: str, prefix: str = "") -> list[str]:
+        """The live keys of a KV bucket that start with ``prefix``, sorted.
+
+        Read from the bucket's stream (its subjects, then each key's latest entry),
+        not with nats-py's ``KeyValue.keys()``: that watcher can end early and return
+        too few keys, even none, while the bucket is being written concurrently.
+        """
+        kv = await self.bucket(bucket)
+        base = f"$KV.{bucket}."
+        # A subject filter must end at a token boundary; else filter here.
+        wildcard = f"{base}{prefix}>" if prefix == "" or prefix.endswith(".") else f"{base}>"
+        info = await self.js.stream_info(f"KV_{bucket}", subjects_filter=wildcard)
+        candidates = sorted(
+            key
+            for key in (subject[len(base) :] for subject in (info.state.subjects or {}))
+            if key.startswith(prefix)
+        )
+
+        async def live(key: str) -> bool:
+            try:
+                entry = await kv.get(key)
+            except nats.js.errors.KeyNotFoundError:  # deleted or purged
+                return False
+            return entry.operation not in ("DEL", "PURGE")
+
+        alive: list[str] = []
+        for start in range(0, len(candidates), 64):
+            chunk = candidates[start : start + 64]
+            flags = await asyncio.gather(*(live(key) for key in chunk))
+            alive.extend(key for key, ok in zip(chunk, flags, strict=True) if ok)
+        return alive
+
     @property
     def media(self) -> ObjectStore:
         if self._media is None:

@@ -76,9 +76,7 @@ class PluginStore:
         await kv.purge(key)
 
     async def keys(self, prefix: str = "") -> list[str]:
-        kv = await self.kv()
-        try:
-            keys = await kv.keys()
-        except nats.js.errors.NoKeysError:
-            return []
-        return sorted(k for k in keys if k.startswith(prefix))
+        """Live keys under ``prefix``, sorted (end the prefix with ``.`` to let the
+        server do the filtering)."""
+        await self.kv()  # the bucket exists, with this store's settings
+        return await self._bus.keys(self.name, prefix)

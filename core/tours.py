@@ -144,12 +144,7 @@ class TourCache:
         self._watch_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        kv = await self._bus.bucket(BUCKET_TOURS)
-        try:
-            keys = await kv.keys()
-        except nats.js.errors.NoKeysError:
-            keys = []
-        for key in keys:
+        for key in await self._bus.keys(BUCKET_TOURS):
             await self.refresh(key)
         self._watch_task = asyncio.create_task(self._watch(), name="promtour-tour-watch")
         self._bus.on_reconnect(self._rewatch)

@@ -89,12 +89,7 @@ async def cmd_enterprise(args: argparse.Namespace) -> int:
             if command == "list":
                 from promtour.bus import BUCKET_ENTERPRISES
 
-                kv = await platform.bus.bucket(BUCKET_ENTERPRISES)
-                try:
-                    keys = sorted(await kv.keys())
-                except Exception:  # no keys yet
-                    keys = []
-                for key in keys:
+                for key in await platform.bus.keys(BUCKET_ENTERPRISES):
                     found = await platform.tours.enterprise(key)
                     if found is not None:
                         print(f"{found.id}\t{pick_text(found.name, 'en')}")

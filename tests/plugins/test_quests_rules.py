@@ -496,8 +496,11 @@ async def test_switching_the_quest_off_removes_its_records(make_platform, serve_
     server = serve_app()
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
         token = csrf((await client.get(station_path(tour, "s2"))).text)
-        await client.post(f"{base(tour)}/nickname", data={"_csrf": token, "nickname": "Fox"})
-        await client.post(f"{base(tour)}/team", data={"_csrf": token, "name": "Foxes"})
+        named = await client.post(
+            f"{base(tour)}/nickname", data={"_csrf": token, "nickname": "Fox"}
+        )
+        team = await client.post(f"{base(tour)}/team", data={"_csrf": token, "name": "Foxes"})
+        assert named.status_code == 303 and team.status_code == 303, (named.text, team.text)
         await answer(client, tour, "plate", token, answer="KP-1000")
     store = setup.store_for("quests")
     prefixes = [f"{kind}.{tour.key}." for kind in "vtb"]
