@@ -66,3 +66,31 @@ async def test_fifty_concurrent_scans_by_one_visitor(make_platform, serve_app, n
     subject = subject_for(tour.enterprise, tour.id, "visitor_checked_in")
     info = await bus.js.stream_info(STREAM, subjects_filter=subject)
     assert info.state.subjects == {subject: 50}
+
+
+async def test_keys_are_complete_while_the_bucket_is_written(bus):
+    """nats-py's KeyValue.keys() can return too few keys under concurrent writes;
+    Bus.keys must list every live key, and no deleted or purged one."""
+    bucket = f"T_KEYS_{unique('b').replace('-', '_').upper()}"
+    kv = await bus.bucket(bucket)
+    for i in range(150):
+        await kv.put(f"a.{i}", b"x")
+    await kv.delete("a.1")
+    await kv.purge("a.2")
+    stop = asyncio.Event()
+
+    async def writer(n: int) -> None:
+        i = 0
+        while not stop.is_set():
+            await kv.put(f"w{n}.{i % 200}", b"y" * 40)
+            i += 1
+
+    writers = [asyncio.create_task(writer(n)) for n in range(3)]
+    try:
+        for _ in range(15):
+            keys = await bus.keys(bucket, "a.")
+            assert len(keys) == 148 and "a.1" not in keys and "a.2" not in keys
+    finally:
+        stop.set()
+        await asyncio.gather(*writers)
+    await bus.js.delete_key_value(bucket)
