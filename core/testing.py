@@ -156,6 +156,27 @@ def station_path(tour: Tour, station_id: str) -> str:
     return f"/s/{sign_station(tour, station_id)}"
 
 
+def import_demo_in_thread(nats_url: str) -> list[str]:
+    """Import the demo enterprise and tour from a thread of its own; returns the tour
+    keys. For sync (browser) tests: Playwright owns the test thread's event loop."""
+    from promtour.server import import_demo
+
+    keys: list[str] = []
+
+    async def work() -> None:
+        platform = Platform(test_settings(nats_url), plugins=PluginManager())
+        await platform.start(consumers=False)
+        try:
+            keys.extend(await import_demo(platform))
+        finally:
+            await platform.stop()
+
+    thread = threading.Thread(target=lambda: asyncio.run(work()))
+    thread.start()
+    thread.join(60)
+    return keys
+
+
 class LiveServer:
     """A platform's web app served by uvicorn on loopback, in a thread of its own."""
 

@@ -3,39 +3,16 @@ and type a station number when the camera fails."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from urllib.parse import urlsplit
 
-from promtour.manager import PluginManager
-from promtour.platform import Platform
-from promtour.server import import_demo
-from promtour.testing import test_settings as settings_for
+from promtour.testing import import_demo_in_thread
 from promtour.tokens import sign_station
 
 DEMO_PLUGINS = {"audio_guide", "quests", "career"}
 
 
-def import_demo_into(nats_url: str) -> list[str]:
-    """Import the demo from a thread of its own: Playwright owns this thread's loop."""
-    keys: list[str] = []
-
-    async def work() -> None:
-        platform = Platform(settings_for(nats_url), plugins=PluginManager())
-        await platform.start(consumers=False)
-        try:
-            keys.extend(await import_demo(platform))
-        finally:
-            await platform.stop()
-
-    thread = threading.Thread(target=lambda: asyncio.run(work()))
-    thread.start()
-    thread.join(60)
-    return keys
-
-
 def test_demo_station_on_a_phone(nats_url, serve_app, phone):
-    assert import_demo_into(nats_url) == ["uralpress.main"]
+    assert import_demo_in_thread(nats_url) == ["uralpress.main"]
     server = serve_app()
     state = server.platform.tours.cached("uralpress.main")
     assert state is not None

@@ -20,12 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 from promtour.embedded import free_port
-from promtour.manager import PluginManager
 from promtour.models import Enterprise
-from promtour.platform import Platform
-from promtour.server import import_demo
-from promtour.testing import test_settings as settings_for
-from promtour.testing import unique
+from promtour.testing import import_demo_in_thread, unique
 
 PROMTOUR = str(Path(sysconfig.get_path("scripts")) / "promtour")
 STATION_LINE = re.compile(r"station\s+(\d+)\s+(\S+)\s+(http://\S+/s/\S+)")
@@ -324,31 +320,11 @@ def test_unreachable_nats_is_a_clear_error(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def import_demo_into(nats_url: str) -> str:
-    """Import the demo tour from a thread of its own: a sync test that uses the browser
-    cannot run the session's event loop."""
-    keys: list[str] = []
-
-    async def work() -> None:
-        platform = Platform(settings_for(nats_url), plugins=PluginManager())
-        await platform.start(consumers=False)
-        try:
-            keys.extend(await import_demo(platform))
-        finally:
-            await platform.stop()
-
-    thread = threading.Thread(target=lambda: asyncio.run(work()))
-    thread.start()
-    thread.join(60)
-    (key,) = keys
-    return key
-
-
 def test_qr_codes_scan_to_the_station_urls(tmp_path, nats_url, browser):
     import zxingcpp
     from PIL import Image
 
-    key = import_demo_into(nats_url)
+    (key,) = import_demo_in_thread(nats_url)
     svg_dir, png_dir = tmp_path / "svg", tmp_path / "png"
     result = run(
         "qr", key, "--format", "svg", "--out", str(svg_dir), "--nats", nats_url, cwd=tmp_path
