@@ -202,7 +202,7 @@ async def variant(name: str, nats_url: str, args: argparse.Namespace, tmp: Path)
         page = "x" * 8000
         patch(RequestContext, "render", lambda self, template, **values: page)
     if "checkin" in cut:
-        real = platform.check_in
+        real = platform.visits.check_in
         last: dict[str, Any] = {}
 
         async def cached_check_in(state: Any, station: Any, visitor: str, **kw: Any) -> Any:
@@ -211,7 +211,7 @@ async def variant(name: str, nats_url: str, args: argparse.Namespace, tmp: Path)
                 last[station.id] = await real(state, station, visitor, **kw)
             return last[station.id]
 
-        platform.check_in = cached_check_in  # type: ignore[method-assign]
+        platform.visits.check_in = cached_check_in  # type: ignore[method-assign]
     if "consumers" in cut:
 
         async def no_consumers() -> None:

@@ -11,22 +11,26 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 import nats.js.errors
 from litestar import Request
 from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from promtour.bus import Bus
-from promtour.models import utcnow
+from promtour.describe import RoleSpec
+from promtour.models import SLUG_RE, utcnow
 
 __all__ = [
+    "ANY_ROLE",
     "BUCKET_TOKENS",
-    "ROLES",
+    "CORE_ROLES",
     "ApiToken",
     "Principal",
     "Role",
+    "Roles",
     "authenticate",
     "create_token",
     "list_tokens",
@@ -36,16 +40,42 @@ __all__ = [
 ]
 
 BUCKET_TOKENS = "PROMTOUR_TOKENS"
-Role = Literal["admin", "editor", "guide", "hr"]
-ROLES: tuple[Role, ...] = ("admin", "editor", "guide", "hr")
-#: What each role may do besides its own name; admin may do everything.
-IMPLIES: dict[str, set[str]] = {"admin": set(ROLES), "editor": {"editor", "guide"}}
+Role = str
+#: The core's own roles; plugins declare theirs (``PluginInfo.roles``).
+CORE_ROLES: tuple[str, ...] = ("admin", "editor")
+#: In a route's roles: any role of the enterprise may (read-only console pages).
+ANY_ROLE = "*"
+
+
+class Roles:
+    """The roles tokens can have: the core's and the installed plugins' ones."""
+
+    def __init__(self, plugin_roles: Iterable[RoleSpec] = ()) -> None:
+        self.specs = {spec.name: spec for spec in plugin_roles if spec.name not in CORE_ROLES}
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return CORE_ROLES + tuple(sorted(self.specs))
+
+    def title(self, role: str, lang: str) -> str:
+        spec = self.specs.get(role)
+        if spec is None:
+            return role
+        return spec.title.get(lang) or next(iter(spec.title.values()), role)
+
+    def granted(self, role: str) -> frozenset[str]:
+        """Every role a token of ``role`` may act as (admin: all of them)."""
+        if role == "admin":
+            return frozenset(self.names)
+        return frozenset(
+            {role} | {name for name, spec in self.specs.items() if role in spec.granted_to}
+        )
 
 
 class ApiToken(msgspec.Struct, kw_only=True):
     id: str
     enterprise: str
-    role: Role
+    role: str
     label: str
     sha256: str
     created: datetime = msgspec.field(default_factory=utcnow)
@@ -55,12 +85,14 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     """Who a request acts as."""
 
     enterprise: str
-    role: Role
+    role: str
     token_id: str
     label: str
+    #: The roles this principal may act as (its own and those it implies).
+    granted: frozenset[str] = frozenset()
 
     def can(self, role: str) -> bool:
-        return role == self.role or role in IMPLIES.get(self.role, set())
+        return role == ANY_ROLE or role == self.role or role in self.granted
 
     def require(self, enterprise: str, *roles: str) -> None:
         """404 for another enterprise's object, 403 for a role that may not do this."""
@@ -76,10 +108,14 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-async def create_token(bus: Bus, enterprise: str, role: Role, label: str) -> tuple[ApiToken, str]:
-    """Create a token; returns the record and the secret (shown once)."""
-    if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+async def create_token(
+    bus: Bus, enterprise: str, role: str, label: str, *, roles: Roles | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token; returns the record and the secret (shown once). With ``roles``,
+    the role must be one of them (the core's or an installed plugin's)."""
+    if not SLUG_RE.match(role) or (roles is not None and role not in roles.names):
+        known = ", ".join(roles.names if roles else CORE_ROLES)
+        raise ValueError(f"unknown role {role!r}; one of {known}")
     token_id = secrets.token_hex(6)
     secret = f"pt_{token_id}_{secrets.token_urlsafe(24)}"
     token = ApiToken(
@@ -117,7 +153,17 @@ async def revoke_token(bus: Bus, enterprise: str, token_id: str) -> bool:
     return True
 
 
-async def authenticate(bus: Bus, secret: str) -> Principal | None:
+def _principal(token: ApiToken, roles: Roles | None) -> Principal:
+    return Principal(
+        enterprise=token.enterprise,
+        role=token.role,
+        token_id=token.id,
+        label=token.label,
+        granted=(roles or Roles()).granted(token.role),
+    )
+
+
+async def authenticate(bus: Bus, secret: str, roles: Roles | None = None) -> Principal | None:
     """The principal of a token secret, or None if it is unknown or revoked."""
     parts = secret.split("_")
     if len(parts) < 3 or parts[0] != "pt":
@@ -133,12 +179,12 @@ async def authenticate(bus: Bus, secret: str) -> Principal | None:
     token = msgspec.json.decode(entry.value, type=ApiToken)
     if not hmac.compare_digest(token.sha256, _digest(secret)):
         return None
-    return Principal(
-        enterprise=token.enterprise, role=token.role, token_id=token.id, label=token.label
-    )
+    return _principal(token, roles)
 
 
-async def principal_for_token_id(bus: Bus, token_id: str) -> Principal | None:
+async def principal_for_token_id(
+    bus: Bus, token_id: str, roles: Roles | None = None
+) -> Principal | None:
     """The principal of a stored token by its id, or None once it is revoked.
 
     Console sessions keep only the token id (in a signed cookie), so revoking the
@@ -150,10 +196,7 @@ async def principal_for_token_id(bus: Bus, token_id: str) -> Principal | None:
         return None
     if not entry.value:
         return None
-    token = msgspec.json.decode(entry.value, type=ApiToken)
-    return Principal(
-        enterprise=token.enterprise, role=token.role, token_id=token.id, label=token.label
-    )
+    return _principal(msgspec.json.decode(entry.value, type=ApiToken), roles)
 
 
 async def principal_from_request(request: Request[Any, Any, Any]) -> Principal:
@@ -162,7 +205,8 @@ async def principal_from_request(request: Request[Any, Any, Any]) -> Principal:
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret:
         raise NotAuthorizedException("An API token is required: Authorization: Bearer <token>.")
-    principal = await authenticate(request.app.state.platform.bus, secret.strip())
+    platform = request.app.state.platform
+    principal = await authenticate(platform.bus, secret.strip(), platform.roles)
     if principal is None:
         raise NotAuthorizedException("This API token is not valid or was revoked.")
     return principal

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import random
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
@@ -330,7 +331,7 @@ async def update_with_retry(
     just read, to save the first read.
     """
     decoder: msgspec.json.Decoder[T] = msgspec.json.Decoder(type_)
-    for _ in range(attempts):
+    for attempt in range(attempts):
         if first is None:
             first = await read(kv, key, decoder)
         current, revision = first
@@ -346,7 +347,9 @@ async def update_with_retry(
                 stored = await kv.update(key, data, last=revision)
             return new, stored  # type: ignore[return-value]
         except nats.js.errors.KeyWrongLastSequenceError:
-            await asyncio.sleep(0)
+            # Back off a little, more as contention lasts, with jitter: many writers of
+            # one key (a team, a board) would otherwise retry in lock-step.
+            await asyncio.sleep(random.uniform(0, 0.001 * min(attempt + 1, 20)))
             continue
         except _UNAVAILABLE as exc:
             raise BusUnavailable(str(exc) or type(exc).__name__) from exc

@@ -1,8 +1,8 @@
 """Events: msgspec Structs in a tagged union, JSON on ``promtour.ev.<enterprise>.<tour>.<type>``.
 
 Every event carries the same envelope (the fields of :class:`Event`). Plugins add their
-own types by subclassing :class:`Event` with a ``tag`` and returning the class from the
-``promtour_event_types`` hook. Events never hold personal data: a visitor is a
+own types by subclassing :class:`Event` with a ``tag`` and listing the class in their
+``PluginInfo.events``. Events never hold personal data: a visitor is a
 pseudonymous id, a career lead an opaque lead id.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, ClassVar, Self, Union
+from typing import Any, Self, Union
 
 import msgspec
 from promtour.models import utcnow
@@ -50,9 +50,6 @@ class Event(msgspec.Struct, kw_only=True, tag_field="type"):
     group: str | None = None
     time: datetime = msgspec.field(default_factory=utcnow)
     v: int = SCHEMA_VERSION
-
-    #: Set on subclasses from their tag; the last segment of the subject.
-    event_type: ClassVar[str]
 
     @property
     def type(self) -> str:

@@ -1,10 +1,10 @@
 """The hooks a promtour plugin can implement, grouped by phase.
 
-Implement a hook with ``@promtour.hookimpl`` on a function of the same name in a
-module (or object) registered under the entry-point group ``promtour``. Hooks marked
+Implement a hook with ``@hookimpl`` (from :mod:`promtour.plugin`) on a function of the
+same name in a module (or object) registered under the entry-point group ``promtour``. Hooks marked
 *awaitable* may be ``async def`` or return an awaitable; the core awaits it.
 
-Hooks that run for a tour (panels, events, setup) are called only on the plugins
+Hooks that run for a tour (panels, events, teardown) are called only on the plugins
 enabled for that tour, one implementation at a time, each with a time limit and its
 own error handling: a failing plugin costs only its own contribution.
 """
@@ -19,9 +19,10 @@ import pluggy
 
 if TYPE_CHECKING:
     from promtour.context import PageContext, PluginContext
+    from promtour.describe import PluginInfo
     from promtour.events import Event
     from promtour.models import Tour
-    from promtour.plugin import Panel, PluginAssets, PluginInfo
+    from promtour.rendering import Panel
 
 hookspec = pluggy.HookspecMarker("promtour")
 
@@ -33,47 +34,19 @@ __all__ = ["hookspec"]
 
 @hookspec
 def promtour_plugin_info() -> PluginInfo:
-    """Describe the plugin: its name, version, title, and per-tour config schema.
+    """Describe the plugin: its name, title, per-tour config schema, event types,
+    routes, staff roles and the CSS/JS its pages include.
 
     Returns a :class:`promtour.plugin.PluginInfo`. ``name`` must equal the name the
     plugin is registered under (its entry-point name). ``config`` is a msgspec Struct
     type; a tour's ``[plugins.<name>]`` table is converted to it when the tour is saved,
-    and its defaults are the plugin's default config.
+    and its defaults are the plugin's default config. ``routes`` are litestar handlers
+    mounted under ``/p/<name>/``; a handler declares ``pt: PT`` to get the
+    :class:`promtour.plugin.RequestContext`. The plugin's ``templates/``, ``static/``
+    and ``locale/`` folders beside its module are found by the core, and ``version``
+    defaults to its distribution's version.
 
     Call rule: called on each plugin separately. Not awaitable.
-    """
-
-
-@hookspec
-def promtour_event_types() -> Sequence[type[Event]]:
-    """Return the event types the plugin publishes: subclasses of
-    :class:`promtour.events.Event` with a unique ``tag``.
-
-    Call rule: all results are collected. Not awaitable.
-    """
-
-
-@hookspec
-def promtour_assets() -> PluginAssets:
-    """Return the plugin's templates folder, static folder, locale folder and the CSS and
-    JS files (paths inside its static folder) that pages of its tours include.
-
-    Templates are loaded as ``<plugin>/<file>``; static files are served under
-    ``/static/p/<plugin>/``; translations come from ``<locales>/<lang>/LC_MESSAGES/
-    <plugin>.po``.
-
-    Call rule: called on each plugin separately. Not awaitable.
-    """
-
-
-@hookspec
-def promtour_routes() -> Sequence[Any]:
-    """Return litestar route handlers (or routers). They are mounted under the plugin's
-    own prefix ``/p/<plugin>/``. Handlers can declare a parameter ``pt`` of type
-    :class:`promtour.context.RequestContext` to reach the visitor, the tour and the
-    plugin's store; POST forms are CSRF-checked by the core.
-
-    Call rule: called on each plugin separately, once at start. Not awaitable.
     """
 
 
@@ -89,7 +62,7 @@ def promtour_cli_commands(subparsers: _SubParsersAction[Any]) -> None:
     """
 
 
-# --- Tours: config validation, setup and teardown --------------------------------------
+# --- Tours: config validation and teardown --------------------------------------
 
 
 @hookspec
@@ -105,17 +78,11 @@ def promtour_validate_config(tour: Tour, config: Any, media: frozenset[str]) -> 
 
 
 @hookspec
-def promtour_tour_setup(ctx: PluginContext) -> Awaitable[None] | None:
-    """Prepare the plugin for a tour that was saved with it enabled (indexes,
-    defaults in its store). Called on every save: make it idempotent.
-
-    Call rule: each enabled plugin separately, isolated. Awaitable.
-    """
-
-
-@hookspec
 def promtour_tour_teardown(ctx: PluginContext) -> Awaitable[None] | None:
     """Clean up after the plugin was disabled for a tour, or the tour was deleted.
+
+    The core erases the tour's records in ``ctx.tour_store`` itself, after this hook;
+    implement it only for records kept elsewhere.
 
     Call rule: each formerly enabled plugin separately, isolated. Awaitable.
     """

@@ -14,11 +14,13 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-__all__ = ["Translations", "Translator", "negotiate_language"]
+__all__ = ["PluralTranslator", "Translations", "Translator", "negotiate_language"]
 
 CORE_LOCALES = Path(__file__).parent / "locale"
 
 Translator = Callable[[str], str]
+#: ``ngettext(singular, plural, n)``: the form for ``n`` in the language's plural rules.
+PluralTranslator = Callable[[str, str, int], str]
 
 
 def _load(path: Path) -> gettext.GNUTranslations | None:
@@ -39,6 +41,7 @@ class Translations:
         self.languages = list(languages)
         self._catalogs: dict[tuple[str, str], gettext.NullTranslations] = {}
         self._translators: dict[tuple[str, str], Translator] = {}
+        self._plurals: dict[tuple[str, str], PluralTranslator] = {}
         self.add_domain("promtour", CORE_LOCALES)
 
     def add_domain(self, domain: str, folder: Path | None) -> None:
@@ -53,6 +56,7 @@ class Translations:
                 catalog.add_fallback(core)
             self._catalogs[(domain, lang)] = catalog
         self._translators.clear()
+        self._plurals.clear()
 
     def translator(self, lang: str, domain: str = "promtour") -> Translator:
         key = (domain, lang)
@@ -62,6 +66,21 @@ class Translations:
             fn = catalog.gettext if catalog is not None else str
             self._translators[key] = fn
         return fn
+
+    def plural_translator(self, lang: str, domain: str = "promtour") -> PluralTranslator:
+        """``ngettext`` of a domain and language (Russian has three forms: 1 очко,
+        2 очка, 5 очков; the catalog's ``Plural-Forms`` header says which is which)."""
+        key = (domain, lang)
+        fn = self._plurals.get(key)
+        if fn is None:
+            catalog = self._catalogs.get(key) or self._catalogs.get(("promtour", lang))
+            fn = catalog.ngettext if catalog is not None else _english_plural
+            self._plurals[key] = fn
+        return fn
+
+
+def _english_plural(singular: str, plural: str, n: int) -> str:
+    return singular if n == 1 else plural
 
 
 def negotiate_language(header: str | None, available: list[str], default: str) -> str:

@@ -8,21 +8,24 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import importlib.metadata
 import inspect
 import logging
 import re
+import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, cast
+from pathlib import Path
+from typing import Any
 
 import msgspec
 import pluggy
 from promtour import hookspecs
+from promtour.describe import PluginInfo, RoleSpec
 from promtour.errors import ConfigError, PromtourError
 from promtour.events import Event
 from promtour.models import SLUG_RE, Tour
-from promtour.plugin import PluginAssets, PluginInfo
 
-__all__ = ["HookOutcome", "PluginManager", "await_maybe"]
+__all__ = ["HookOutcome", "PluginFolders", "PluginManager", "await_maybe"]
 
 log = logging.getLogger("promtour.plugins")
 
@@ -42,6 +45,47 @@ class HookOutcome(msgspec.Struct):
     plugin: str
     result: Any = None
     error: str | None = None
+
+
+class PluginFolders(msgspec.Struct, frozen=True):
+    """A plugin's ``templates/``, ``static/`` and ``locale/`` folders, where it has them."""
+
+    templates: Path | None = None
+    static: Path | None = None
+    locales: Path | None = None
+
+
+def _module_of(plugin: object) -> Any:
+    """The module a plugin is (a module registered as a plugin) or was defined in."""
+    return plugin if inspect.ismodule(plugin) else sys.modules.get(type(plugin).__module__)
+
+
+def _folder_of(plugin: object) -> Path | None:
+    file = getattr(_module_of(plugin), "__file__", None)
+    return Path(file).parent if file else None
+
+
+def _folders(plugin: object) -> PluginFolders:
+    base = _folder_of(plugin)
+    if base is None:
+        return PluginFolders()
+
+    def found(name: str) -> Path | None:
+        path = base / name
+        return path if path.is_dir() else None
+
+    return PluginFolders(found("templates"), found("static"), found("locale"))
+
+
+def _version_of(plugin: object) -> str:
+    """The version of the distribution that installed the plugin's top-level package."""
+    top = (getattr(_module_of(plugin), "__name__", "") or "").split(".")[0]
+    for dist in importlib.metadata.packages_distributions().get(top, []):
+        try:
+            return importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return "0.0.0"
 
 
 class PluginManager:
@@ -66,7 +110,7 @@ class PluginManager:
         for name, plugin in plugins:
             self._register(plugin, name)
         self.infos: dict[str, PluginInfo] = {}
-        self.assets: dict[str, PluginAssets] = {}
+        self.folders: dict[str, PluginFolders] = {}
         self._subsets: dict[tuple[str, frozenset[str]], Any] = {}
         self._check()
 
@@ -103,12 +147,13 @@ class PluginManager:
                 )
             if not SLUG_RE.match(info.name):
                 raise PromtourError(f"plugin name {info.name!r} is not a valid id")
+            if not info.version:
+                info.version = _version_of(impl.plugin)
             self.infos[info.name] = info
+            self.folders[info.name] = _folders(impl.plugin)
         for name in self.names:
             if name not in self.infos:
                 raise PromtourError(f"plugin {name!r} does not implement promtour_plugin_info")
-        for impl in self.pm.hook.promtour_assets.get_hookimpls():
-            self.assets[impl.plugin_name] = impl.function()
         self._subsets.clear()
 
     def register(self, plugin: object, name: str) -> None:
@@ -125,13 +170,13 @@ class PluginManager:
         return sorted(h.name for h in self.pm.get_hookcallers(plugin) or [])
 
     def event_types(self) -> list[type[Event]]:
-        return [t for types in self.pm.hook.promtour_event_types() for t in types]
+        return [t for info in self.infos.values() for t in info.events]
 
     def routes(self) -> dict[str, list[Any]]:
-        return {
-            impl.plugin_name: list(cast(Iterable[Any], impl.function()))
-            for impl in self.pm.hook.promtour_routes.get_hookimpls()
-        }
+        return {name: list(info.routes) for name, info in self.infos.items() if info.routes}
+
+    def roles(self) -> list[RoleSpec]:
+        return [role for info in self.infos.values() for role in info.roles]
 
     def for_tour(self, hook_name: str, enabled: Iterable[str]) -> Any:
         """The hook caller of ``hook_name`` limited to the plugins in ``enabled``

@@ -20,7 +20,6 @@ __all__ = [
     "Text",
     "Tour",
     "TourKey",
-    "Visitor",
     "pick_text",
     "utcnow",
 ]
@@ -48,8 +47,6 @@ def pick_text(text: Text | None, lang: str, fallback: str = "") -> str:
 class Enterprise(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     id: Slug
     name: Text
-    #: Days a career lead is kept before it expires by itself.
-    lead_retention_days: int = 180
     contact: str = ""
 
 
@@ -82,8 +79,6 @@ class Tour(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     plugins: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
     #: Signing keys, newest last; only the last one signs new codes.
     keys: list[TourKey] = msgspec.field(default_factory=list)
-    #: Guide access to the live group console (compared as a secret).
-    guide_pin: str = ""
 
     @property
     def key(self) -> str:
@@ -99,13 +94,6 @@ class Tour(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     @property
     def enabled_stations(self) -> list[Station]:
         return [s for s in self.stations if s.enabled]
-
-
-class Visitor(msgspec.Struct, kw_only=True):
-    """An anonymous visitor: a pseudonymous id from a signed cookie, nothing personal."""
-
-    id: str
-    lang: str
 
 
 class Progress(msgspec.Struct, kw_only=True):

@@ -9,57 +9,34 @@ from __future__ import annotations
 import base64
 import logging
 import secrets
-import uuid
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import jinja2
-import msgspec
 import nats.js.errors
-from promtour.bus import BUCKET_META, BUCKET_PROGRESS, Bus, read, update_with_retry
+from promtour.auth import Roles
+from promtour.bus import BUCKET_META, Bus
 from promtour.consumers import ConsumerSettings, PluginConsumers
 from promtour.context import PluginContext
 from promtour.errors import TourError
-from promtour.events import (
-    CORE_EVENT_TYPES,
-    EventRegistry,
-    TourFinished,
-    VisitorCheckedIn,
-    VisitorJoinedGroup,
-)
+from promtour.events import CORE_EVENT_TYPES, EventRegistry
 from promtour.i18n import Translations
+from promtour.limits import RateLimit, RateLimits
 from promtour.manager import PluginManager, await_maybe
 from promtour.metrics import Metrics
-from promtour.models import Enterprise, Progress, Station, Tour, utcnow
+from promtour.models import Enterprise, Tour
 from promtour.settings import Settings
 from promtour.store import PluginStore
 from promtour.templating import install as fast_templates
 from promtour.tokens import Signer, new_tour_key
 from promtour.tours import TourCache, TourFile, TourState, file_digest, media_name
+from promtour.visits import Visits
 
-__all__ = ["CheckIn", "Platform", "StationRows"]
+__all__ = ["Platform", "StationRows"]
 
 log = logging.getLogger("promtour")
 
 CORE_TEMPLATES = Path(__file__).parent / "web" / "templates"
-_progress_decoder = msgspec.json.Decoder(Progress)
-_CHECKIN_NS = uuid.UUID("6f1d3c2e-8a4b-4c1e-9a57-3c0de5a1f00d")
-
-
-#: Seconds within which a second scan of the same station is the same check-in.
-DOUBLE_SCAN_SECONDS = 10.0
-
-
-def _is_double_scan(progress: Progress, station: str, now: datetime) -> bool:
-    last = progress.last_scan.get(station)
-    return last is not None and abs((now - last).total_seconds()) < DOUBLE_SCAN_SECONDS
-
-
-class CheckIn(msgspec.Struct):
-    progress: Progress
-    repeat: bool
-    event_id: str
 
 
 class StationRows:
@@ -70,12 +47,9 @@ class StationRows:
     one per station instead of rendering it for every visitor.
     """
 
-    __slots__ = ("count", "rows", "tail", "tour", "translate")
+    __slots__ = ("count", "rows", "tail")
 
-    def __init__(self, tour: Tour, translate: Any, row: Any, tail: Any) -> None:
-        #: Kept so that the identities in the cache key stay taken while cached.
-        self.tour = tour
-        self.translate = translate
+    def __init__(self, tour: Tour, row: Any, tail: Any) -> None:
         stations = tour.enabled_stations
         self.count = len(stations)
         self.rows = [
@@ -89,10 +63,6 @@ class StationRows:
             for s in stations
         ]
         self.tail = tail()
-
-
-#: Station lists kept (tours × languages × translators); the oldest goes first.
-STATION_ROWS_CACHE = 256
 
 
 class Platform:
@@ -115,13 +85,20 @@ class Platform:
         )
         self.tours = TourCache(self.bus, self.plugins)
         self.metrics = Metrics()
+        self.visits = Visits(self.bus, self.metrics)
+        self.roles = Roles(self.plugins.roles())
+        self.rate_limits = RateLimits()
+        self.scan_limit = RateLimit(
+            name="scan",
+            per_visitor=settings.web.scan_rate_per_minute,
+            per_address=settings.web.scan_rate_per_address,
+        )
         self.translations = Translations(settings.languages)
-        for name, assets in self.plugins.assets.items():
-            self.translations.add_domain(name, assets.locales)
+        for name, folders in self.plugins.folders.items():
+            self.translations.add_domain(name, folders.locales)
         self.templates = self._template_env()
         self.consumers = PluginConsumers(self, consumer_settings)
         self._stores: dict[str, PluginStore] = {}
-        self._station_rows: dict[tuple[int, str, int], StationRows] = {}
         self.signer: Signer = Signer(settings.secret_key or "unset")
 
     # --- life cycle --------------------------------------------------------------------
@@ -155,9 +132,9 @@ class Platform:
 
     def _template_env(self) -> jinja2.Environment:
         prefixed = {
-            name: jinja2.FileSystemLoader(str(assets.templates))
-            for name, assets in self.plugins.assets.items()
-            if assets.templates is not None
+            name: jinja2.FileSystemLoader(str(folders.templates))
+            for name, folders in self.plugins.folders.items()
+            if folders.templates is not None
         }
         env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(
@@ -179,18 +156,16 @@ class Platform:
         self, tour: Tour, lang: str, translate: Any, row: Any, tail: Any
     ) -> StationRows:
         """The station list of ``_progress.html`` for a tour and language, rendered by its
-        macros ``row`` and ``tail`` on first use. A saved tour is a new ``Tour`` object
-        (stored tours are never changed in place), so the key is its identity, with the
-        language and the translator the macros use; ``text`` in those macros is the
-        request's ``pick_text`` for ``lang``."""
-        key = (id(tour), lang, id(translate))
-        rows = self._station_rows.get(key)
-        if rows is None or rows.tour is not tour or rows.translate is not translate:
-            rows = StationRows(tour, translate, row, tail)
-            while len(self._station_rows) >= STATION_ROWS_CACHE:
-                del self._station_rows[next(iter(self._station_rows))]
-            self._station_rows[key] = rows
-        return rows
+        macros ``row`` and ``tail`` once per tour revision (in the tour's render cache;
+        ``translate`` and ``text`` in those macros are the page's for ``lang``)."""
+        state = self.tours.cached(tour.key)
+        if state is None or state.tour is not tour:  # a preview of an unsaved tour
+            return StationRows(tour, row, tail)
+        key = ("promtour", "station_rows", lang)
+        rows = state.memo.get(key)
+        if rows is None:
+            rows = state.memo[key] = StationRows(tour, row, tail)
+        return rows  # type: ignore[no-any-return]
 
     def render(self, template: str, lang: str, domain: str = "promtour", **values: Any) -> str:
         values.setdefault("_", self.translations.translator(lang, domain))
@@ -221,8 +196,8 @@ class Platform:
     async def save_tour(
         self, tour: Tour, *, media: frozenset[str] | None = None, create_only: bool = False
     ) -> TourState:
-        """Validate and store a tour. Signing keys and the guide PIN are kept from the
-        stored version when ``tour`` has none; setup/teardown hooks run afterwards."""
+        """Validate and store a tour. Signing keys are kept from the stored version when
+        ``tour`` has none; plugins that were disabled get their teardown afterwards."""
         if await self.tours.enterprise(tour.enterprise) is None:
             raise TourError(
                 f"enterprise {tour.enterprise!r} does not exist: create it first "
@@ -236,24 +211,24 @@ class Platform:
             raise TourError(f"tour {tour.key} already exists")
         if not tour.keys:
             tour.keys = list(current.tour.keys) if current else [new_tour_key()]
-        if not tour.guide_pin and current is not None:
-            tour.guide_pin = current.tour.guide_pin
         state = await self.tours.put(tour, last=current.revision if current else None)
         before = set(current.tour.plugins) if current else set()
-        for plugin in sorted(set(tour.plugins)):
-            await self._call_tour_hook("promtour_tour_setup", plugin, state)
         for plugin in sorted(before - set(tour.plugins)):
-            await self._call_tour_hook("promtour_tour_teardown", plugin, state)
+            await self._teardown(plugin, state)
         return state
 
-    async def _call_tour_hook(self, hook: str, plugin: str, state: TourState) -> None:
-        impl = self.plugins.impl_of(hook, plugin)
-        if impl is None:
-            return
+    async def _teardown(self, plugin: str, state: TourState) -> None:
+        """The plugin's teardown hook, then the core erases its tour-scoped records."""
+        impl = self.plugins.impl_of("promtour_tour_teardown", plugin)
         try:
-            await await_maybe(impl(ctx=self.context(plugin, state)))
+            if impl is not None:
+                await await_maybe(impl(ctx=self.context(plugin, state)))
         except Exception:
-            log.exception("plugin %s: %s failed for tour %s", plugin, hook, state.tour.key)
+            log.exception("plugin %s: teardown failed for tour %s", plugin, state.tour.key)
+        try:
+            await self.store_for(plugin).for_tour(state.tour.key).erase_all()
+        except Exception:
+            log.exception("plugin %s: records of tour %s not erased", plugin, state.tour.key)
 
     async def delete_tour(self, key: str) -> TourState | None:
         """Delete a tour (``<enterprise>.<tour>``); its plugins' teardown hooks run after.
@@ -265,7 +240,7 @@ class Platform:
             return None
         await self.tours.delete(key)
         for plugin in sorted(set(current.tour.plugins)):
-            await self._call_tour_hook("promtour_tour_teardown", plugin, current)
+            await self._teardown(plugin, current)
         return current
 
     async def import_tour(self, tour_file: TourFile) -> TourState:
@@ -284,105 +259,6 @@ class Platform:
 
     async def import_enterprise(self, enterprise: Enterprise) -> None:
         await self.tours.save_enterprise(enterprise)
-
-    # --- visitors ----------------------------------------------------------------------
-
-    def progress_key(self, tour: Tour, visitor: str) -> str:
-        return f"{tour.key}.{visitor}"
-
-    async def progress(self, tour: Tour, visitor: str) -> Progress | None:
-        kv = await self.bus.bucket(BUCKET_PROGRESS)
-        value, _ = await read(kv, self.progress_key(tour, visitor), _progress_decoder)
-        return value
-
-    async def check_in(
-        self, state: TourState, station: Station, visitor: str, *, lang: str, method: str = "qr"
-    ) -> CheckIn:
-        """Record a visit: the event first (acked), then the progress.
-
-        The event id is derived from the visitor's scan count at this station, so a
-        retried request after a lost response stores the event once. A second scan of
-        the same station within ``DOUBLE_SCAN_SECONDS`` (a double tap, a reload) is the
-        same check-in: no new event, no new count.
-        """
-        tour = state.tour
-        kv = await self.bus.bucket(BUCKET_PROGRESS)
-        key = self.progress_key(tour, visitor)
-        current, revision = await read(kv, key, _progress_decoder)
-        now = utcnow()
-        if current is not None and _is_double_scan(current, station.id, now):
-            return CheckIn(progress=current, repeat=True, event_id="")
-        count = current.scans.get(station.id, 0) if current else 0
-        event = VisitorCheckedIn(
-            id=uuid.uuid5(_CHECKIN_NS, f"{key}:{station.id}:{count}").hex,
-            enterprise=tour.enterprise,
-            tour=tour.id,
-            station=station.id,
-            visitor=visitor,
-            group=current.group if current else None,
-            time=now,
-            method=method,
-            repeat=count > 0,
-            lang=lang,
-        )
-        await self.bus.publish(event)
-
-        def visit(progress: Progress | None) -> Progress:
-            progress = progress or Progress(visitor=visitor, tour=tour.key)
-            if station.id not in progress.visited:
-                progress.visited.append(station.id)
-            # A concurrent duplicate of this same scan already counted it.
-            if not _is_double_scan(progress, station.id, now):
-                progress.scans[station.id] = progress.scans.get(station.id, 0) + 1
-                progress.last_scan[station.id] = now
-            return progress
-
-        progress, _ = await update_with_retry(kv, key, Progress, visit, first=(current, revision))
-        self.metrics.inc("promtour_scans_total")
-        return CheckIn(progress=progress, repeat=count > 0, event_id=event.id)
-
-    async def finish(self, state: TourState, progress: Progress) -> Progress:
-        """Mark the tour finished for a visitor; the first time, publish TourFinished."""
-        if progress.finished is not None:
-            return progress
-        tour = state.tour
-        key = self.progress_key(tour, progress.visitor)
-        await self.bus.publish(
-            TourFinished(
-                id=uuid.uuid5(_CHECKIN_NS, f"{key}:finished").hex,
-                enterprise=tour.enterprise,
-                tour=tour.id,
-                visitor=progress.visitor,
-                group=progress.group,
-                stations_visited=len(progress.visited),
-            )
-        )
-
-        def done(current: Progress | None) -> Progress:
-            current = current or progress
-            current.finished = current.finished or utcnow()
-            return current
-
-        kv = await self.bus.bucket(BUCKET_PROGRESS)
-        finished, _ = await update_with_retry(kv, key, Progress, done)
-        return finished
-
-    async def join_group(self, state: TourState, visitor: str, group: str) -> Progress:
-        tour = state.tour
-        kv = await self.bus.bucket(BUCKET_PROGRESS)
-
-        def join(progress: Progress | None) -> Progress:
-            progress = progress or Progress(visitor=visitor, tour=tour.key)
-            progress.group = group
-            return progress
-
-        progress, _ = await update_with_retry(kv, self.progress_key(tour, visitor), Progress, join)
-        await self.bus.publish(
-            VisitorJoinedGroup(
-                enterprise=tour.enterprise, tour=tour.id, visitor=visitor, group=group
-            )
-        )
-        return progress
 
 
 def _b64_to_hex(value: str) -> str:

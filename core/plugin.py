@@ -1,47 +1,92 @@
-"""What a plugin hands to the core: its description, its assets and its panels."""
+"""The public plugin API: every name a promtour plugin may import, and nothing else.
+
+A plugin imports from here (and from :mod:`promtour.testing` in its tests); the rest of
+the core is private and may change without notice. A test of the project fails on any
+other ``promtour`` import from ``plugins/`` or ``contrib/``. Each name is documented in
+docs/plugins/api.md.
+
+Describe the plugin
+    :data:`hookimpl`, :class:`PluginInfo`, :class:`RoleSpec`, :class:`NoConfig`
+Build pages
+    :class:`PageContext`, :class:`Panel`, :class:`Frame`
+Handle requests in the plugin's routes
+    :class:`RequestContext` (annotate the handler's ``pt`` parameter with :data:`PT`),
+    :class:`EnterpriseContext`, :class:`Principal`, :class:`RateLimit`,
+    :class:`TooManyRequests`, :func:`qr_svg`
+React to events and keep state
+    :class:`PluginContext`, :class:`PluginStore`, :class:`Versioned`, :class:`Event` and the
+    core's events, :func:`subject_for`, :class:`StoreUnavailable`, :class:`Conflict`
+Live pages
+    :func:`event_stream`, :class:`SseMessage`
+The tour
+    :class:`Tour`, :class:`Station`, :class:`Enterprise`, :class:`Progress`,
+    :class:`TourState`, :data:`Text`, :data:`SLUG`, :func:`pick_text`, :func:`utcnow`
+Errors
+    :class:`PromtourError`, :class:`ConfigError`
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from promtour import __version__, hookimpl
+from promtour.auth import Principal
+from promtour.bus import BusUnavailable as StoreUnavailable
+from promtour.bus import Conflict
+from promtour.context import EnterpriseContext, PageContext, PluginContext
+from promtour.describe import NoConfig, PluginInfo, RoleSpec
+from promtour.errors import ConfigError, PromtourError
+from promtour.events import (
+    Event,
+    TourFinished,
+    VisitorCheckedIn,
+    VisitorJoinedGroup,
+    subject_for,
+)
+from promtour.limits import RateLimit, TooManyRequests
+from promtour.models import SLUG, Enterprise, Progress, Station, Text, Tour, pick_text, utcnow
+from promtour.qr import qr_svg
+from promtour.rendering import Frame, Panel
+from promtour.store import PluginStore, Versioned
+from promtour.tours import TourState
+from promtour.web.request import PT, RequestContext
+from promtour.web.sse import SseMessage, event_stream
 
-import msgspec
-from markupsafe import Markup
-
-__all__ = ["NoConfig", "Panel", "PluginAssets", "PluginInfo"]
-
-
-class NoConfig(msgspec.Struct, forbid_unknown_fields=True):
-    """The config schema of a plugin that has no per-tour settings."""
-
-
-class PluginInfo(msgspec.Struct, kw_only=True):
-    name: str
-    version: str
-    #: Shown in ``promtour plugins list`` and the console, per language.
-    title: dict[str, str]
-    description: dict[str, str] = msgspec.field(default_factory=dict)
-    #: msgspec Struct type for the per-tour config; its defaults are the default config.
-    config: type[Any] = NoConfig
-
-
-class PluginAssets(msgspec.Struct, kw_only=True):
-    templates: Path | None = None
-    static: Path | None = None
-    locales: Path | None = None
-    #: Files in ``static`` that every page of a tour with this plugin includes.
-    css: list[str] = msgspec.field(default_factory=list)
-    js: list[str] = msgspec.field(default_factory=list)
-
-
-class Panel(msgspec.Struct, kw_only=True):
-    """A block of a visitor page. ``html`` is trusted markup: render it from a template."""
-
-    title: str
-    html: Markup | str
-    #: Lower comes first.
-    order: int = 100
-    #: Set by the core: the plugin that contributed the panel.
-    plugin: str = ""
-    #: Set by the core when the plugin failed: the panel is a notice.
-    failed: bool = False
+__all__ = [
+    "PT",
+    "SLUG",
+    "ConfigError",
+    "Conflict",
+    "Enterprise",
+    "EnterpriseContext",
+    "Event",
+    "Frame",
+    "NoConfig",
+    "PageContext",
+    "Panel",
+    "PluginContext",
+    "PluginInfo",
+    "PluginStore",
+    "Principal",
+    "Progress",
+    "PromtourError",
+    "RateLimit",
+    "RequestContext",
+    "RoleSpec",
+    "SseMessage",
+    "Station",
+    "StoreUnavailable",
+    "Text",
+    "TooManyRequests",
+    "Tour",
+    "TourFinished",
+    "TourState",
+    "Versioned",
+    "VisitorCheckedIn",
+    "VisitorJoinedGroup",
+    "__version__",
+    "event_stream",
+    "hookimpl",
+    "pick_text",
+    "qr_svg",
+    "subject_for",
+    "utcnow",
+]

@@ -46,6 +46,11 @@ class WebSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 1_048_576
     #: Scans per visitor per minute before a 429.
     scan_rate_per_minute: Annotated[int, msgspec.Meta(ge=1)] = 120
+    #: Scans per client address per minute (a school class shares one address).
+    scan_rate_per_address: Annotated[int, msgspec.Meta(ge=1)] = 1200
+    #: Addresses or networks of reverse proxies whose ``X-Forwarded-For`` is believed
+    #: (e.g. ``["127.0.0.1"]`` behind a local nginx); empty: the socket peer counts.
+    trusted_proxies: list[str] = msgspec.field(default_factory=list)
     access_log: bool = False
 
 

@@ -1,82 +1,214 @@
 """A plugin's own key-value store: a JetStream KV bucket handed to it by the core.
 
-Values are msgspec Structs (or anything msgspec encodes) stored as JSON. Writes that
-race use :meth:`PluginStore.update`, which retries on a concurrent change.
+Values are msgspec Structs (or anything msgspec encodes) stored as JSON. The store
+covers what plugins need, once, so that no plugin talks to nats-py's KV itself:
+
+- versioned reads and writes (:meth:`PluginStore.read`, :meth:`PluginStore.replace`)
+  and a read-modify-write that retries with back-off (:meth:`PluginStore.update`);
+- a time-to-live per record (``ttl=`` seconds): the server removes it by itself;
+- erasure (:meth:`PluginStore.erase`): the record's stored messages are overwritten on
+  disk by the server (a secure delete), then the key is purged, so personal data is
+  gone from the files, not only from reads;
+- a tour-scoped view (:meth:`PluginStore.for_tour`, ``ctx.tour_store``) whose keys the
+  core erases when the plugin is disabled for the tour or the tour is deleted.
+
+NATS away: every call raises :class:`promtour.bus.BusUnavailable` (the page says
+"try again"); an update that loses every retry raises :class:`promtour.bus.Conflict`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+import random
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 import msgspec
+import nats.errors
 import nats.js.errors
 from nats.js.kv import KeyValue
-from promtour.bus import Bus, update_with_retry
+from promtour.bus import Bus, BusUnavailable, Conflict, is_unavailable, read, update_with_retry
 
-__all__ = ["PluginStore", "bucket_name"]
+__all__ = ["PluginStore", "Versioned", "bucket_name", "tour_prefix"]
 
 T = TypeVar("T")
+
+#: Seconds a purge marker of an erased record stays (the least NATS accepts is 1).
+PURGE_MARKER_TTL = 2.0
 
 
 def bucket_name(plugin: str) -> str:
     return "PROMTOUR_P_" + plugin.upper().replace("-", "_")
 
 
+def tour_prefix(tour_key: str) -> str:
+    """The key prefix of a tour's records in a plugin's store (``tour.<ent>.<tour>.``)."""
+    return f"tour.{tour_key}."
+
+
+class Versioned(msgspec.Struct, Generic[T]):
+    """A value with the revision it was read at (``None``, ``None`` when absent)."""
+
+    value: T | None
+    revision: int | None
+
+
+def _ttl(ttl: float | None) -> float | None:
+    return None if ttl is None else max(1.0, float(int(ttl)))
+
+
 class PluginStore:
     """The namespaced store of one plugin. Keys may contain ``[A-Za-z0-9_=.-/]``."""
 
-    def __init__(self, bus: Bus, plugin: str, *, history: int = 1) -> None:
+    def __init__(self, bus: Bus, plugin: str, *, prefix: str = "", history: int = 1) -> None:
         self._bus = bus
         self.plugin = plugin
         self.name = bucket_name(plugin)
+        #: Prepended to every key (a tour-scoped store); empty for the whole store.
+        self.prefix = prefix
         self._history = history
 
-    async def kv(self) -> KeyValue:
-        """The underlying nats-py KeyValue, for what this class does not wrap."""
-        return await self._bus.bucket(self.name, history=self._history)
+    def for_tour(self, tour_key: str) -> PluginStore:
+        """The records of one tour (``<enterprise>.<tour>``), erased with the tour."""
+        return PluginStore(
+            self._bus, self.plugin, prefix=self.prefix + tour_prefix(tour_key), history=1
+        )
+
+    async def _kv(self) -> KeyValue:
+        try:
+            return await self._bus.bucket(self.name, history=self._history)
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise BusUnavailable(str(exc) or type(exc).__name__) from exc
+            raise
 
     async def get(self, key: str, type_: type[T]) -> T | None:
-        kv = await self.kv()
+        return (await self.read(key, type_)).value
+
+    async def read(self, key: str, type_: type[T]) -> Versioned[T]:
+        """The value and its revision, to write back with :meth:`replace`."""
+        value, revision = await read(
+            await self._kv(), self.prefix + key, msgspec.json.Decoder(type_)
+        )
+        return Versioned(value, revision)
+
+    async def put(self, key: str, value: object, *, ttl: float | None = None) -> int:
+        """Store ``value`` whatever is there; returns the new revision."""
+        kv = await self._kv()
+        data = msgspec.json.encode(value)
         try:
-            entry = await kv.get(key)
-        except nats.js.errors.KeyNotFoundError:
-            return None
-        if not entry.value:
-            return None
-        return msgspec.json.decode(entry.value, type=type_)
+            if ttl is None:
+                return await kv.put(self.prefix + key, data)
+            # nats-py's put() takes no TTL; its internal write does (same request).
+            return await kv._update(self.prefix + key, data, msg_ttl=_ttl(ttl))
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise BusUnavailable(str(exc) or type(exc).__name__) from exc
+            raise
 
-    async def put(self, key: str, value: object) -> int:
-        kv = await self.kv()
-        return await kv.put(key, msgspec.json.encode(value))
-
-    async def create(self, key: str, value: object) -> bool:
+    async def create(self, key: str, value: object, *, ttl: float | None = None) -> bool:
         """Store ``value`` unless ``key`` exists; True if this call stored it."""
-        kv = await self.kv()
+        kv = await self._kv()
         try:
-            await kv.create(key, msgspec.json.encode(value))
+            await kv.create(self.prefix + key, msgspec.json.encode(value), msg_ttl=_ttl(ttl))
         except nats.js.errors.KeyWrongLastSequenceError:
             return False
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise BusUnavailable(str(exc) or type(exc).__name__) from exc
+            raise
         return True
 
+    async def replace(
+        self, key: str, value: object, revision: int | None, *, ttl: float | None = None
+    ) -> int:
+        """Write ``value`` if ``key`` is still at ``revision`` (``None``: absent);
+        raises :class:`Conflict` if someone wrote it meanwhile."""
+        kv = await self._kv()
+        data = msgspec.json.encode(value)
+        try:
+            return await kv._update(self.prefix + key, data, last=revision or 0, msg_ttl=_ttl(ttl))
+        except nats.js.errors.KeyWrongLastSequenceError:
+            raise Conflict(f"{key!r} was changed meanwhile") from None
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise BusUnavailable(str(exc) or type(exc).__name__) from exc
+            raise
+
     async def update(
-        self, key: str, type_: type[T], change: Callable[[T | None], T | Awaitable[T]]
+        self,
+        key: str,
+        type_: type[T],
+        change: Callable[[T | None], T | Awaitable[T]],
+        *,
+        ttl: float | None = None,
     ) -> T:
-        """Read-modify-write with optimistic concurrency; ``change`` may be called again."""
-        value, _ = await update_with_retry(await self.kv(), key, type_, change)
-        return value
+        """Read-modify-write with optimistic concurrency; ``change`` may be called again
+        (with the fresh value) when another writer got there first."""
+        if ttl is None:
+            value, _ = await update_with_retry(await self._kv(), self.prefix + key, type_, change)
+            return value
+        for attempt in range(50):
+            current = await self.read(key, type_)
+            new = change(current.value)
+            if inspect.isawaitable(new):
+                new = await new
+            try:
+                await self.replace(key, new, current.revision, ttl=ttl)
+                return new
+            except Conflict:
+                await asyncio.sleep(random.uniform(0, 0.002 * min(attempt + 1, 20)))
+        raise Conflict(f"too many concurrent updates of {key!r}")
 
     async def delete(self, key: str) -> None:
-        kv = await self.kv()
-        await kv.delete(key)
+        kv = await self._kv()
+        await kv.delete(self.prefix + key)
 
     async def purge(self, key: str) -> None:
-        """Remove ``key`` and its whole history."""
-        kv = await self.kv()
-        await kv.purge(key)
+        """Remove ``key`` and its whole history from reads (see :meth:`erase` for
+        personal data)."""
+        kv = await self._kv()
+        await kv.purge(self.prefix + key)
+
+    async def erase(self, key: str) -> bool:
+        """Remove ``key`` so that its bytes are gone from the server's files: each stored
+        message of the key is securely deleted (overwritten by the server), then the key
+        is purged with a marker that expires too. True if there was something."""
+        kv = await self._kv()
+        full = self.prefix + key
+        try:
+            entries = await kv.history(full)
+        except nats.js.errors.NoKeysError:
+            entries = []
+        except nats.js.errors.KeyNotFoundError:
+            entries = []
+        stream = f"KV_{self.name}"
+        found = False
+        for entry in entries:
+            if entry.value:
+                found = True
+            try:
+                # The server's default for a message delete is a secure erase.
+                await self._bus.js.delete_msg(stream, entry.revision)
+            except nats.js.errors.NotFoundError:
+                pass
+        try:
+            await kv.purge(full, msg_ttl=PURGE_MARKER_TTL)
+        except (nats.js.errors.APIError, nats.errors.Error):
+            await kv.purge(full)  # a bucket without per-message TTL: the marker stays
+        return found
 
     async def keys(self, prefix: str = "") -> list[str]:
-        """Live keys under ``prefix``, sorted (end the prefix with ``.`` to let the
-        server do the filtering)."""
-        await self.kv()  # the bucket exists, with this store's settings
-        return await self._bus.keys(self.name, prefix)
+        """Live keys under ``prefix``, sorted, without this store's own prefix (end
+        ``prefix`` with ``.`` to let the server do the filtering)."""
+        await self._kv()  # the bucket exists, with this store's settings
+        keys = await self._bus.keys(self.name, self.prefix + prefix)
+        return [k[len(self.prefix) :] for k in keys]
+
+    async def erase_all(self, prefix: str = "") -> int:
+        """Erase every key under ``prefix``; returns how many there were."""
+        keys = await self.keys(prefix)
+        for key in keys:
+            await self.erase(key)
+        return len(keys)

@@ -25,7 +25,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import pytest
 from promtour.bus import Bus
 from promtour.consumers import ConsumerSettings
@@ -340,7 +339,3 @@ def phone(browser: Any) -> Iterator[Callable[..., Any]]:
     yield make
     for context in contexts:
         context.close()
-
-
-def decode_json(data: bytes, type_: type[Any]) -> Any:
-    return msgspec.json.decode(data, type=type_)

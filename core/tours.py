@@ -56,6 +56,9 @@ class TourState(msgspec.Struct, kw_only=True):
     tour: Tour
     configs: dict[str, Any]
     revision: int = 0
+    #: The render cache of this revision (``PluginContext.cached``): a saved tour is a
+    #: new state, so whatever was cached for the old revision goes with it.
+    memo: dict[Any, Any] = msgspec.field(default_factory=dict)
 
 
 def _check_tour(tour: Tour, source: str) -> None:
@@ -120,7 +123,6 @@ def dump_tour_toml(tour: Tour, *, media: str | None = None) -> str:
 
     data = msgspec.to_builtins(tour)
     data.pop("keys", None)
-    data.pop("guide_pin", None) if not tour.guide_pin else None
     if media:
         data["media"] = media
     # Scalars first, tables last, so the file reads like the hand-written ones.

@@ -20,7 +20,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers import BaseRouteHandler
-from promtour.auth import Principal, authenticate, principal_for_token_id
+from promtour.auth import ANY_ROLE, Principal, authenticate, principal_for_token_id
 from promtour.platform import Platform
 
 __all__ = [
@@ -43,8 +43,8 @@ SESSION_SECONDS = 12 * 3600
 SESSION_PURPOSE = "console-session"
 STATE_KEY = "promtour.principal"
 
-#: Roles per kind of route (admin may do everything; see promtour.auth.IMPLIES).
-READ: tuple[str, ...] = ("editor", "guide", "hr")
+#: Roles per kind of route (admin may do everything; see promtour.auth.Roles).
+READ: tuple[str, ...] = (ANY_ROLE,)
 EDIT: tuple[str, ...] = ("editor",)
 ADMIN: tuple[str, ...] = ("admin",)
 
@@ -68,7 +68,7 @@ async def session_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> P
     token_id, _, issued = value.partition("~")
     if not issued.isdigit() or time.time() - int(issued) > SESSION_SECONDS:
         return None
-    return await principal_for_token_id(platform.bus, token_id)
+    return await principal_for_token_id(platform.bus, token_id, platform.roles)
 
 
 async def api_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
@@ -77,7 +77,8 @@ async def api_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Princ
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise NotAuthorizedException("An API token is required: Authorization: Bearer <token>.")
-    principal = await authenticate(connection.app.state.platform.bus, secret.strip())
+    platform = connection.app.state.platform
+    principal = await authenticate(platform.bus, secret.strip(), platform.roles)
     if principal is None:
         raise NotAuthorizedException("This API token is not valid or was revoked.")
     return principal

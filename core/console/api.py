@@ -15,16 +15,16 @@ import msgspec
 from litestar import Controller, Request, Response, Router, delete, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import Body, FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
-from promtour.auth import Role, create_token, list_tokens, revoke_token
+from promtour.auth import create_token, list_tokens, revoke_token
 from promtour.console import service
 from promtour.console.access import ADMIN, EDIT, READ, current_principal, enterprise_guard
 from promtour.console.media import MediaItem, delete_media, list_media, upload_media
 from promtour.console.openapi import API_RESPONSES, SECURITY
 from promtour.errors import TourError
-from promtour.models import Enterprise, Station, Text, Tour, pick_text
+from promtour.models import SLUG, Enterprise, Station, Text, Tour, pick_text
 from promtour.platform import Platform
 from promtour.qr import qr_svg
 from promtour.tours import MAX_MEDIA_BYTES, TourState
@@ -81,7 +81,6 @@ def _platform(request: Request[Any, Any, Any]) -> Platform:
 class EnterpriseUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: TextIn
     contact: Annotated[str, msgspec.Meta(max_length=200)] = ""
-    lead_retention_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] = 180
 
 
 class TourFields(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -96,7 +95,6 @@ class TourFields(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     )
     #: Enabled plugins and their config tables, as in the TOML ``[plugins.<name>]``.
     plugins: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
-    guide_pin: Annotated[str, msgspec.Meta(max_length=32)] = ""
 
 
 class TourCreate(TourFields, kw_only=True, forbid_unknown_fields=True):
@@ -121,7 +119,6 @@ class TourOut(msgspec.Struct, kw_only=True):
     default_language: str
     stations: list[Station]
     plugins: dict[str, dict[str, Any]]
-    guide_pin: str
     #: The id of the key that signs the QR codes now (changes on rotation).
     key_id: str
     revision: int
@@ -194,7 +191,8 @@ class TokenOut(msgspec.Struct, kw_only=True):
 
 
 class TokenCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    role: Role
+    #: admin, editor, or a role an installed plugin declares (guide, hr).
+    role: Annotated[str, msgspec.Meta(pattern=SLUG)]
     label: Label
 
 
@@ -227,7 +225,6 @@ def tour_out(state: TourState) -> TourOut:
         default_language=tour.default_language,
         stations=tour.stations,
         plugins=tour.plugins,
-        guide_pin=tour.guide_pin,
         key_id=tour.keys[-1].kid if tour.keys else "",
         revision=state.revision,
     )
@@ -251,8 +248,6 @@ def _apply(tour: Tour, data: JSONBody[TourFields]) -> None:
     tour.default_language = data.default_language
     tour.stations = list(data.stations)
     tour.plugins = data.plugins
-    if data.guide_pin:
-        tour.guide_pin = data.guide_pin
 
 
 def poster_base(request: Request[Any, Any, Any]) -> str:
@@ -289,7 +284,6 @@ class EnterpriseApi(Controller):
             current,
             name=data.name,
             contact=data.contact,
-            lead_retention_days=data.lead_retention_days,
         )
         await platform.tours.save_enterprise(updated)
         return updated
@@ -335,9 +329,13 @@ class EnterpriseApi(Controller):
         enterprise: FromPath[str],
         data: JSONBody[TokenCreate],
     ) -> Response[TokenCreated]:
-        token, secret = await create_token(
-            _platform(request).bus, enterprise, data.role, data.label
-        )
+        platform = _platform(request)
+        try:
+            token, secret = await create_token(
+                platform.bus, enterprise, data.role, data.label, roles=platform.roles
+            )
+        except ValueError as exc:
+            raise HTTPException(status_code=400, detail=str(exc)) from None
         body = TokenCreated(id=token.id, role=token.role, label=token.label, token=secret)
         return Response(body, status_code=HTTP_201_CREATED)
 

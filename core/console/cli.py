@@ -11,7 +11,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from promtour.auth import ROLES, create_token, list_tokens, revoke_token
+from promtour.auth import create_token, list_tokens, revoke_token
 from promtour.errors import PromtourError
 from promtour.models import SLUG_RE, Enterprise, pick_text
 
@@ -44,7 +44,9 @@ def add_enterprise_commands(
     settings_args(p)
     p = tokens_sub.add_parser("create", help="create a token and print its secret once")
     p.add_argument("enterprise")
-    p.add_argument("--role", choices=ROLES, required=True)
+    p.add_argument(
+        "--role", required=True, help="admin, editor, or a plugin's role (guide, hr, ...)"
+    )
     p.add_argument("--label", required=True, help="who or what uses the token")
     settings_args(p)
     p = tokens_sub.add_parser(
@@ -100,9 +102,12 @@ async def cmd_enterprise(args: argparse.Namespace) -> int:
                 for t in await list_tokens(platform.bus, args.enterprise):
                     print(f"{t.id}\t{t.role}\t{t.created:%Y-%m-%d %H:%M}\t{t.label}")
             elif args.tokens_command == "create":
-                token, secret = await create_token(
-                    platform.bus, args.enterprise, args.role, args.label
-                )
+                try:
+                    token, secret = await create_token(
+                        platform.bus, args.enterprise, args.role, args.label, roles=platform.roles
+                    )
+                except ValueError as exc:
+                    raise PromtourError(str(exc)) from None
                 print(f"{token.role} token ({token.label}, id {token.id}); shown only now:")
                 print(secret)
             elif args.tokens_command == "rotate":

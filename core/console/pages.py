@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
-from promtour.auth import ROLES, authenticate, create_token, list_tokens, revoke_token
+from promtour.auth import authenticate, create_token, list_tokens, revoke_token
 from promtour.console import service
 from promtour.console.access import (
     ADMIN,
@@ -28,6 +28,7 @@ from promtour.console.access import (
 from promtour.console.forms import config_values, form_fields
 from promtour.console.ui import Console, FormData
 from promtour.errors import PromtourError, TourError
+from promtour.limits import RateLimit
 from promtour.models import SLUG_RE, Station, Text, Tour
 from promtour.tours import TourState
 
@@ -48,6 +49,9 @@ R = {"roles": READ}
 E = {"roles": EDIT}
 A = {"roles": ADMIN}
 LANG_RE = re.compile(r"^[a-z]{2,3}$")
+
+#: Sign-in attempts per browser and per address (a staff room shares one address).
+LOGIN_LIMIT = RateLimit(name="console-login", per_visitor=10, per_address=60, window=60.0)
 
 
 def safe_next(value: str | None) -> str | None:
@@ -81,8 +85,10 @@ class SignInPages(Controller):
     @post("/login")
     async def login(self, request: Request[Any, Any, Any]) -> Response[Any]:
         c = Console(request)
+        # Tokens are long random secrets; the limit stops a flood, not a guess.
+        c.pt.limit(LOGIN_LIMIT)
         form = await c.form()
-        principal = await authenticate(c.platform.bus, form.get("token").strip())
+        principal = await authenticate(c.platform.bus, form.get("token").strip(), c.platform.roles)
         if principal is None:
             return await c.page(
                 "console/login.html",
@@ -260,7 +266,11 @@ class ToursPages(Controller):
     async def _tokens_page(self, c: Console, enterprise: str, **values: Any) -> Response[str]:
         tokens = await list_tokens(c.platform.bus, enterprise)
         return await c.page(
-            "console/tokens.html", title=c._("Access tokens"), tokens=tokens, roles=ROLES, **values
+            "console/tokens.html",
+            title=c._("Access tokens"),
+            tokens=tokens,
+            roles=c.platform.roles.names,
+            **values,
         )
 
     @post("/tokens", opt=A)
@@ -270,11 +280,11 @@ class ToursPages(Controller):
         c = Console(request)
         form = await c.form()
         role, label = form.get("role"), form.get("label").strip()
-        if role not in ROLES or not label or len(label) > 100:
+        if role not in c.platform.roles.names or not label or len(label) > 100:
             return await self._tokens_page(
                 c, enterprise, status=400, error=c._("Choose a role and give the token a label.")
             )
-        token, secret = await create_token(c.platform.bus, enterprise, role, label)  # type: ignore[arg-type]
+        token, secret = await create_token(c.platform.bus, enterprise, role, label)
         return await self._tokens_page(c, enterprise, created=token, secret=secret)
 
     @post("/tokens/{token_id:str}/revoke", opt=A)
@@ -422,7 +432,6 @@ class TourPages(Controller):
             tour.name = name
             tour.description = texts_from(form, "description", shown)
             tour.languages, tour.default_language = langs, default
-            tour.guide_pin = form.get("guide_pin").strip()
 
         return await self._change(c, enterprise, tour_id, change, form=form.all(), kind="details")
 

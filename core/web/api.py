@@ -47,5 +47,5 @@ class VisitorApi(Controller):
     @get("/tours/{enterprise:str}/{tour_id:str}/progress", summary="This visitor's progress")
     async def progress(self, pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]) -> Progress:
         state = await pt.tour(enterprise, tour_id)
-        progress = await pt.platform.progress(state.tour, pt.visitor)
+        progress = await pt._platform.visits.progress(state.tour, pt.visitor)
         return progress or Progress(visitor=pt.visitor, tour=state.tour.key)

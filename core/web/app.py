@@ -24,7 +24,7 @@ from promtour.web.errors import exception_handlers
 from promtour.web.media import MediaCache, serve_media
 from promtour.web.pages import VisitorPages
 from promtour.web.request import RequestContext
-from promtour.web.security import RateLimiter, csrf_guard
+from promtour.web.security import csrf_guard
 
 __all__ = ["app_from_env", "create_app"]
 
@@ -66,12 +66,12 @@ def create_app(platform: Platform, *, manage_platform: bool = True) -> Litestar:
                 dependencies={"pt": Provide(_pt_provider(name), sync_to_thread=False)},
             )
         )
-    for name, assets in platform.plugins.assets.items():
-        if assets.static is not None:
+    for name, folders in platform.plugins.folders.items():
+        if folders.static is not None:
             static_dirs.append(
                 create_static_files_router(
                     path=f"/static/p/{name}",
-                    directories=[assets.static],
+                    directories=[folders.static],
                     include_in_schema=False,
                     name=f"static-{name}",
                 )
@@ -108,7 +108,6 @@ def create_app(platform: Platform, *, manage_platform: bool = True) -> Litestar:
         debug=False,
     )
     app.state.platform = platform
-    app.state.scan_limiter = RateLimiter(settings.web.scan_rate_per_minute)
     app.state.media_cache = MediaCache()
     return app
 

@@ -21,10 +21,6 @@ __all__ = ["VisitorPages", "check_in_by_code"]
 GROUP_CODE = r"^[A-Za-z0-9-]{2,16}$"
 
 
-class TooManyRequests(HTTPException):
-    status_code = 429
-
-
 class GroupForm(msgspec.Struct):
     code: Annotated[str, msgspec.Meta(pattern=GROUP_CODE)]
     _csrf: str = ""
@@ -32,7 +28,7 @@ class GroupForm(msgspec.Struct):
 
 async def check_in_by_code(pt: RequestContext, code: str) -> tuple[TourState, Station, Any]:
     """Verify a station code and record the check-in; 4xx with a reason if it fails."""
-    platform = pt.platform
+    platform = pt._platform
     try:
         parsed = parse_station_code(code)
     except TokenError as exc:
@@ -55,10 +51,8 @@ async def _check_in(pt: RequestContext, state: TourState, station: Station, meth
         raise HTTPException(
             status_code=410, detail="This station is closed today. Please go on to the next one."
         )
-    limiter = pt.request.app.state.scan_limiter
-    if not limiter.allow(pt.visitor):
-        raise TooManyRequests(detail="Too many scans in a short time. Wait a minute, please.")
-    return await pt.platform.check_in(
+    pt.limit(pt._platform.scan_limit)
+    return await pt._platform.visits.check_in(
         state, station, pt.visitor, lang=pt.lang_for(state.tour), method=method
     )
 
@@ -84,7 +78,7 @@ class VisitorPages(Controller):
 
     @get("/")
     async def index(self, pt: PT) -> Response[str]:
-        return pt.page("index.html", tours=[s.tour for s in pt.platform.tours.all()])
+        return pt.page("index.html", tours=[s.tour for s in pt._platform.tours.all()])
 
     @get("/s/{code:str}")
     async def scan(self, pt: PT, code: FromPath[str]) -> Response[str]:
@@ -96,7 +90,7 @@ class VisitorPages(Controller):
         self, pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]
     ) -> Response[str]:
         state = await pt.tour(enterprise, tour_id)
-        progress = await pt.platform.progress(state.tour, pt.visitor)
+        progress = await pt._platform.visits.progress(state.tour, pt.visitor)
         panels = await collect_panels(pt, "promtour_start_panels", state, progress)
         return pt.page("start.html", tour=state.tour, progress=progress, panels=panels)
 
@@ -135,7 +129,7 @@ class VisitorPages(Controller):
         station = state.tour.station(station_id)
         if station is None:
             raise NotFoundException("There is no such station.")
-        progress = await pt.platform.progress(state.tour, pt.visitor)
+        progress = await pt._platform.visits.progress(state.tour, pt.visitor)
         if progress is None or station_id not in progress.visited:
             raise PermissionDeniedException(
                 "Scan this station's QR code (or type its number) to open it."
@@ -147,9 +141,9 @@ class VisitorPages(Controller):
         self, pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]
     ) -> Response[str]:
         state = await pt.tour(enterprise, tour_id)
-        progress = await pt.platform.progress(state.tour, pt.visitor)
+        progress = await pt._platform.visits.progress(state.tour, pt.visitor)
         if progress is not None:
-            await pt.platform.finish(state, progress)
+            await pt._platform.visits.finish(state, progress)
         panels = await collect_panels(pt, "promtour_finish_panels", state, progress)
         return pt.page("finish.html", tour=state.tour, progress=progress, panels=panels)
 
@@ -163,7 +157,7 @@ class VisitorPages(Controller):
         data: URLEncodedBody[GroupForm],
     ) -> Response[Any]:
         state = await pt.tour(enterprise, tour_id)
-        await pt.platform.join_group(state, pt.visitor, data.code.upper())
+        await pt._platform.visits.join_group(state, pt.visitor, data.code.upper())
         # Back to the page the form was on; only a path, so never off this site.
         back = urlsplit(request.headers.get("referer") or "").path or f"/t/{enterprise}/{tour_id}"
         return pt.redirect(back)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from markupsafe import Markup, escape
 from promtour.context import PageContext
 from promtour.models import Progress, Station, pick_text
-from promtour.plugin import Panel
+from promtour.rendering import Panel
 from promtour.tours import TourState
 from promtour.web.request import RequestContext
 
@@ -20,7 +20,7 @@ async def collect_panels(
     station: Station | None = None,
 ) -> list[Panel]:
     """Every enabled plugin's panels, ordered; a failed plugin leaves a notice."""
-    platform = pt.platform
+    platform = pt._platform
     lang = pt.lang_for(state.tour)
 
     def kwargs_for(plugin: str) -> dict[str, object]:

@@ -1,4 +1,4 @@
-"""CSRF on forms and rate limits keyed by visitor session.
+"""CSRF on forms.
 
 A form's CSRF token is an HMAC of the visitor's cookie id, so it needs no server-side
 state and works across processes. JSON API routes under ``/api/`` authenticate with a
@@ -8,15 +8,13 @@ bearer token instead and are exempt.
 from __future__ import annotations
 
 import hmac
-import time
-from collections import deque
 from typing import Any
 
 from litestar import Request
 from litestar.exceptions import PermissionDeniedException
 from promtour.web.request import VISITOR_COOKIE
 
-__all__ = ["RateLimiter", "csrf_guard"]
+__all__ = ["csrf_guard"]
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -44,33 +42,3 @@ async def csrf_guard(request: Request[Any, Any, Any]) -> None:
             "This form has expired or did not come from this site. "
             "Go back, reload the page and send it again."
         )
-
-
-class RateLimiter:
-    """A sliding window of ``limit`` events per ``window`` seconds per key, in memory.
-
-    Keyed by visitor session, not IP: a whole school class shares one IP."""
-
-    def __init__(self, limit: int, window: float = 60.0, max_keys: int = 100_000) -> None:
-        self.limit = limit
-        self.window = window
-        self.max_keys = max_keys
-        self._hits: dict[str, deque[float]] = {}
-
-    def allow(self, key: str) -> bool:
-        now = time.monotonic()
-        hits = self._hits.get(key)
-        if hits is None:
-            if len(self._hits) >= self.max_keys:
-                self._sweep(now)
-            hits = self._hits[key] = deque()
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        if len(hits) >= self.limit:
-            return False
-        hits.append(now)
-        return True
-
-    def _sweep(self, now: float) -> None:
-        for key in [k for k, h in self._hits.items() if not h or h[-1] <= now - self.window]:
-            del self._hits[key]

@@ -98,7 +98,7 @@ def event_stream(
     async def generate() -> AsyncIterator[ServerSentEventMessage]:
         for message in first or []:
             yield _encode(message, None)
-        async for item in follow(pt.platform, subject, after=after, since=since):
+        async for item in follow(pt._platform, subject, after=after, since=since):
             if item is None:
                 yield ServerSentEventMessage(comment="keep-alive")
                 continue

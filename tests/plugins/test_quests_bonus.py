@@ -92,7 +92,7 @@ async def wait_first_seen(
 
 
 async def check_in_time(platform: Platform, tour, visitor: str, station: str) -> datetime:
-    progress = await platform.progress(tour, visitor)
+    progress = await platform.visits.progress(tour, visitor)
     assert progress is not None and progress.scans.get(station) == 1
     return progress.last_scan[station]
 

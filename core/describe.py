@@ -1,0 +1,52 @@
+"""What a plugin says about itself: one :class:`PluginInfo` from ``promtour_plugin_info``.
+
+Everything a plugin brings besides its hooks is declared here in one place: its config
+schema, its event types, its routes, the roles it needs and the CSS/JS its pages
+include. Its ``templates/``, ``static/`` and ``locale/`` folders are found beside its
+module (datasette's way), and its version comes from its distribution's metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+__all__ = ["NoConfig", "PluginInfo", "RoleSpec"]
+
+
+class NoConfig(msgspec.Struct, forbid_unknown_fields=True):
+    """The config schema of a plugin that has no per-tour settings."""
+
+
+class RoleSpec(msgspec.Struct, frozen=True, kw_only=True):
+    """A role of enterprise staff that a plugin needs (e.g. ``guide``, ``hr``).
+
+    Tokens can be created with it once the plugin is installed; ``admin`` may always do
+    what the role may, and so may the core roles listed in ``granted_to``."""
+
+    name: str
+    title: dict[str, str]
+    #: Core roles that may also do what this role may (``admin`` always may).
+    granted_to: tuple[str, ...] = ()
+
+
+class PluginInfo(msgspec.Struct, kw_only=True):
+    name: str
+    #: Shown in ``promtour plugins list`` and the console, per language.
+    title: dict[str, str]
+    description: dict[str, str] = msgspec.field(default_factory=dict)
+    #: Filled from the installed distribution's metadata when left empty.
+    version: str = ""
+    #: msgspec Struct type for the per-tour config; its defaults are the default config.
+    config: type[Any] = NoConfig
+    #: The plugin's own event types (subclasses of ``Event`` with a unique tag).
+    events: Sequence[type[Any]] = ()
+    #: litestar route handlers, mounted under ``/p/<name>/``.
+    routes: Sequence[Any] = ()
+    #: Staff roles the plugin checks (see :meth:`RequestContext.require_role`).
+    roles: Sequence[RoleSpec] = ()
+    #: Files in the plugin's ``static/`` folder that every page of its tours includes.
+    css: Sequence[str] = ()
+    js: Sequence[str] = ()
