@@ -202,20 +202,17 @@ async def test_console_and_api_routes_all_name_their_enterprise(make_platform, s
         pytest.fail(f"{path} touches no enterprise in its path: add {{enterprise}} or list it")
 
 
+@get("/api/{enterprise:str}/secrets")
+async def leaky_secrets(enterprise: FromPath[str]) -> dict[str, str]:
+    return {"enterprise": enterprise, "secret": "everyone sees this"}
+
+
 class LeakyPlugin:
     """A plugin route that forgot the scope: the walk must catch it."""
 
     @hookimpl
     def promtour_plugin_info(self) -> PluginInfo:
-        return PluginInfo(name="leaky", version="1", title={"en": "Leaky"})
-
-    @hookimpl
-    def promtour_routes(self):
-        @get("/api/{enterprise:str}/secrets")
-        async def secrets(enterprise: FromPath[str]) -> dict[str, str]:
-            return {"enterprise": enterprise, "secret": "everyone sees this"}
-
-        return [secrets]
+        return PluginInfo(name="leaky", title={"en": "Leaky"}, routes=[leaky_secrets])
 
 
 async def test_the_walk_catches_a_route_without_scope(make_platform, serve_app, new_tour):

@@ -68,3 +68,48 @@ def test_example_settings_load_and_every_setting_is_documented():
         for field in msgspec.structs.fields(struct):
             if field.name not in ("nats", "web"):
                 assert f"| `{field.name}` |" in text, f"{struct.__name__}.{field.name}"
+
+
+API_CLASSES = (
+    "PluginContext",
+    "PageContext",
+    "EnterpriseContext",
+    "RequestContext",
+    "PluginStore",
+    "Frame",
+)
+
+
+def _api_sections() -> dict[str, str]:
+    text = (DOCS / "plugins" / "api.md").read_text()
+    parts = re.split(r"^### (\S+)$", text, flags=re.M)
+    return {parts[i]: parts[i + 1] for i in range(1, len(parts), 2)}
+
+
+def test_every_public_api_name_is_documented():
+    import promtour.plugin
+
+    sections = _api_sections()
+    missing = [name for name in promtour.plugin.__all__ if name not in sections]
+    assert not missing, f"public API names without a section in docs/plugins/api.md: {missing}"
+    unknown = set(sections) - set(promtour.plugin.__all__)
+    assert not unknown, f"docs/plugins/api.md documents names that are not public: {unknown}"
+
+
+def test_every_public_method_of_the_api_classes_is_documented():
+    import promtour.plugin
+
+    sections = _api_sections()
+    undocumented = []
+    for class_name in API_CLASSES:
+        cls = getattr(promtour.plugin, class_name)
+        names = {n for n in vars(cls) if not n.startswith("_")}
+        # Attributes set in __init__ (self.x = ...) are public too.
+        source = inspect.getsource(cls.__init__)
+        names |= set(re.findall(r"self\.([a-z]\w*) = ", source))
+        if class_name == "PageContext":
+            names |= {"_", "ngettext"}
+        for name in sorted(names):
+            if f"`{name}" not in sections[class_name] and f" {name}(" not in sections[class_name]:
+                undocumented.append(f"{class_name}.{name}")
+    assert not undocumented, f"not described in docs/plugins/api.md: {undocumented}"

@@ -8,34 +8,25 @@ import httpx
 from litestar import get
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent
-from promtour import hookimpl
-from promtour.events import Event, subject_for
-from promtour.plugin import PluginInfo
+from promtour.plugin import PT, Event, PluginInfo, SseMessage, event_stream, hookimpl, subject_for
 from promtour.testing import station_path
-from promtour.web.request import PT
-from promtour.web.sse import SseMessage, event_stream
+
+
+@get("/{enterprise:str}/{tour_id:str}/stream")
+async def stream(pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]) -> ServerSentEvent:
+    await pt.tour(enterprise, tour_id)
+
+    def to_message(seq: int, event: Event) -> SseMessage:
+        return SseMessage(event=event.type, data={"station": event.station})
+
+    subject = subject_for(enterprise, tour_id, ">")
+    return event_stream(pt, subject, to_message)
 
 
 class LivePlugin:
     @hookimpl
     def promtour_plugin_info(self) -> PluginInfo:
-        return PluginInfo(name="live_probe", version="1", title={"en": "Live"})
-
-    @hookimpl
-    def promtour_routes(self):
-        @get("/{enterprise:str}/{tour_id:str}/stream")
-        async def stream(
-            pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]
-        ) -> ServerSentEvent:
-            await pt.tour(enterprise, tour_id)
-
-            def to_message(seq: int, event: Event) -> SseMessage:
-                return SseMessage(event=event.type, data={"station": event.station})
-
-            subject = subject_for(enterprise, tour_id, ">")
-            return event_stream(pt, subject, to_message)
-
-        return [stream]
+        return PluginInfo(name="live_probe", title={"en": "Live"}, routes=[stream])
 
 
 async def read_events(response: httpx.Response, count: int) -> list[dict[str, str]]:
