@@ -87,8 +87,14 @@ _UNAVAILABLE = (
     nats.errors.TimeoutError,
     nats.js.errors.ServiceUnavailableError,
     nats.errors.NoRespondersError,
+    # A publish that no stream leader answered: on a cluster, while the stream elects
+    # a new leader after losing one (seconds); nothing was stored.
+    nats.js.errors.NoStreamResponseError,
     asyncio.TimeoutError,
 )
+
+# How often a publish that found no stream leader is tried again, within its timeout.
+NO_LEADER_RETRY = 0.25
 
 
 def is_unavailable(exc: BaseException) -> bool:
@@ -341,12 +347,23 @@ class Bus:
             raise BusUnavailable("NATS is not connected")
         payload = encode(event)
         headers = {"Nats-Msg-Id": event.id}
-        for attempt in range(1, attempts + 1):
+        loop = asyncio.get_running_loop()
+        no_leader_until = loop.time() + self.publish_timeout
+        attempt = 0
+        while attempt < attempts:
+            attempt += 1
             try:
                 ack = await self.js.publish(
                     event.subject, payload, headers=headers, timeout=self.publish_timeout
                 )
                 return ack.seq
+            except nats.js.errors.NoStreamResponseError:
+                # No leader right now (a cluster electing one): nothing was stored, so
+                # wait a little and try again, for at most publish_timeout in all.
+                if loop.time() + NO_LEADER_RETRY > no_leader_until or not self.connected:
+                    raise BusUnavailable("the events stream has no leader") from None
+                attempt -= 1
+                await asyncio.sleep(NO_LEADER_RETRY)
             except (TimeoutError, nats.errors.TimeoutError):
                 log.warning("publish of %s timed out (attempt %d)", event.id, attempt)
                 if attempt == attempts or not self.connected:
