@@ -59,7 +59,7 @@ CORE_BUCKETS = (BUCKET_TOURS, BUCKET_ENTERPRISES, BUCKET_PROGRESS, BUCKET_META)
 # Storage bounds (docs/settings.md explains the choice). Events are the tour statistics:
 # a little over a year, so that a season can be compared with the same one a year ago.
 DEFAULT_EVENTS_MAX_AGE = 400 * 86_400.0
-# A check-in takes about 0.5 KB in the stream: 2 GiB is about four million check-ins,
+# A check-in takes about 420 bytes in the stream: 2 GiB is about five million check-ins,
 # years of a busy factory, and still fits on a small machine, where JetStream must be
 # able to reserve it (a stream's max_bytes is reserved from the server's storage).
 DEFAULT_EVENTS_MAX_BYTES = 2 * 1024**3
