@@ -10,6 +10,7 @@ caller gets :class:`BusUnavailable` at once and can tell the visitor to try agai
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import logging
 import random
@@ -22,7 +23,7 @@ import nats.errors
 import nats.js.errors
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js.api import KeyValueConfig, StorageType, StreamConfig
+from nats.js.api import KeyValueConfig, ObjectStoreConfig, StorageType, StreamConfig
 from nats.js.kv import KeyValue
 from nats.js.object_store import ObjectStore
 from promtour.errors import PromtourError
@@ -34,6 +35,9 @@ __all__ = [
     "BUCKET_META",
     "BUCKET_PROGRESS",
     "BUCKET_TOURS",
+    "DEFAULT_EVENTS_MAX_AGE",
+    "DEFAULT_EVENTS_MAX_BYTES",
+    "DEFAULT_PROGRESS_TTL",
     "MEDIA_STORE",
     "Bus",
     "BusUnavailable",
@@ -52,6 +56,18 @@ BUCKET_PROGRESS = "PROMTOUR_PROGRESS"
 BUCKET_META = "PROMTOUR_META"
 MEDIA_STORE = "PROMTOUR_MEDIA"
 CORE_BUCKETS = (BUCKET_TOURS, BUCKET_ENTERPRISES, BUCKET_PROGRESS, BUCKET_META)
+
+# Storage bounds (docs/settings.md explains the choice). Events are the tour statistics:
+# a little over a year, so that a season can be compared with the same one a year ago.
+DEFAULT_EVENTS_MAX_AGE = 400 * 86_400.0
+# A check-in takes about 420 bytes in the stream: 2 GiB is about five million check-ins,
+# years of a busy factory, and still fits on a small machine, where JetStream must be
+# able to reserve it (a stream's max_bytes is reserved from the server's storage).
+DEFAULT_EVENTS_MAX_BYTES = 2 * 1024**3
+# A visitor who has not scanned for half a year is not coming back to finish the tour.
+DEFAULT_PROGRESS_TTL = 180 * 86_400.0
+# Nats-Msg-Id de-duplication window of the events stream (at most its max age).
+DUPLICATE_WINDOW = 120.0
 
 T = TypeVar("T")
 
@@ -72,8 +88,14 @@ _UNAVAILABLE = (
     nats.errors.TimeoutError,
     nats.js.errors.ServiceUnavailableError,
     nats.errors.NoRespondersError,
+    # A publish that no stream leader answered: on a cluster, while the stream elects
+    # a new leader after losing one (seconds); nothing was stored.
+    nats.js.errors.NoStreamResponseError,
     asyncio.TimeoutError,
 )
+
+# How often a publish that found no stream leader is tried again, within its timeout.
+NO_LEADER_RETRY = 0.25
 
 
 def is_unavailable(exc: BaseException) -> bool:
@@ -91,9 +113,18 @@ class Bus:
         replicas: int = 1,
         publish_timeout: float = 2.0,
         connect_timeout: float = 10.0,
+        events_max_age: float = DEFAULT_EVENTS_MAX_AGE,
+        events_max_bytes: int = DEFAULT_EVENTS_MAX_BYTES,
+        progress_ttl: float = DEFAULT_PROGRESS_TTL,
     ) -> None:
+        """``events_max_age`` and ``progress_ttl`` are seconds, ``events_max_bytes``
+        bytes; 0 means no limit. The defaults equal the settings' defaults, so that a
+        bare ``Bus(url)`` (a CLI command, a test) does not undo a platform's limits."""
         self.url = url
         self.replicas = replicas
+        self.events_max_age = events_max_age
+        self.events_max_bytes = events_max_bytes
+        self.progress_ttl = progress_ttl
         self.publish_timeout = publish_timeout
         self.connect_timeout = connect_timeout
         self._nc: Client | None = None
@@ -177,21 +208,78 @@ class Bus:
         self._kv.clear()
 
     async def ensure_schema(self) -> None:
-        """Create the stream, the core buckets and the media store if missing."""
+        """Create the stream, the core buckets and the media store if missing, and give
+        the stream and the progress bucket the configured limits (also when they exist:
+        a changed setting applies at the next start)."""
         config = StreamConfig(
             name=STREAM,
             subjects=[f"{SUBJECT_PREFIX}.>"],
             storage=StorageType.FILE,
             num_replicas=self.replicas,
-            duplicate_window=120.0,
+            duplicate_window=_duplicate_window(self.events_max_age),
+            max_age=self.events_max_age or None,
+            max_bytes=self.events_max_bytes or None,
         )
         try:
             await self.js.stream_info(STREAM)
         except nats.js.errors.NotFoundError:
-            await self.js.add_stream(config)
+            try:
+                await self.js.add_stream(config)
+            except nats.js.errors.APIError as exc:
+                raise _limit_error(STREAM, exc, self.events_max_bytes) from None
+        else:
+            await self.set_limits(
+                STREAM, max_age=self.events_max_age, max_bytes=self.events_max_bytes
+            )
         for bucket in CORE_BUCKETS:
-            await self.bucket(bucket, history=5 if bucket == BUCKET_TOURS else 1)
-        self._media = await self.js.create_object_store(MEDIA_STORE)
+            progress = bucket == BUCKET_PROGRESS
+            await self.bucket(
+                bucket,
+                history=5 if bucket == BUCKET_TOURS else 1,
+                ttl=(self.progress_ttl or None) if progress else None,
+            )
+        # A bucket that existed before keeps its config: bring the TTL up to date.
+        await self.set_limits(f"KV_{BUCKET_PROGRESS}", max_age=self.progress_ttl)
+        try:
+            self._media = await self.js.object_store(MEDIA_STORE)
+        except nats.js.errors.BucketNotFoundError:
+            self._media = await self.js.create_object_store(
+                MEDIA_STORE, config=ObjectStoreConfig(replicas=self.replicas)
+            )
+
+    async def set_limits(
+        self, stream: str, *, max_age: float, max_bytes: int | None = None
+    ) -> bool:
+        """Give ``stream`` this max age (seconds) and, unless None, max bytes; 0 means
+        no limit. Returns whether the config changed. Lowering a limit drops the
+        messages beyond it at once, oldest first."""
+        info = await self.js.stream_info(stream)
+        current = info.config
+        age_ns, current_age_ns = round(max_age * 1e9), round((current.max_age or 0) * 1e9)
+        wanted = dataclasses.replace(current, max_age=max_age)
+        changed = age_ns != current_age_ns
+        if max_bytes is not None:
+            wanted.max_bytes = max_bytes or -1
+            changed |= wanted.max_bytes != (current.max_bytes or -1)
+        if not changed:
+            return False
+        # The de-duplication window may not be longer than the max age.
+        wanted.duplicate_window = min(
+            current.duplicate_window or DUPLICATE_WINDOW, _duplicate_window(max_age)
+        )
+        try:
+            await self.js.update_stream(wanted)
+        except nats.js.errors.APIError as exc:
+            raise _limit_error(stream, exc, max_bytes) from None
+        log.info(
+            "stream %s: max age %s s → %s s, max bytes %s → %s",
+            stream,
+            current.max_age or 0,
+            max_age,
+            current.max_bytes,
+            wanted.max_bytes,
+        )
+        return True
 
     async def bucket(self, name: str, *, history: int = 1, ttl: float | None = None) -> KeyValue:
         """The KV bucket ``name``, created on first use."""
@@ -260,12 +348,23 @@ class Bus:
             raise BusUnavailable("NATS is not connected")
         payload = encode(event)
         headers = {"Nats-Msg-Id": event.id}
-        for attempt in range(1, attempts + 1):
+        loop = asyncio.get_running_loop()
+        no_leader_until = loop.time() + self.publish_timeout
+        attempt = 0
+        while attempt < attempts:
+            attempt += 1
             try:
                 ack = await self.js.publish(
                     event.subject, payload, headers=headers, timeout=self.publish_timeout
                 )
                 return ack.seq
+            except nats.js.errors.NoStreamResponseError:
+                # No leader right now (a cluster electing one): nothing was stored, so
+                # wait a little and try again, for at most publish_timeout in all.
+                if loop.time() + NO_LEADER_RETRY > no_leader_until or not self.connected:
+                    raise BusUnavailable("the events stream has no leader") from None
+                attempt -= 1
+                await asyncio.sleep(NO_LEADER_RETRY)
             except (TimeoutError, nats.errors.TimeoutError):
                 log.warning("publish of %s timed out (attempt %d)", event.id, attempt)
                 if attempt == attempts or not self.connected:
@@ -289,6 +388,21 @@ class Bus:
             except Exception as exc:
                 problems.append(f"bucket {bucket}: {exc or type(exc).__name__}")
         return problems
+
+
+def _duplicate_window(max_age: float) -> float:
+    return min(DUPLICATE_WINDOW, max_age) if max_age else DUPLICATE_WINDOW
+
+
+def _limit_error(stream: str, exc: nats.js.errors.APIError, max_bytes: int | None) -> Exception:
+    """A server refusal of a stream's limits, as an error that names the setting."""
+    if exc.err_code == 10047 and max_bytes:  # insufficient storage resources
+        return PromtourError(
+            f"stream {stream}: NATS cannot reserve {max_bytes} bytes for it "
+            f"({exc.description}): lower nats.events_max_bytes or raise the server's "
+            "jetstream max_file_store"
+        )
+    return exc
 
 
 async def cancel_tasks(tasks: Iterable[asyncio.Task[Any]], *, timeout: float = 5.0) -> None:

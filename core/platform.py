@@ -25,7 +25,7 @@ from promtour.limits import RateLimit, RateLimits
 from promtour.manager import PluginManager, await_maybe
 from promtour.metrics import Metrics
 from promtour.models import Enterprise, Tour
-from promtour.settings import Settings
+from promtour.settings import DAY, Settings
 from promtour.store import PluginStore
 from promtour.templating import install as fast_templates
 from promtour.tokens import Signer, new_tour_key
@@ -82,6 +82,9 @@ class Platform:
             replicas=settings.nats.replicas,
             publish_timeout=settings.nats.publish_timeout,
             connect_timeout=settings.nats.connect_timeout,
+            events_max_age=settings.nats.events_max_age_days * DAY,
+            events_max_bytes=settings.nats.events_max_bytes,
+            progress_ttl=settings.nats.progress_ttl_days * DAY,
         )
         self.tours = TourCache(self.bus, self.plugins)
         self.metrics = Metrics()

@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
+from promtour.bus import DEFAULT_EVENTS_MAX_AGE, DEFAULT_EVENTS_MAX_BYTES, DEFAULT_PROGRESS_TTL
 from promtour.errors import SettingsError
 
-__all__ = ["NatsSettings", "Settings", "WebSettings", "load_settings"]
+__all__ = ["DAY", "NatsSettings", "Settings", "WebSettings", "load_settings"]
 
 ENV_PREFIX = "PROMTOUR_"
+DAY = 86_400.0
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -32,6 +34,13 @@ class NatsSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     connect_timeout: Annotated[float, msgspec.Meta(gt=0)] = 10.0
     #: Path of a nats-server binary for the embedded mode; found automatically if empty.
     server_binary: str = ""
+    #: Days an event stays in the events stream; 0 keeps events for ever.
+    events_max_age_days: Annotated[float, msgspec.Meta(ge=0)] = DEFAULT_EVENTS_MAX_AGE / DAY
+    #: Size cap of the events stream in bytes (the oldest events go first); 0: no cap.
+    #: JetStream reserves this much of the server's storage when the stream is created.
+    events_max_bytes: Annotated[int, msgspec.Meta(ge=0)] = DEFAULT_EVENTS_MAX_BYTES
+    #: Days a visitor's progress record is kept after its last change; 0: for ever.
+    progress_ttl_days: Annotated[float, msgspec.Meta(ge=0)] = DEFAULT_PROGRESS_TTL / DAY
 
 
 class WebSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
