@@ -158,7 +158,7 @@ async def variant(name: str, nats_url: str, args: argparse.Namespace, tmp: Path)
         secret_key="bench-secret-key-bench-secret-key-bench-secret",
         data_dir=str(tmp),
         log_level="WARNING",
-        web={"scan_rate_per_minute": 1_000_000_000},
+        web={"scan_rate_per_minute": 1_000_000_000, "scan_rate_per_address": 1_000_000_000},
     )
     platform = Platform(settings)
     await platform.start(consumers=False)

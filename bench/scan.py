@@ -385,6 +385,7 @@ def start_promtour(nats_url: str, workers: int, port: int, tmp: Path) -> Server:
     env.update(
         {
             "PROMTOUR_WEB__SCAN_RATE_PER_MINUTE": "1000000000",
+            "PROMTOUR_WEB__SCAN_RATE_PER_ADDRESS": "1000000000",
             "PROMTOUR_WEB__ACCESS_LOG": "false",
             "PROMTOUR_DATA_DIR": str(tmp / "data"),
         }

@@ -282,7 +282,7 @@ async def test_preview_records_nothing_and_warns_of_missing_translations(
     subject = subject_for(tour.enterprise, tour.id, ">")
     info = await bus.js.stream_info(STREAM, subjects_filter=subject)
     assert not info.state.subjects  # no check-in, no event of any kind
-    assert await setup.progress(tour, "preview") is None
+    assert await setup.visits.progress(tour, "preview") is None
 
 
 def poster_urls(html: str) -> dict[str, str]:

@@ -53,7 +53,7 @@ async def test_bad_station_codes(make_platform, serve_app, new_tour):
         # Nothing was recorded for any of these.
         visitor = client.cookies.get("pt_v")
     assert visitor is not None
-    assert await setup.progress(tour, visitor.rsplit(".", 1)[0]) is None
+    assert await setup.visits.progress(tour, visitor.rsplit(".", 1)[0]) is None
 
 
 async def test_code_from_before_a_key_rotation(make_platform, serve_app, new_tour):
@@ -87,7 +87,7 @@ async def test_disabled_station_is_gone_not_broken(make_platform, serve_app, new
         )
         assert (await client.get(station_path(tour, "s1"))).status_code == 200
         visitor = client.cookies["pt_v"].rsplit(".", 1)[0]
-    progress = await setup.progress(tour, visitor)
+    progress = await setup.visits.progress(tour, visitor)
     assert progress is not None and progress.visited == ["s1"]
 
 
@@ -126,7 +126,7 @@ async def test_forms_need_csrf_and_bodies_have_a_limit(make_platform, serve_app,
         # A bad group code is a clear 400, not a 500.
         bad = await client.post(group, data={"code": "x y!", "_csrf": token})
         assert bad.status_code == 400
-    progress = await setup.progress(tour, visitor)
+    progress = await setup.visits.progress(tour, visitor)
     assert progress is not None and progress.group == "CLASS7"
 
 
@@ -143,5 +143,33 @@ async def test_scan_rate_limit_per_visitor(make_platform, serve_app, new_tour):
     # Another visitor (a classmate on the same IP) is not held back.
     async with httpx.AsyncClient(base_url=server.url, headers=EN, timeout=10) as other:
         assert (await other.get(station_path(tour, "s4"))).status_code == 200
-    progress = await setup.progress(tour, visitor)
+    progress = await setup.visits.progress(tour, visitor)
     assert progress is not None and progress.visited == ["s1", "s2", "s3"]
+
+
+async def test_scan_rate_limit_per_address_holds_against_fresh_cookies(
+    make_platform, serve_app, new_tour
+):
+    """A new cookie per request does not reset the limit: the address is counted too."""
+    setup = await make_platform(consumers=False)
+    tour = await new_tour(setup, stations=5)
+    server = serve_app(web={"scan_rate_per_address": 4, "trusted_proxies": ["127.0.0.1"]})
+    statuses = []
+    for _ in range(6):
+        # A fresh client each time: no visitor cookie is ever sent back.
+        async with httpx.AsyncClient(base_url=server.url, headers=EN, timeout=10) as client:
+            statuses.append((await client.get(station_path(tour, "s1"))).status_code)
+    assert statuses == [200, 200, 200, 200, 429, 429]
+    # Behind the trusted proxy, another client address has its own count.
+    headers = {**EN, "X-Forwarded-For": "203.0.113.7"}
+    async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=10) as client:
+        assert (await client.get(station_path(tour, "s2"))).status_code == 200
+    # Without a trusted proxy the header is not believed: a made-up address per
+    # request changes nothing.
+    direct = serve_app(web={"scan_rate_per_address": 2})
+    statuses = []
+    for n in range(3):
+        forged = {**EN, "X-Forwarded-For": f"198.51.100.{n}"}
+        async with httpx.AsyncClient(base_url=direct.url, headers=forged, timeout=10) as client:
+            statuses.append((await client.get(station_path(tour, "s3"))).status_code)
+    assert statuses == [200, 200, 429]

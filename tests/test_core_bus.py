@@ -59,7 +59,7 @@ async def test_fifty_concurrent_scans_by_one_visitor(make_platform, serve_app, n
         )
         assert [r.status_code for r in responses] == [200] * 50
         visitor = client.cookies["pt_v"].rsplit(".", 1)[0]
-    progress = await setup.progress(tour, visitor)
+    progress = await setup.visits.progress(tour, visitor)
     assert progress is not None
     assert sorted(progress.visited) == sorted(f"s{i}" for i in range(1, 51))
     assert progress.scans == {f"s{i}": 1 for i in range(1, 51)}

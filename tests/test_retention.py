@@ -92,10 +92,10 @@ async def test_progress_expires_after_its_last_change(own_nats, make_platform, s
         # A change restarts the clock.
         assert (await client.get(station_path(tour, "s2"))).status_code == 200
         await asyncio.sleep(ttl * 0.6)
-        progress = await setup.progress(tour, visitor)
+        progress = await setup.visits.progress(tour, visitor)
         assert progress is not None and progress.visited == ["s1", "s2"]
         await asyncio.sleep(ttl * 0.8)
-    assert await setup.progress(tour, visitor) is None
+    assert await setup.visits.progress(tour, visitor) is None
 
 
 def test_a_size_cap_nats_cannot_reserve_is_a_clear_error(tmp_path):

@@ -54,7 +54,7 @@ async def test_double_scan_is_one_visit_and_one_event(make_platform, serve_app, 
         visitor = client.cookies["pt_v"].rsplit(".", 1)[0]
         # A double tap: two concurrent requests for the same station.
         await asyncio.gather(*(client.get(station_path(tour, "s3")) for _ in range(2)))
-    progress = await setup.progress(tour, visitor)
+    progress = await setup.visits.progress(tour, visitor)
     assert progress is not None
     assert progress.visited == ["s1", "s3"]
     subject = subject_for(tour.enterprise, tour.id, "visitor_checked_in")

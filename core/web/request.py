@@ -150,7 +150,7 @@ class RequestContext:
             self._platform.metrics.inc("promtour_rate_limited_total", limit=limit.name)
             raise TooManyRequests(
                 detail=self._platform.translations.translator(self.lang)(
-                    "Too many requests. Please wait a minute and try again."
+                    "Too many requests in a short time. Wait a minute, please."
                 )
             )
 
