@@ -90,8 +90,23 @@ class Bus:
         replicas: int = 1,
         publish_timeout: float = 2.0,
         connect_timeout: float = 10.0,
+        user: str = "",
+        password: str = "",
+        token: str = "",
+        creds: str = "",
     ) -> None:
         self.url = url
+        # Passed to nats-py as they are, never put into the URL: it is in messages.
+        self._auth: dict[str, Any] = {
+            key: value
+            for key, value in (
+                ("user", user),
+                ("password", password),
+                ("token", token),
+                ("user_credentials", creds),
+            )
+            if value
+        }
         self.replicas = replicas
         self.publish_timeout = publish_timeout
         self.connect_timeout = connect_timeout
@@ -155,6 +170,7 @@ class Bus:
             disconnected_cb=on_disconnect,
             reconnected_cb=on_reconnect,
             error_cb=on_error,
+            **self._auth,
         )
         try:
             self._nc = await asyncio.wait_for(connecting, self.connect_timeout)

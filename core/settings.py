@@ -32,6 +32,17 @@ class NatsSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     connect_timeout: Annotated[float, msgspec.Meta(gt=0)] = 10.0
     #: Path of a nats-server binary for the embedded mode; found automatically if empty.
     server_binary: str = ""
+    #: Credentials for a server that requires them (the embedded one brings its own).
+    user: str = ""
+    password: str = ""
+    token: str = ""
+    #: A ``.creds`` file (JWT and NKey seed) for servers with decentralized auth.
+    creds: str = ""
+    #: JetStream ``sync_interval`` of the embedded server: ``always`` fsyncs each acked
+    #: message before the ack; ``default`` is nats-server's own (every 2 minutes).
+    embedded_sync: Annotated[str, msgspec.Meta(pattern=r"^(always|default|[0-9]+(ms|s|m|h))$")] = (
+        "always"
+    )
 
 
 class WebSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
