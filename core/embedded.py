@@ -243,6 +243,7 @@ class EmbeddedNats:
 
     def _spawn(self, timeout: float) -> None:
         fd = os.open(self.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)  # a log from an older version may be 0644
         with os.fdopen(fd, "ab") as log_fh:
             process = subprocess.Popen(
                 self.command(),
