@@ -600,6 +600,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["scan", "reference"], help="measure one target")
     parser.add_argument("--profile", metavar="DIR", help="also profile the scan path (py-spy)")
     parser.add_argument("--json", metavar="FILE", help="write the results as JSON")
+    parser.add_argument(
+        "--sync",
+        default="always",
+        help="JetStream sync_interval of the nats-server started here (always, default "
+        "= nats-server's 2 min, or a duration); as the setting nats.embedded_sync",
+    )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         raise SystemExit("bench: wrk not found; install it: apt-get install -y wrk")
@@ -622,7 +628,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             from promtour.embedded import EmbeddedNats
 
-            nats_server = EmbeddedNats(tmp / "nats").start()
+            nats_server = EmbeddedNats(tmp / "nats", sync=args.sync).start()
+            print(f"nats-server: JetStream sync_interval {args.sync}", flush=True)
             nats_url = nats_server.url
             assert nats_server.process is not None
             nats_pids = [nats_server.process.pid]

@@ -116,11 +116,26 @@ class Bus:
         events_max_age: float = DEFAULT_EVENTS_MAX_AGE,
         events_max_bytes: int = DEFAULT_EVENTS_MAX_BYTES,
         progress_ttl: float = DEFAULT_PROGRESS_TTL,
+        user: str = "",
+        password: str = "",
+        token: str = "",
+        creds: str = "",
     ) -> None:
         """``events_max_age`` and ``progress_ttl`` are seconds, ``events_max_bytes``
         bytes; 0 means no limit. The defaults equal the settings' defaults, so that a
         bare ``Bus(url)`` (a CLI command, a test) does not undo a platform's limits."""
         self.url = url
+        # Passed to nats-py as they are, never put into the URL: it is in messages.
+        self._auth: dict[str, Any] = {
+            key: value
+            for key, value in (
+                ("user", user),
+                ("password", password),
+                ("token", token),
+                ("user_credentials", creds),
+            )
+            if value
+        }
         self.replicas = replicas
         self.events_max_age = events_max_age
         self.events_max_bytes = events_max_bytes
@@ -187,6 +202,7 @@ class Bus:
             disconnected_cb=on_disconnect,
             reconnected_cb=on_reconnect,
             error_cb=on_error,
+            **self._auth,
         )
         try:
             self._nc = await asyncio.wait_for(connecting, self.connect_timeout)

@@ -85,6 +85,10 @@ class Platform:
             events_max_age=settings.nats.events_max_age_days * DAY,
             events_max_bytes=settings.nats.events_max_bytes,
             progress_ttl=settings.nats.progress_ttl_days * DAY,
+            user=settings.nats.user,
+            password=settings.nats.password,
+            token=settings.nats.token,
+            creds=settings.nats.creds,
         )
         self.tours = TourCache(self.bus, self.plugins)
         self.metrics = Metrics()
@@ -103,6 +107,7 @@ class Platform:
         self.consumers = PluginConsumers(self, consumer_settings)
         self._stores: dict[str, PluginStore] = {}
         self.signer: Signer = Signer(settings.secret_key or "unset")
+        #: Background progress writes of check-ins whose event is already stored.
 
     # --- life cycle --------------------------------------------------------------------
 
@@ -114,6 +119,7 @@ class Platform:
             await self.consumers.start()
 
     async def stop(self) -> None:
+        await self.visits.stop()
         await self.consumers.stop()
         await self.tours.stop()
         await self.bus.close()

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import msgspec
-from promtour.embedded import EmbeddedNats
+from promtour.embedded import EmbeddedNats, NatsCredentials, embedded_credentials, private_dir
 from promtour.errors import PromtourError
 from promtour.platform import Platform
 from promtour.settings import Settings
@@ -27,32 +27,46 @@ DEMO_DIR = Path(__file__).resolve().parent.parent / "config" / "demo"
 
 @contextmanager
 def nats_for(settings: Settings) -> Iterator[Settings]:
-    """Settings with a NATS URL: the configured one, or a private embedded server."""
+    """Settings with a NATS URL: the configured one, or a private embedded server.
+
+    The embedded server requires the credentials kept in its store folder (made on
+    first start) and is supervised: restarted with back-off if it dies."""
     if settings.nats.url:
         yield settings
         return
-    store = Path(settings.data_dir) / "nats"
+    data = private_dir(Path(settings.data_dir))
+    store = data / "nats"
+    credentials = embedded_credentials(store)
     running = EmbeddedNats.running_url(store)
     if running:
         # `promtour serve` is running on this data folder: use its server.
-        yield msgspec.structs.replace(
-            settings, nats=msgspec.structs.replace(settings.nats, url=running)
-        )
+        yield _with_embedded(settings, running, credentials)
         return
-    server = EmbeddedNats(store, binary=settings.nats.server_binary)
-    server.start()
-    log.info(
-        "embedded nats-server (pid %s) on %s, data in %s",
-        server.process.pid if server.process else "?",
-        server.url,
+    server = EmbeddedNats(
         store,
+        binary=settings.nats.server_binary,
+        credentials=credentials,
+        sync=settings.nats.embedded_sync,
+        supervise=True,
     )
+    server.start()
+    log.info("embedded nats-server (pid %s) on %s, data in %s", server.pid, server.url, store)
     try:
-        yield msgspec.structs.replace(
-            settings, nats=msgspec.structs.replace(settings.nats, url=server.url)
-        )
+        yield _with_embedded(settings, server.url, credentials)
     finally:
         server.stop()
+
+
+def _with_embedded(settings: Settings, url: str, credentials: NatsCredentials) -> Settings:
+    nats = msgspec.structs.replace(
+        settings.nats,
+        url=url,
+        user=credentials.user,
+        password=credentials.password,
+        token="",
+        creds="",
+    )
+    return msgspec.structs.replace(settings, nats=nats)
 
 
 @asynccontextmanager
@@ -123,8 +137,12 @@ def serve(settings: Settings, *, demo: bool = False, demo_dir: Path = DEMO_DIR) 
             uvicorn.run(create_app(Platform(settings)), **common)  # type: ignore[arg-type]
         else:
             # Workers read their settings from the environment (the CLI put its flags
-            # there); only the embedded server's URL is new.
+            # there); only the embedded server's URL and credentials are new. The
+            # environment of a process is readable by its owner only, like the file.
             os.environ["PROMTOUR_NATS__URL"] = settings.nats.url
+            if settings.nats.user:
+                os.environ["PROMTOUR_NATS__USER"] = settings.nats.user
+                os.environ["PROMTOUR_NATS__PASSWORD"] = settings.nats.password
             uvicorn.run(
                 "promtour.web.app:app_from_env",
                 factory=True,

@@ -41,6 +41,17 @@ class NatsSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     events_max_bytes: Annotated[int, msgspec.Meta(ge=0)] = DEFAULT_EVENTS_MAX_BYTES
     #: Days a visitor's progress record is kept after its last change; 0: for ever.
     progress_ttl_days: Annotated[float, msgspec.Meta(ge=0)] = DEFAULT_PROGRESS_TTL / DAY
+    #: Credentials for a server that requires them (the embedded one brings its own).
+    user: str = ""
+    password: str = ""
+    token: str = ""
+    #: A ``.creds`` file (JWT and NKey seed) for servers with decentralized auth.
+    creds: str = ""
+    #: JetStream ``sync_interval`` of the embedded server: ``always`` fsyncs each acked
+    #: message before the ack; ``default`` is nats-server's own (every 2 minutes).
+    embedded_sync: Annotated[str, msgspec.Meta(pattern=r"^(always|default|[0-9]+(ms|s|m|h))$")] = (
+        "always"
+    )
 
 
 class WebSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -9,11 +9,22 @@ lost response stores the event once; a second scan of the same station within
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 
 import msgspec
-from promtour.bus import BUCKET_PROGRESS, Bus, read, update_with_retry
+from promtour.bus import (
+    BUCKET_PROGRESS,
+    Bus,
+    BusUnavailable,
+    Conflict,
+    cancel_tasks,
+    read,
+    update_with_retry,
+)
 from promtour.events import TourFinished, VisitorCheckedIn, VisitorJoinedGroup
 from promtour.metrics import Metrics
 from promtour.models import Progress, Station, Tour, utcnow
@@ -24,8 +35,17 @@ __all__ = ["DOUBLE_SCAN_SECONDS", "CheckIn", "Visits"]
 _progress_decoder = msgspec.json.Decoder(Progress)
 _CHECKIN_NS = uuid.UUID("6f1d3c2e-8a4b-4c1e-9a57-3c0de5a1f00d")
 
+log = logging.getLogger("promtour.visits")
+
 #: Seconds within which a second scan of the same station is the same check-in.
 DOUBLE_SCAN_SECONDS = 10.0
+
+#: After a check-in's event is stored but its progress write failed, the write is
+#: retried in the background: first after this many seconds, doubling up to the next.
+PROGRESS_RETRY_FIRST = 0.5
+PROGRESS_RETRY_MAX = 10.0
+#: ... for at most this long (then the visitor's own retry is the remaining way).
+PROGRESS_RETRY_FOR = 600.0
 
 
 def _is_double_scan(progress: Progress, station: str, now: datetime) -> bool:
@@ -45,6 +65,11 @@ class Visits:
     def __init__(self, bus: Bus, metrics: Metrics) -> None:
         self._bus = bus
         self._metrics = metrics
+        self._progress_writes: set[asyncio.Task[None]] = set()
+
+    async def stop(self) -> None:
+        """Stop the background progress writes (at shutdown)."""
+        await cancel_tasks(self._progress_writes)
 
     def progress_key(self, tour: Tour, visitor: str) -> str:
         return f"{tour.key}.{visitor}"
@@ -90,15 +115,54 @@ class Visits:
             progress = progress or Progress(visitor=visitor, tour=tour.key)
             if station.id not in progress.visited:
                 progress.visited.append(station.id)
-            # A concurrent duplicate of this same scan already counted it.
-            if not _is_double_scan(progress, station.id, now):
-                progress.scans[station.id] = progress.scans.get(station.id, 0) + 1
+            # This check-in is the station's scan number ``count + 1`` (its event id says
+            # so): counted once, whoever writes it first (this request, a concurrent
+            # duplicate of it, the visitor's retry or the background write).
+            if progress.scans.get(station.id, 0) <= count:
+                progress.scans[station.id] = count + 1
                 progress.last_scan[station.id] = now
             return progress
 
-        progress, _ = await update_with_retry(kv, key, Progress, visit, first=(current, revision))
+        try:
+            progress, _ = await update_with_retry(
+                kv, key, Progress, visit, first=(current, revision)
+            )
+        except (BusUnavailable, Conflict):
+            # The event is stored (acked) and plugins will see it; the visitor gets a
+            # 503. Write the progress in the background so that it follows the event
+            # even if the visitor never retries; a retry converges to the same result
+            # (same event id, de-duplicated; ``visit`` counts the scan once).
+            self._write_progress_later(key, visit, event.id)
+            raise
         self._metrics.inc("promtour_scans_total")
         return CheckIn(progress=progress, repeat=count > 0, event_id=event.id)
+
+    def _write_progress_later(
+        self, key: str, change: Callable[[Progress | None], Progress], event_id: str
+    ) -> None:
+        async def write() -> None:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + PROGRESS_RETRY_FOR
+            delay = PROGRESS_RETRY_FIRST
+            while True:
+                await asyncio.sleep(delay)
+                try:
+                    kv = await self._bus.bucket(BUCKET_PROGRESS)
+                    await update_with_retry(kv, key, Progress, change)
+                except Exception as exc:  # NATS away, or anything else: try again
+                    if loop.time() + delay > deadline:
+                        log.error(
+                            "progress of check-in %s (%s) not written: %s", event_id, key, exc
+                        )
+                        return
+                    delay = min(delay * 2, PROGRESS_RETRY_MAX)
+                    continue
+                log.info("progress of check-in %s (%s) written after a failure", event_id, key)
+                return
+
+        task = asyncio.get_running_loop().create_task(write(), name=f"progress-{event_id}")
+        self._progress_writes.add(task)
+        task.add_done_callback(self._progress_writes.discard)
 
     async def finish(self, state: TourState, progress: Progress) -> Progress:
         """Mark the tour finished for a visitor; the first time, publish TourFinished."""

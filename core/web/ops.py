@@ -15,8 +15,14 @@ class Health(msgspec.Struct):
     problems: list[str] = msgspec.field(default_factory=list)
 
 
-@get("/healthz", tags=["operations"], summary="The process is alive")
-async def healthz() -> Health:
+@get("/healthz", tags=["operations"], summary="The process is alive; says if NATS is down")
+async def healthz(request: Request[Any, Any, Any]) -> Health:
+    """200 while the process runs (a liveness probe must not restart the web process
+    for a NATS outage: a restart cannot fix it, and a process that starts while NATS is
+    away exits after ``nats.connect_timeout``); but it says ``degraded`` and why, so that
+    a person or a monitor reading it is not told all is well. ``/readyz`` answers 503."""
+    if not request.app.state.platform.bus.connected:
+        return Health(status="degraded", problems=["NATS is not connected"])
     return Health(status="ok")
 
 

@@ -1,0 +1,99 @@
+"""Defect 10: a scan whose event was stored (acked) but whose progress write failed.
+
+The visitor saw a 503, yet the event is in the stream. The progress must follow: the
+platform writes it in the background, and a retried scan stores no second event and
+counts the visit once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import msgspec
+import promtour.visits
+import pytest
+from promtour.bus import BusUnavailable
+from promtour.events import STREAM, VisitorCheckedIn, subject_for
+from promtour.testing import unique
+
+
+@pytest.fixture
+def progress_write_fails_once(monkeypatch):
+    """The next progress write of a check-in fails as if NATS had just gone away."""
+    real = promtour.visits.update_with_retry
+    failures = {"left": 1}
+
+    async def flaky(*args, **kwargs):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise BusUnavailable("nats: connection closed (injected)")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(promtour.visits, "update_with_retry", flaky)
+    return failures
+
+
+async def _events(bus, tour, visitor: str) -> list[VisitorCheckedIn]:
+    subject = subject_for(tour.enterprise, tour.id, "visitor_checked_in")
+    info = await bus.js.stream_info(STREAM, subjects_filter=subject)
+    count = (info.state.subjects or {}).get(subject, 0)
+    sub = await bus.js.subscribe(subject, ordered_consumer=True)
+    try:
+        events = [
+            msgspec.json.decode((await sub.next_msg(timeout=2)).data, type=VisitorCheckedIn)
+            for _ in range(count)
+        ]
+    finally:
+        await sub.unsubscribe()
+    return [e for e in events if e.visitor == visitor]
+
+
+async def _until(check, timeout: float = 5.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await check()
+        if value or time.monotonic() > deadline:
+            return value
+        await asyncio.sleep(0.1)
+
+
+async def test_event_stored_progress_failed_is_repaired_without_a_retry(
+    make_platform, new_tour, bus, progress_write_fails_once
+):
+    platform = await make_platform(consumers=False, entrypoints=False)
+    tour = await new_tour(platform, plugins={})
+    state = await platform.tours.get(tour.key)
+    visitor = unique("v")
+
+    with pytest.raises(BusUnavailable):
+        await platform.visits.check_in(state, tour.stations[0], visitor, lang="en")
+    # The visitor was told "try again", but the event is stored.
+    assert [e.station for e in await _events(bus, tour, visitor)] == ["s1"]
+
+    # The visitor never retries: the progress follows the event all the same.
+    progress = await _until(lambda: platform.visits.progress(tour, visitor))
+    assert progress is not None, "the stored check-in's progress was never written"
+    assert progress.visited == ["s1"] and progress.scans == {"s1": 1}
+
+
+async def test_retried_scan_stores_one_event_and_counts_once(
+    make_platform, new_tour, bus, progress_write_fails_once
+):
+    platform = await make_platform(consumers=False, entrypoints=False)
+    tour = await new_tour(platform, plugins={})
+    state = await platform.tours.get(tour.key)
+    visitor = unique("v")
+
+    with pytest.raises(BusUnavailable):
+        await platform.visits.check_in(state, tour.stations[1], visitor, lang="en")
+    # The visitor retries at once, before the background write.
+    retry = await platform.visits.check_in(state, tour.stations[1], visitor, lang="en")
+    assert retry.progress.visited == ["s2"]
+    await asyncio.sleep(1.5)  # the background write has run by now
+
+    events = await _events(bus, tour, visitor)
+    assert len(events) == 1 and events[0].id == retry.event_id
+    progress = await platform.visits.progress(tour, visitor)
+    assert progress is not None
+    assert progress.visited == ["s2"] and progress.scans == {"s2": 1}
