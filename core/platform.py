@@ -29,6 +29,7 @@ from promtour.events import (
     VisitorJoinedGroup,
 )
 from promtour.i18n import Translations
+from promtour.live import LiveHub
 from promtour.manager import PluginManager, await_maybe
 from promtour.metrics import Metrics
 from promtour.models import Enterprise, Progress, Station, Tour, utcnow
@@ -120,6 +121,8 @@ class Platform:
             self.translations.add_domain(name, assets.locales)
         self.templates = self._template_env()
         self.consumers = PluginConsumers(self, consumer_settings)
+        #: Live pages' shared subscriptions (one per subject filter in this process).
+        self.live = LiveHub(self.bus, self.events.decode)
         self._stores: dict[str, PluginStore] = {}
         self._station_rows: dict[tuple[int, str, int], StationRows] = {}
         self.signer: Signer = Signer(settings.secret_key or "unset")
@@ -130,10 +133,12 @@ class Platform:
         await self.bus.connect()
         self.signer = Signer(await self._secret())
         await self.tours.start()
+        await self.live.start()
         if consumers:
             await self.consumers.start()
 
     async def stop(self) -> None:
+        await self.live.stop()
         await self.consumers.stop()
         await self.tours.stop()
         await self.bus.close()
