@@ -291,7 +291,10 @@ class SseClient:
         if not self._chunked:
             data = await self.reader.read(65536)
         else:
-            size = int((await self.reader.readline()).split(b";")[0], 16)
+            line = await self.reader.readline()
+            if not line.strip():
+                raise EOFError("the stream ended")
+            size = int(line.split(b";")[0], 16)
             data = (await self.reader.readexactly(size + 2))[:size]
             if size == 0:
                 data = b""
