@@ -207,6 +207,8 @@ async def run_clients(
 
     async def receive(client: SseClient) -> None:
         event = await client.event()
+        if event.get("event") != "cue":
+            return
         latencies.append((time.time() - json.loads(event["data"])["t"]) * 1000)
 
     bus = Bus(nats_url)

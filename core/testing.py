@@ -300,7 +300,8 @@ class SseClient:
                 data = b""
         if not data:
             raise EOFError("the stream ended")
-        self._buffer += data.replace(b"\r\n", b"\n")
+        # Line ends are normalised on the whole buffer: a chunk may end inside "\r\n".
+        self._buffer = (self._buffer + data).replace(b"\r\n", b"\n")
 
     async def event(self) -> dict[str, str]:
         """The next event with data (comments and keep-alives are skipped)."""
