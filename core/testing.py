@@ -316,7 +316,8 @@ class SseClient:
                 name, _, value = line.partition(":")
                 if name:
                     fields[name] = value.removeprefix(" ")
-            if "data" in fields:
+            # A keep-alive is a comment (older ones carried an empty "data:" too).
+            if "data" in fields and not block.startswith(b":"):
                 return fields
 
     def close(self) -> None:

@@ -70,7 +70,9 @@ def event_stream(
             yield _encode(message, None)
         async for item in follow(pt.platform, subject, after=after, since=since):
             if item is None:
-                yield ServerSentEventMessage(comment="keep-alive")
+                # data=None: litestar's default adds an empty "data:" line, which a browser
+                # dispatches as a (data-less) "message" event.
+                yield ServerSentEventMessage(comment="keep-alive", data=None)
                 continue
             seq, event = item
             result = to_message(seq, event)
