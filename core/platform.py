@@ -22,6 +22,7 @@ from promtour.errors import TourError
 from promtour.events import CORE_EVENT_TYPES, EventRegistry
 from promtour.i18n import Translations
 from promtour.limits import RateLimit, RateLimits
+from promtour.live import LiveHub
 from promtour.manager import PluginManager, await_maybe
 from promtour.metrics import Metrics
 from promtour.models import Enterprise, Tour
@@ -105,6 +106,8 @@ class Platform:
             self.translations.add_domain(name, folders.locales)
         self.templates = self._template_env()
         self.consumers = PluginConsumers(self, consumer_settings)
+        #: Live pages' shared subscriptions (one per subject filter in this process).
+        self.live = LiveHub(self.bus, self.events.decode)
         self._stores: dict[str, PluginStore] = {}
         self.signer: Signer = Signer(settings.secret_key or "unset")
         #: Background progress writes of check-ins whose event is already stored.
@@ -115,11 +118,13 @@ class Platform:
         await self.bus.connect()
         self.signer = Signer(await self._secret())
         await self.tours.start()
+        await self.live.start()
         if consumers:
             await self.consumers.start()
 
     async def stop(self) -> None:
         await self.visits.stop()
+        await self.live.stop()
         await self.consumers.stop()
         await self.tours.stop()
         await self.bus.close()

@@ -35,7 +35,7 @@ from promtour.platform import Platform
 from promtour.settings import Settings, load_settings
 from promtour.tokens import sign_station
 
-__all__ = ["CHROMIUM", "LiveServer", "unique"]
+__all__ = ["CHROMIUM", "LiveServer", "SseClient", "unique"]
 
 CHROMIUM = os.environ.get("PROMTOUR_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -255,6 +255,72 @@ def serve_app(nats_url: str) -> Iterator[Callable[..., LiveServer]]:
     yield serve
     for server in servers:
         server.stop()
+
+
+class SseClient:
+    """A bare Server-Sent Events reader over a raw socket, light enough to hold
+    thousands at once (the live scale tests and ``bench/live.py``)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self._chunked = False
+        self._buffer = b""
+
+    @classmethod
+    async def open(
+        cls, base_url: str, path: str, headers: dict[str, str] | None = None
+    ) -> SseClient:
+        """GET ``path`` on ``base_url`` (``http://host:port``); raises unless 200."""
+        host, _, port = base_url.removeprefix("http://").partition(":")
+        reader, writer = await asyncio.open_connection(host, int(port or 80))
+        lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}", "Accept: text/event-stream"]
+        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+        client = cls(reader, writer)
+        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+        status = head.split(" ", 2)[1]
+        if status != "200":
+            client.close()
+            raise AssertionError(f"GET {path}: {head.splitlines()[0]}")
+        client._chunked = "transfer-encoding: chunked" in head.lower()
+        return client
+
+    async def _more(self) -> None:
+        if not self._chunked:
+            data = await self.reader.read(65536)
+        else:
+            line = await self.reader.readline()
+            if not line.strip():
+                raise EOFError("the stream ended")
+            size = int(line.split(b";")[0], 16)
+            data = (await self.reader.readexactly(size + 2))[:size]
+            if size == 0:
+                data = b""
+        if not data:
+            raise EOFError("the stream ended")
+        # Line ends are normalised on the whole buffer: a chunk may end inside "\r\n".
+        self._buffer = (self._buffer + data).replace(b"\r\n", b"\n")
+
+    async def event(self) -> dict[str, str]:
+        """The next event with data (comments and keep-alives are skipped)."""
+        while True:
+            block, sep, rest = self._buffer.partition(b"\n\n")
+            if not sep:
+                await self._more()
+                continue
+            self._buffer = rest
+            fields: dict[str, str] = {}
+            for line in block.decode().split("\n"):
+                name, _, value = line.partition(":")
+                if name:
+                    fields[name] = value.removeprefix(" ")
+            # A keep-alive is a comment (older ones carried an empty "data:" too).
+            if "data" in fields and not block.startswith(b":"):
+                return fields
+
+    def close(self) -> None:
+        self.writer.close()
 
 
 def chromium_available() -> bool:
