@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 from promtour.auth import create_token
 from promtour.bus import Bus
-from test_audio_guide_support import arun, audio_tour, stream_events, tone, vtt
+from test_audio_guide_support import ONLY_AUDIO, arun, audio_tour, stream_events, tone, vtt
 
 PIN = "2468"
 
@@ -30,6 +30,7 @@ CONFIG = {
             ],
         }
     ],
+    "guide_pin": PIN,
 }
 
 
@@ -68,8 +69,8 @@ def started(page) -> dict:
 def test_guide_fires_cue_phones_play_together_late_phone_catches_up(
     nats_url, serve_app, phone, media
 ):
-    tour = arun(audio_tour(nats_url, media, CONFIG, guide_pin=PIN))
-    server = serve_app()
+    tour = arun(audio_tour(nats_url, media, CONFIG))
+    server = serve_app(**ONLY_AUDIO)
     base = f"{server.url}/p/audio_guide/{tour.enterprise}/{tour.id}"
 
     # The guide signs in with the PIN and opens a group.
@@ -121,9 +122,9 @@ def test_guide_fires_cue_phones_play_together_late_phone_catches_up(
 
 
 async def test_guide_actions_need_the_pin_or_a_guide_token(nats_url, serve_app, media):
-    tour = await audio_tour(nats_url, media, CONFIG, guide_pin=PIN)
-    other = await audio_tour(nats_url, media, CONFIG, guide_pin=PIN)
-    server = serve_app()
+    tour = await audio_tour(nats_url, media, CONFIG)
+    other = await audio_tour(nats_url, media, CONFIG)
+    server = serve_app(**ONLY_AUDIO)
     base = f"/p/audio_guide/{tour.enterprise}/{tour.id}"
     fire = {"station": "s1", "cue": "press-now"}
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:

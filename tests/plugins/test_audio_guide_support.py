@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import msgspec
 from promtour import testing
 from promtour.bus import Bus
+from promtour.plugins import audio_guide
 from promtour.events import STREAM, subject_for
 from promtour.manager import PluginManager
 from promtour.models import Tour
@@ -22,7 +23,10 @@ from promtour.tours import media_name
 
 T = TypeVar("T")
 
-__all__ = ["arun", "audio_tour", "stream_events", "tone", "vtt"]
+__all__ = ["ONLY_AUDIO", "arun", "audio_tour", "stream_events", "tone", "vtt"]
+
+#: Platform arguments of these tests: the audio guide alone (not the installed plugins).
+ONLY_AUDIO: dict[str, Any] = {"entrypoints": False, "plugins": [("audio_guide", audio_guide)]}
 
 
 def arun(coro: Awaitable[T]) -> T:
@@ -88,7 +92,8 @@ async def audio_tour(
     **fields: Any,
 ) -> Tour:
     """A fresh tour with the audio guide configured and its media uploaded."""
-    platform = Platform(testing.test_settings(nats_url), plugins=PluginManager())
+    manager = PluginManager(load_entrypoints=False, plugins=ONLY_AUDIO["plugins"])
+    platform = Platform(testing.test_settings(nats_url), plugins=manager)
     await platform.start(consumers=False)
     try:
         tour = await save_new_tour(
