@@ -18,8 +18,8 @@ from promtour.plugin import SLUG, Text, pick_text
 __all__ = [
     "AUDIO_FORMATS",
     "INTRO",
-    "OUTRO",
     "MIN_PIN_DIGITS",
+    "OUTRO",
     "AudioGuideConfig",
     "StationAudio",
     "Track",

@@ -157,9 +157,7 @@ async def list_groups(store: PluginStore) -> list[GroupRef]:
     return [g for g in reversed(index.groups) if utcnow() - g.created <= GROUP_TTL]
 
 
-async def note_member(
-    store: PluginStore, group: Group, visitor: str, lang: str
-) -> Group:
+async def note_member(store: PluginStore, group: Group, visitor: str, lang: str) -> Group:
     """Count a phone in a group, in its language (a no-op when nothing changed)."""
     if group.members.get(visitor) == lang:
         return group

@@ -13,11 +13,11 @@ from typing import Any, TypeVar
 import msgspec
 from promtour import testing
 from promtour.bus import Bus
-from promtour.plugins import audio_guide
 from promtour.events import STREAM, subject_for
 from promtour.manager import PluginManager
 from promtour.models import Tour
 from promtour.platform import Platform
+from promtour.plugins import audio_guide
 from promtour.testing import save_new_tour
 from promtour.tours import media_name
 

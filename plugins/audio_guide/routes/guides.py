@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
+import segno
 from litestar import Response, get, post
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath, QueryParameter
-import segno
 from markupsafe import Markup
 from promtour.plugin import PT, RequestContext, Tour, TourState, utcnow
 
@@ -124,9 +124,7 @@ async def create_group(pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]
     """Open a new group show with a short code."""
     state = await _guide_tour(pt, enterprise, tour_id)
     group = await records.create_group(pt.context(state).tour_store)
-    return pt.answer(
-        group_status(group), status=201, next=_console_url(state.tour, group.code)
-    )
+    return pt.answer(group_status(group), status=201, next=_console_url(state.tour, group.code))
 
 
 @get("/{enterprise:str}/{tour_id:str}/guide/groups/{code:str}", cache=False)
