@@ -23,7 +23,7 @@ from promtour.tours import media_name
 
 T = TypeVar("T")
 
-__all__ = ["ONLY_AUDIO", "arun", "audio_tour", "stream_events", "tone", "vtt"]
+__all__ = ["ONLY_AUDIO", "arun", "audio_tour", "open_group", "stream_events", "tone", "vtt"]
 
 #: Platform arguments of these tests: the audio guide alone (not the installed plugins).
 ONLY_AUDIO: dict[str, Any] = {"entrypoints": False, "plugins": [("audio_guide", audio_guide)]}
@@ -104,6 +104,20 @@ async def audio_tour(
         tour.plugins = {"audio_guide": config}
         state = await platform.save_tour(tour)
         return state.tour
+    finally:
+        await platform.stop()
+
+
+async def open_group(nats_url: str, tour: Tour) -> str:
+    """Open a group show on ``tour`` (as a guide would); returns its code."""
+    from promtour.plugins.audio_guide import records
+
+    manager = PluginManager(load_entrypoints=False, plugins=ONLY_AUDIO["plugins"])
+    platform = Platform(testing.test_settings(nats_url), plugins=manager)
+    await platform.start(consumers=False)
+    try:
+        group = await records.create_group(platform.store_for("audio_guide").for_tour(tour.key))
+        return group.code
     finally:
         await platform.stop()
 
