@@ -15,6 +15,7 @@ from promtour.plugin import (
     PT,
     Event,
     RateLimit,
+    RequestContext,
     SseMessage,
     Tour,
     TourState,
@@ -24,7 +25,7 @@ from promtour.plugin import (
 )
 
 from .. import records
-from ..config import INTRO, OUTRO, AudioGuideConfig, Track
+from ..config import INTRO, OUTRO, AudioGuideConfig
 from ..events import AudioCueFired, AudioListenFinished, AudioListenProgressed, AudioListenStarted
 from ..panels import transcript
 from .bodies import Accepted, ListenReport, PositionReport, ServerTime
@@ -41,18 +42,26 @@ def show_path(tour: Tour) -> str:
     return f"/p/audio_guide/{tour.enterprise}/{tour.id}/show"
 
 
-def _checked_track(state: TourState, place: str, track_id: str, lang: str) -> Track:
+async def _reported_tour(
+    pt: RequestContext, enterprise: str, tour_id: str, report: ListenReport | PositionReport
+) -> TourState:
+    """The tour of a player's report, counted against :data:`REPORTS`; 400 naming the
+    track or language the tour does not have."""
+    pt.limit(REPORTS)
+    state = await pt.tour(enterprise, tour_id)
     config: AudioGuideConfig = state.configs["audio_guide"]
-    track = config.track_at(place, track_id)
+    track = config.track_at(report.place, report.track)
     if track is None:
         raise HTTPException(
-            status_code=400, detail=f"There is no track {track_id!r} at {place!r} on this tour."
+            status_code=400,
+            detail=f"There is no track {report.track!r} at {report.place!r} on this tour.",
         )
-    if lang not in track.audio:
+    if report.lang not in track.audio:
         raise HTTPException(
-            status_code=400, detail=f"Track {track_id!r} has no audio in language {lang!r}."
+            status_code=400,
+            detail=f"Track {report.track!r} has no audio in language {report.lang!r}.",
         )
-    return track
+    return state
 
 
 def ms(value: Any) -> float:
@@ -65,9 +74,7 @@ async def listen(
     pt: PT, enterprise: FromPath[str], tour_id: FromPath[str], data: JSONBody[ListenReport]
 ) -> Response[Accepted]:
     """A listening milestone from the player, published as an event."""
-    pt.limit(REPORTS)
-    state = await pt.tour(enterprise, tour_id)
-    _checked_track(state, data.place, data.track, data.lang)
+    state = await _reported_tour(pt, enterprise, tour_id, data)
     ctx = pt.context(state)
     progress = await ctx.progress()
     ctx.group = progress.group if progress else None
@@ -95,9 +102,7 @@ async def position(
     pt: PT, enterprise: FromPath[str], tour_id: FromPath[str], data: JSONBody[PositionReport]
 ) -> Response[Accepted]:
     """Where the visitor stopped, kept per visitor (cookie), track and language."""
-    pt.limit(REPORTS)
-    state = await pt.tour(enterprise, tour_id)
-    _checked_track(state, data.place, data.track, data.lang)
+    state = await _reported_tour(pt, enterprise, tour_id, data)
     slot = records.position_slot(data.place, data.track, data.lang)
     stopped = records.Position(seconds=data.seconds, duration=data.duration)
 
