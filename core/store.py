@@ -36,6 +36,8 @@ T = TypeVar("T")
 
 #: Seconds a purge marker of an erased record stays (the least NATS accepts is 1).
 PURGE_MARKER_TTL = 2.0
+#: JetStream's error code for a message delete on a stream with ``deny_delete``.
+MESSAGE_DELETE_DENIED = 10057
 
 
 def bucket_name(plugin: str) -> str:
@@ -193,6 +195,12 @@ class PluginStore:
                 await self._bus.js.delete_msg(stream, entry.revision)
             except nats.js.errors.NotFoundError:
                 pass
+            except nats.js.errors.ServerError as exc:
+                # nats-py creates KV buckets with deny_delete: the server refuses a
+                # message delete (10057). The purge below still removes the key.
+                if exc.err_code != MESSAGE_DELETE_DENIED:
+                    raise
+                break
         try:
             await kv.purge(full, msg_ttl=PURGE_MARKER_TTL)
         except (nats.js.errors.APIError, nats.errors.Error):

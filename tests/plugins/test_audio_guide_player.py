@@ -8,7 +8,7 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-from test_audio_guide_support import arun, audio_tour, stream_events, tone, vtt
+from test_audio_guide_support import ONLY_AUDIO, arun, audio_tour, stream_events, tone, vtt
 
 MAIN = "#ag-s1-main"
 
@@ -47,7 +47,7 @@ def current_time(page) -> float:
 
 def test_station_track_plays_highlights_resumes_and_reports(nats_url, serve_app, phone, media):
     tour = arun(audio_tour(nats_url, media, CONFIG, languages=["en", "ru"], default_language="en"))
-    server = serve_app()
+    server = serve_app(**ONLY_AUDIO)
     page = phone(locale="en-US").new_page()
     page.goto(server.station_url(tour, "s1"))
     track = page.locator(MAIN)
@@ -110,7 +110,7 @@ def test_station_track_plays_highlights_resumes_and_reports(nats_url, serve_app,
 
 def test_track_choice_and_opt_in_autoplay(nats_url, serve_app, phone, media):
     tour = arun(audio_tour(nats_url, media, CONFIG, languages=["en", "ru"], default_language="en"))
-    server = serve_app()
+    server = serve_app(**ONLY_AUDIO)
     page = phone(locale="en-US").new_page()
     page.goto(server.station_url(tour, "s1"))
     kids = page.locator("#ag-s1-kids")
