@@ -29,8 +29,9 @@ import nats.errors
 import nats.js.errors
 from nats.js.kv import KeyValue
 from promtour.bus import Bus, BusUnavailable, Conflict, is_unavailable, read, update_with_retry
+from promtour.errors import PromtourError
 
-__all__ = ["PluginStore", "Versioned", "bucket_name", "tour_prefix"]
+__all__ = ["PluginStore", "StoreError", "Versioned", "bucket_name", "tour_prefix"]
 
 T = TypeVar("T")
 
@@ -47,6 +48,10 @@ def bucket_name(plugin: str) -> str:
 def tour_prefix(tour_key: str) -> str:
     """The key prefix of a tour's records in a plugin's store (``tour.<ent>.<tour>.``)."""
     return f"tour.{tour_key}."
+
+
+class StoreError(PromtourError):
+    """The store cannot do what was asked (not a passing outage)."""
 
 
 class Versioned(msgspec.Struct, Generic[T]):
@@ -176,7 +181,12 @@ class PluginStore:
     async def erase(self, key: str) -> bool:
         """Remove ``key`` so that its bytes are gone from the server's files: each stored
         message of the key is securely deleted (overwritten by the server), then the key
-        is purged with a marker that expires too. True if there was something."""
+        is purged with a marker that expires too. True if there was something.
+
+        Write personal data once (:meth:`create`) and erase it, never overwrite it: a
+        version that the bucket's history limit drops on a later write is removed by the
+        server without being overwritten, so its bytes stay in the block file until
+        JetStream compacts it."""
         kv = await self._kv()
         full = self.prefix + key
         try:
@@ -186,26 +196,30 @@ class PluginStore:
         except nats.js.errors.KeyNotFoundError:
             entries = []
         stream = f"KV_{self.name}"
-        found = False
+        found = any(entry.value for entry in entries)
         for entry in entries:
-            if entry.value:
-                found = True
-            try:
-                # The server's default for a message delete is a secure erase.
-                await self._bus.js.delete_msg(stream, entry.revision)
-            except nats.js.errors.NotFoundError:
-                pass
-            except nats.js.errors.ServerError as exc:
-                # nats-py creates KV buckets with deny_delete: the server refuses a
-                # message delete (10057). The purge below still removes the key.
-                if exc.err_code != MESSAGE_DELETE_DENIED:
-                    raise
-                break
+            if entry.revision is not None:
+                await self._erase_message(stream, entry.revision)
         try:
             await kv.purge(full, msg_ttl=PURGE_MARKER_TTL)
         except (nats.js.errors.APIError, nats.errors.Error):
             await kv.purge(full)  # a bucket without per-message TTL: the marker stays
         return found
+
+    async def _erase_message(self, stream: str, seq: int) -> None:
+        """Securely delete one stored message (the server overwrites it on disk)."""
+        try:
+            # The server's default for a message delete is a secure erase.
+            await self._bus.js.delete_msg(stream, seq)
+        except nats.js.errors.NotFoundError:
+            pass
+        except nats.js.errors.ServerError as exc:
+            if exc.err_code == MESSAGE_DELETE_DENIED:
+                raise StoreError(
+                    f"the bucket {self.name} was created by an older promtour that did not "
+                    "allow erasure; see docs/security.md (Erasure) to re-create it"
+                ) from None
+            raise
 
     async def keys(self, prefix: str = "") -> list[str]:
         """Live keys under ``prefix``, sorted, without this store's own prefix (end
