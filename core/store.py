@@ -34,6 +34,9 @@ __all__ = ["PluginStore", "Versioned", "bucket_name", "tour_prefix"]
 
 T = TypeVar("T")
 
+#: JetStream's error code for a message delete on a stream with ``deny_delete``.
+_DELETE_NOT_PERMITTED = 10057
+
 #: Seconds a purge marker of an erased record stays (the least NATS accepts is 1).
 PURGE_MARKER_TTL = 2.0
 
@@ -185,14 +188,23 @@ class PluginStore:
             entries = []
         stream = f"KV_{self.name}"
         found = False
+        secure = True
         for entry in entries:
             if entry.value:
                 found = True
+            if not secure:
+                continue
             try:
                 # The server's default for a message delete is a secure erase.
                 await self._bus.js.delete_msg(stream, entry.revision)
             except nats.js.errors.NotFoundError:
                 pass
+            except nats.js.errors.APIError as exc:
+                # nats-py creates KV buckets with deny_delete: the purge below still
+                # removes the key's messages from the stream (not overwritten, though).
+                if exc.err_code != _DELETE_NOT_PERMITTED:
+                    raise
+                secure = False
         try:
             await kv.purge(full, msg_ttl=PURGE_MARKER_TTL)
         except (nats.js.errors.APIError, nats.errors.Error):
