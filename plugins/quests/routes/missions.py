@@ -13,7 +13,15 @@ from typing import Any
 from litestar import Response, post
 from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.params import FromPath
-from promtour.plugin import PT, Progress, RequestContext, Tour, pick_text
+from promtour.plugin import (
+    PT,
+    PluginContext,
+    Progress,
+    RateLimit,
+    RequestContext,
+    Tour,
+    pick_text,
+)
 from promtour.plugins.quests import engine
 from promtour.plugins.quests.config import Mission, QuestsConfig
 from promtour.plugins.quests.records import VisitorState
@@ -95,6 +103,21 @@ def _outcome_message(pt: RequestContext, result: str, points: int, left: int) ->
     return pt._("No attempts left for this mission.")
 
 
+async def _open_mission(
+    pt: RequestContext, enterprise: str, tour_id: str, mission_id: str, limit: RateLimit
+) -> tuple[PluginContext, QuestsConfig, Mission, Progress | None, VisitorState | None, str]:
+    """The mission, counted against ``limit``, with the visitor's progress, record and
+    the mission's status (403 unless the visitor may answer it now)."""
+    tour_state, ctx, config = await open_tour(pt, enterprise, tour_id)
+    tour = tour_state.tour
+    mission = find_mission(pt, config, tour, mission_id)
+    pt.limit(limit)
+    progress = await ctx.progress()
+    current = await load(ctx)
+    status = _require_open(pt, config, tour, mission, current, progress)
+    return ctx, config, mission, progress, current, status
+
+
 def _back(tour: Tour, mission: Mission) -> str:
     return f"/t/{tour.enterprise}/{tour.id}/at/{mission.station}#m-{mission.id}"
 
@@ -108,13 +131,10 @@ async def answer(
     pt: PT, enterprise: FromPath[str], tour_id: FromPath[str], mission_id: FromPath[str]
 ) -> Response[Any]:
     """Check an answer; count it once (a repeated or double-tapped answer is free)."""
-    tour_state, ctx, config = await open_tour(pt, enterprise, tour_id)
-    tour = tour_state.tour
-    mission = find_mission(pt, config, tour, mission_id)
-    pt.limit(ANSWER_LIMIT)
-    progress = await ctx.progress()
-    current = await load(ctx)
-    _require_open(pt, config, tour, mission, current, progress)
+    ctx, config, mission, progress, current, _ = await _open_mission(
+        pt, enterprise, tour_id, mission_id, ANSWER_LIMIT
+    )
+    tour = ctx.tour
     fields = await form(pt)
     try:
         key = await option_key(ctx, pt.visitor)
@@ -150,13 +170,10 @@ async def hint(
     pt: PT, enterprise: FromPath[str], tour_id: FromPath[str], mission_id: FromPath[str]
 ) -> Response[Any]:
     """Take the mission's next hint (it costs its points off the mission's award)."""
-    tour_state, ctx, config = await open_tour(pt, enterprise, tour_id)
-    tour = tour_state.tour
-    mission = find_mission(pt, config, tour, mission_id)
-    pt.limit(ACTION_LIMIT)
-    progress = await ctx.progress()
-    current = await load(ctx)
-    status = _require_open(pt, config, tour, mission, current, progress)
+    ctx, config, mission, progress, _, status = await _open_mission(
+        pt, enterprise, tour_id, mission_id, ACTION_LIMIT
+    )
+    tour = ctx.tour
     if status == engine.Availability.SOLVED:
         raise HTTPException(status_code=409, detail=pt._("You already solved this mission."))
     number = first(await form(pt), "n")
