@@ -1,14 +1,16 @@
-"""What the quest keeps in its KV store, per tour: visitors, teams and daily boards.
+"""What the quest keeps, per tour: visitors, teams, daily boards and the option secret.
 
-Keys (``<tour>`` is ``<enterprise>.<tour>``):
+Every record belongs to one tour, so all of them live in the tour's store
+(``ctx.tour_store``), which the core erases when the quest is switched off for the tour
+or the tour is deleted: the plugin keeps nothing elsewhere and needs no teardown. Keys:
 
-- ``v.<tour>.<visitor>`` — :class:`VisitorState`, the authoritative record of one
-  visitor's quest, written with optimistic concurrency. It holds an *outbox* of
-  events committed together with the change they describe, published right after.
-- ``t.<tour>.<code>`` — :class:`Team`: members and the first right answer per mission.
-- ``b.<tour>.<day>`` — :class:`Board`: the day's scores, a projection of visitor
-  states kept for fast leaderboards.
-- ``k.<tour>`` — :class:`TourSecret`: the key of the per-visitor option values.
+- ``v.<visitor>`` — :class:`VisitorState`, the authoritative record of one visitor's
+  quest, written with optimistic concurrency. It holds an *outbox* of events committed
+  together with the change they describe, published right after.
+- ``t.<code>`` — :class:`Team`: members and the first right answer per mission.
+- ``b.<day>`` — :class:`Board`: the day's scores, a projection of visitor states kept
+  for fast leaderboards.
+- ``k`` — :class:`TourSecret`: the key of the per-visitor option values.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import msgspec
-from promtour.models import Tour, utcnow
+from promtour.plugin import utcnow
 from promtour.plugins.quests.events import QuestEvent
 
 __all__ = [
+    "SECRET_KEY",
     "Board",
     "BoardEntry",
     "MissionState",
@@ -28,26 +31,25 @@ __all__ = [
     "TourSecret",
     "VisitorState",
     "board_key",
-    "secret_key",
     "team_key",
     "visitor_key",
 ]
 
 
-def visitor_key(tour: Tour, visitor: str) -> str:
-    return f"v.{tour.key}.{visitor}"
+#: The key of the tour's :class:`TourSecret`.
+SECRET_KEY = "k"
 
 
-def team_key(tour: Tour, code: str) -> str:
-    return f"t.{tour.key}.{code}"
+def visitor_key(visitor: str) -> str:
+    return f"v.{visitor}"
 
 
-def board_key(tour: Tour, day: str) -> str:
-    return f"b.{tour.key}.{day}"
+def team_key(code: str) -> str:
+    return f"t.{code}"
 
 
-def secret_key(tour: Tour) -> str:
-    return f"k.{tour.key}"
+def board_key(day: str) -> str:
+    return f"b.{day}"
 
 
 class TourSecret(msgspec.Struct, kw_only=True):
