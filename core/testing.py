@@ -35,7 +35,7 @@ from promtour.platform import Platform
 from promtour.settings import Settings, load_settings
 from promtour.tokens import sign_station
 
-__all__ = ["CHROMIUM", "LiveServer", "SseClient", "unique"]
+__all__ = ["CHROMIUM", "LiveServer", "SseClient", "unique", "wait_for_js"]
 
 CHROMIUM = os.environ.get("PROMTOUR_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -53,6 +53,24 @@ CHROMIUM_ARGS = [
 def unique(prefix: str = "t") -> str:
     """A fresh id for a test's enterprise, tour or group."""
     return f"{prefix}-{secrets.token_hex(4)}"
+
+
+def wait_for_js(page: Any, expression: str, *, timeout: float = 30_000) -> Any:
+    """Poll ``expression`` in ``page`` until it is truthy; returns its value.
+
+    In place of Playwright's ``page.wait_for_function``, which compiles the expression
+    with ``new Function`` inside the page: the app's CSP (no ``unsafe-eval``) refuses
+    that, while ``page.evaluate`` goes through DevTools and is not subject to it."""
+    import time
+
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still false after {timeout / 1000:.0f} s: {expression}")
+        page.wait_for_timeout(50)
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 from promtour.auth import create_token
 from promtour.bus import Bus
+from promtour.testing import wait_for_js
 from test_audio_guide_support import (
     ONLY_AUDIO,
     arun,
@@ -65,12 +66,12 @@ def join_show(context, url: str):
     page = context.new_page()
     page.goto(url)
     page.get_by_role("button", name=re.compile("Join the show|Присоединиться")).click()
-    page.wait_for_function("window.agShow && window.agShow.connected && window.agShow.synced")
+    wait_for_js(page, "window.agShow && window.agShow.connected && window.agShow.synced")
     return page
 
 
 def started(page) -> dict:
-    page.wait_for_function("window.agShow.started !== null", timeout=10_000)
+    wait_for_js(page, "window.agShow.started !== null", timeout=10_000)
     return page.evaluate("window.agShow.started")
 
 
