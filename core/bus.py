@@ -22,7 +22,7 @@ import nats.errors
 import nats.js.errors
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js.api import KeyValueConfig, StorageType, StreamConfig
+from nats.js.api import DiscardPolicy, StorageType, StreamConfig
 from nats.js.kv import KeyValue
 from nats.js.object_store import ObjectStore
 from promtour.errors import PromtourError
@@ -200,17 +200,42 @@ class Bus:
             try:
                 kv = await self.js.key_value(name)
             except nats.js.errors.BucketNotFoundError:
-                kv = await self.js.create_key_value(
-                    KeyValueConfig(
-                        bucket=name,
-                        history=history,
-                        ttl=ttl,
-                        replicas=self.replicas,
-                    )
-                )
+                kv = await self._create_bucket(name, history=history, ttl=ttl)
             # Same bucket; reads of a key's latest value cost less CPU (promtour.kv).
             kv = self._kv[name] = faster_gets(kv)
         return kv
+
+    async def _create_bucket(self, name: str, *, history: int, ttl: float | None) -> KeyValue:
+        """A new KV bucket whose stream allows deleting single messages.
+
+        nats-py's ``create_key_value`` sets ``deny_delete``, which the server never
+        lets an update lift ("can not cancel deny message deletes"); without message
+        deletes a value cannot be securely erased from the store's files (only purged
+        from reads), so erasure (``PluginStore.erase``) needs this from the start.
+        Everything else is what ``create_key_value`` sets."""
+        window = min(120.0, ttl) if ttl else 120.0
+        try:
+            await self.js.add_stream(
+                StreamConfig(
+                    name=f"KV_{name}",
+                    subjects=[f"$KV.{name}.>"],
+                    allow_direct=True,
+                    allow_rollup_hdrs=True,
+                    allow_msg_ttl=True,
+                    deny_delete=False,
+                    discard=DiscardPolicy.NEW,
+                    duplicate_window=window,
+                    max_age=ttl,
+                    max_consumers=-1,
+                    max_msgs=-1,
+                    max_msgs_per_subject=history,
+                    num_replicas=self.replicas,
+                    storage=StorageType.FILE,
+                )
+            )
+        except nats.js.errors.BadRequestError:
+            pass  # created meanwhile by another process: use that one
+        return await self.js.key_value(name)
 
     async def keys(self, bucket: str, prefix: str = "") -> list[str]:
         """The live keys of a KV bucket that start with ``prefix``, sorted.

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import random
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
@@ -36,6 +37,9 @@ T = TypeVar("T")
 
 #: Seconds a purge marker of an erased record stays (the least NATS accepts is 1).
 PURGE_MARKER_TTL = 2.0
+#: The server's error code for a message delete on a stream with ``deny_delete``.
+DENY_DELETE_ERROR = 10057
+log = logging.getLogger("promtour.store")
 
 
 def bucket_name(plugin: str) -> str:
@@ -193,6 +197,12 @@ class PluginStore:
                 await self._bus.js.delete_msg(stream, entry.revision)
             except nats.js.errors.NotFoundError:
                 pass
+            except nats.js.errors.APIError as exc:
+                if exc.err_code != DENY_DELETE_ERROR:
+                    raise
+                # A bucket created before promtour allowed message deletes (nats-py's
+                # default): the purge below hides it, its bytes stay until compaction.
+                log.warning("%s: bucket denies message deletes; %s only purged", stream, full)
         try:
             await kv.purge(full, msg_ttl=PURGE_MARKER_TTL)
         except (nats.js.errors.APIError, nats.errors.Error):
