@@ -202,9 +202,7 @@ async def scan_stream(bus) -> list[bytes]:
 
 async def test_leads_consent_storage_hr_access_and_erasure(make_platform, serve_app, new_tour):
     setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
-    tour = await new_tour(
-        setup, plugins={"career": {**career_config(), "lead_retention_days": 30}}
-    )
+    tour = await new_tour(setup, plugins={"career": {**career_config(), "lead_retention_days": 30}})
     other = await new_tour(setup, plugins={"career": career_config()})
     await setup.import_enterprise(Enterprise(id=tour.enterprise, name=t("Works A")))
     _, hr_a = await create_token(setup.bus, tour.enterprise, "hr", "hr of A")
