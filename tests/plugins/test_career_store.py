@@ -21,7 +21,6 @@ from promtour.manager import PluginManager
 from promtour.models import Enterprise
 from promtour.platform import Platform
 from promtour.testing import LiveServer, save_new_tour, test_settings
-
 from test_career_flow import career_config, csrf, link, send_lead, wait_for
 
 PLUGINS = [("career", career)]
