@@ -18,10 +18,7 @@ NATS away: every call raises :class:`promtour.bus.BusUnavailable` (the page says
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
@@ -133,7 +130,10 @@ class PluginStore:
         kv = await self._kv()
         data = msgspec.json.encode(value)
         try:
-            return await kv._update(self.prefix + key, data, last=revision or 0, msg_ttl=_ttl(ttl))
+            if revision is None:  # create() also re-creates a deleted key
+                return await kv.create(self.prefix + key, data, msg_ttl=_ttl(ttl))
+            # nats-py's update() takes no TTL; its internal write does (same request).
+            return await kv._update(self.prefix + key, data, last=revision, msg_ttl=_ttl(ttl))
         except nats.js.errors.KeyWrongLastSequenceError:
             raise Conflict(f"{key!r} was changed meanwhile") from None
         except Exception as exc:
@@ -150,21 +150,12 @@ class PluginStore:
         ttl: float | None = None,
     ) -> T:
         """Read-modify-write with optimistic concurrency; ``change`` may be called again
-        (with the fresh value) when another writer got there first."""
-        if ttl is None:
-            value, _ = await update_with_retry(await self._kv(), self.prefix + key, type_, change)
-            return value
-        for attempt in range(50):
-            current = await self.read(key, type_)
-            new = change(current.value)
-            if inspect.isawaitable(new):
-                new = await new
-            try:
-                await self.replace(key, new, current.revision, ttl=ttl)
-                return new
-            except Conflict:
-                await asyncio.sleep(random.uniform(0, 0.002 * min(attempt + 1, 20)))
-        raise Conflict(f"too many concurrent updates of {key!r}")
+        (with the fresh value) when another writer got there first, after a random,
+        growing wait (many writers of one record take turns)."""
+        value, _ = await update_with_retry(
+            await self._kv(), self.prefix + key, type_, change, ttl=ttl
+        )
+        return value
 
     async def delete(self, key: str) -> None:
         kv = await self._kv()
