@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 from litestar import Response, post
+from litestar.params import FromPath
 from promtour.plugin import (
     PT,
     Event,
@@ -134,7 +135,7 @@ def promtour_start_panels(page: PageContext) -> Panel | None:
 
 
 @post("/t/{enterprise:str}/{tour_id:str}/quiz", status_code=200)
-async def answer(pt: PT, enterprise: str, tour_id: str) -> Response[Any]:
+async def answer(pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]) -> Response[Any]:
     """Check the briefing quiz; all right: remember it, publish the event, go back."""
     state = await pt.tour(enterprise, tour_id)
     ctx = pt.context(state)

@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 from litestar import Response, get, post
 from litestar.exceptions import HTTPException, NotFoundException
+from litestar.params import FromPath, FromQuery
 from litestar.response import ServerSentEvent
 from promtour.plugin import (
     PT,
@@ -85,14 +86,14 @@ def _book_page(
 
 
 @get("/t/{enterprise:str}/{tour_id:str}/book")
-async def book_page(pt: PT, enterprise: str, tour_id: str) -> Response[Any]:
+async def book_page(pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]) -> Response[Any]:
     state = await pt.tour(enterprise, tour_id)
     ctx = pt.context(state)
     return _book_page(pt, state, ctx, await _slot_views(ctx))
 
 
 @post("/t/{enterprise:str}/{tour_id:str}/book", status_code=200)
-async def book(pt: PT, enterprise: str, tour_id: str) -> Response[Any]:
+async def book(pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]) -> Response[Any]:
     state = await pt.tour(enterprise, tour_id)
     ctx = pt.context(state)
     pt.limit(BOOK_LIMIT)
@@ -128,13 +129,13 @@ async def _leader(
     return state, ctx, booking
 
 
-async def _stats(ctx: PluginContext, code: str) -> GroupStats:
+async def _stats(ctx: PluginContext, code: FromPath[str]) -> GroupStats:
     return await ctx.tour_store.get(f"group.{code}", GroupStats) or GroupStats()
 
 
 @get("/b/{enterprise:str}/{tour_id:str}/{booking_id:str}/{key:str}")
 async def leader_page(
-    pt: PT, enterprise: str, tour_id: str, booking_id: str, key: str
+    pt: PT, enterprise: FromPath[str], tour_id: FromPath[str], booking_id: FromPath[str], key: str
 ) -> Response[Any]:
     state, ctx, booking = await _leader(pt, enterprise, tour_id, booking_id, key)
     config: VisitsConfig = ctx.config
@@ -163,7 +164,7 @@ async def leader_page(
 
 @get("/b/{enterprise:str}/{tour_id:str}/{booking_id:str}/{key:str}/live")
 async def leader_live(
-    pt: PT, enterprise: str, tour_id: str, booking_id: str, key: str
+    pt: PT, enterprise: FromPath[str], tour_id: FromPath[str], booking_id: FromPath[str], key: str
 ) -> ServerSentEvent:
     state, ctx, booking = await _leader(pt, enterprise, tour_id, booking_id, key)
     stats = await _stats(ctx, booking.code)
@@ -187,7 +188,7 @@ async def leader_live(
 
 @post("/b/{enterprise:str}/{tour_id:str}/{booking_id:str}/{key:str}/broadcast", status_code=200)
 async def broadcast(
-    pt: PT, enterprise: str, tour_id: str, booking_id: str, key: str
+    pt: PT, enterprise: FromPath[str], tour_id: FromPath[str], booking_id: FromPath[str], key: str
 ) -> Response[Any]:
     state, ctx, booking = await _leader(pt, enterprise, tour_id, booking_id, key)
     pt.limit(BROADCAST_LIMIT, key=booking.id)
@@ -203,7 +204,13 @@ class _Message(msgspec.Struct):
 
 
 @post("/b/{enterprise:str}/{tour_id:str}/{booking_id:str}/{key:str}/cancel", status_code=200)
-async def cancel(pt: PT, enterprise: str, tour_id: str, booking_id: str, key: str) -> Response[Any]:
+async def cancel(
+    pt: PT,
+    enterprise: FromPath[str],
+    tour_id: FromPath[str],
+    booking_id: FromPath[str],
+    key: FromPath[str],
+) -> Response[Any]:
     state, ctx, booking = await _leader(pt, enterprise, tour_id, booking_id, key)
     if booking.status == "active":
         await service.cancel(ctx, booking, by="leader")
@@ -212,7 +219,7 @@ async def cancel(pt: PT, enterprise: str, tour_id: str, booking_id: str, key: st
 
 @post("/b/{enterprise:str}/{tour_id:str}/{booking_id:str}/{key:str}/erase", status_code=200)
 async def erase_contact(
-    pt: PT, enterprise: str, tour_id: str, booking_id: str, key: str
+    pt: PT, enterprise: FromPath[str], tour_id: FromPath[str], booking_id: FromPath[str], key: str
 ) -> Response[Any]:
     state, ctx, booking = await _leader(pt, enterprise, tour_id, booking_id, key)
     await ctx.tour_store.erase(f"contact.{booking.id}")
@@ -221,7 +228,7 @@ async def erase_contact(
 
 @get("/b/{enterprise:str}/{tour_id:str}/{booking_id:str}/{key:str}/report")
 async def class_report(
-    pt: PT, enterprise: str, tour_id: str, booking_id: str, key: str
+    pt: PT, enterprise: FromPath[str], tour_id: FromPath[str], booking_id: FromPath[str], key: str
 ) -> Response[Any]:
     state, ctx, booking = await _leader(pt, enterprise, tour_id, booking_id, key)
     config: VisitsConfig = ctx.config
@@ -237,7 +244,9 @@ async def class_report(
 
 
 @get("/t/{enterprise:str}/{tour_id:str}/join/{code:str}")
-async def join_page(pt: PT, enterprise: str, tour_id: str, code: str) -> Response[Any]:
+async def join_page(
+    pt: PT, enterprise: FromPath[str], tour_id: FromPath[str], code: FromPath[str]
+) -> Response[Any]:
     """Where the group's QR code leads: one tap joins the group."""
     state = await pt.tour(enterprise, tour_id)
     return pt.page(
@@ -250,7 +259,7 @@ async def join_page(pt: PT, enterprise: str, tour_id: str, code: str) -> Respons
 
 
 @get("/t/{enterprise:str}/{tour_id:str}/messages")
-async def messages(pt: PT, enterprise: str, tour_id: str) -> ServerSentEvent:
+async def messages(pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]) -> ServerSentEvent:
     """The leader's broadcasts to the visitor's group, live."""
     state = await pt.tour(enterprise, tour_id)
     progress = await pt.context(state).progress()
@@ -279,7 +288,7 @@ class DayRow(msgspec.Struct):
     link: str
 
 
-async def _day(pt: RequestContext, enterprise: str, day: date) -> list[DayRow]:
+async def _day(pt: RequestContext, enterprise: FromPath[str], day: date) -> list[DayRow]:
     rows: list[DayRow] = []
     for ctx in pt.enterprise(enterprise).tours():
         config: VisitsConfig = ctx.config
@@ -312,7 +321,9 @@ def _date(value: str | None) -> date:
 
 
 @get("/e/{enterprise:str}/day")
-async def day_sheet(pt: PT, enterprise: str, day: str | None = None) -> Response[Any]:
+async def day_sheet(
+    pt: PT, enterprise: FromPath[str], day: FromQuery[str | None] = None
+) -> Response[Any]:
     await pt.require_role(enterprise, "editor")
     when = _date(day)
     return pt.page(
@@ -328,7 +339,11 @@ async def day_sheet(pt: PT, enterprise: str, day: str | None = None) -> Response
 
 @post("/e/{enterprise:str}/{tour_id:str}/{booking_id:str}/{action:str}", status_code=200)
 async def staff_action(
-    pt: PT, enterprise: str, tour_id: str, booking_id: str, action: str
+    pt: PT,
+    enterprise: FromPath[str],
+    tour_id: FromPath[str],
+    booking_id: FromPath[str],
+    action: FromPath[str],
 ) -> Response[Any]:
     await pt.require_role(enterprise, "editor")
     ctx = await pt.enterprise(enterprise).tour(tour_id)
@@ -358,7 +373,9 @@ def _status(row: DayRow) -> str:
 
 
 @get("/e/{enterprise:str}/bookings.csv")
-async def export_csv(pt: PT, enterprise: str, day: str | None = None) -> Response[Any]:
+async def export_csv(
+    pt: PT, enterprise: FromPath[str], day: FromQuery[str | None] = None
+) -> Response[Any]:
     await pt.require_role(enterprise, "editor")
     when = _date(day)
     out = io.StringIO()
@@ -414,7 +431,9 @@ def _ics(value: str) -> str:
 
 
 @get("/e/{enterprise:str}/bookings.ics")
-async def export_ics(pt: PT, enterprise: str, day: str | None = None) -> Response[Any]:
+async def export_ics(
+    pt: PT, enterprise: FromPath[str], day: FromQuery[str | None] = None
+) -> Response[Any]:
     await pt.require_role(enterprise, "editor")
     when = _date(day)
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//promtour//visits//EN"]
@@ -440,7 +459,7 @@ async def export_ics(pt: PT, enterprise: str, day: str | None = None) -> Respons
 
 
 @get("/e/{enterprise:str}/report")
-async def enterprise_report(pt: PT, enterprise: str) -> Response[Any]:
+async def enterprise_report(pt: PT, enterprise: FromPath[str]) -> Response[Any]:
     """The same aggregates as the class reports, per tour over all its groups."""
     await pt.require_role(enterprise, "editor")
     tours = []
