@@ -31,18 +31,27 @@ def safety_config(briefing: bool = True) -> dict[str, Any]:
     return {
         "rules": [{"en": "Closed shoes only.", "ru": "Только закрытая обувь."}],
         "min_age": 10,
-        "evacuation": {"en": "Follow the green signs; never take the lift.", "ru": "По зелёным знакам, не на лифте."},
+        "evacuation": {
+            "en": "Follow the green signs; never take the lift.",
+            "ru": "По зелёным знакам, не на лифте.",
+        },
         "ppe": {"s1": ["helmet", "glasses"], "s2": ["no_photo"]},
         "briefing": briefing,
         "quiz": [
             {
-                "question": {"en": "Can you take the lift in an evacuation?", "ru": "Можно ли в эвакуацию ехать на лифте?"},
+                "question": {
+                    "en": "Can you take the lift in an evacuation?",
+                    "ru": "Можно ли в эвакуацию ехать на лифте?",
+                },
                 "options": [{"en": "Yes", "ru": "Да"}, {"en": "No", "ru": "Нет"}],
                 "correct": 1,
             },
             {
                 "question": {"en": "Which shoes?", "ru": "Какая обувь?"},
-                "options": [{"en": "Sandals", "ru": "Сандалии"}, {"en": "Closed shoes", "ru": "Закрытая"}],
+                "options": [
+                    {"en": "Sandals", "ru": "Сандалии"},
+                    {"en": "Closed shoes", "ru": "Закрытая"},
+                ],
                 "correct": 1,
             },
         ],
@@ -67,7 +76,14 @@ def booking(**changes: Any) -> dict[str, Any]:
 
 async def client_for(server_url: str, tour: Any) -> tuple[httpx.AsyncClient, str]:
     """A visitor's client (own cookie) and its CSRF token, from the booking page."""
-    client = httpx.AsyncClient(base_url=server_url, timeout=30, headers={"Accept-Language": "en"})
+    # No kept-alive connections: the server closes idle ones after 5 s, and a test
+    # that prepares fifty clients first would reuse a closed one.
+    client = httpx.AsyncClient(
+        base_url=server_url,
+        timeout=30,
+        headers={"Accept-Language": "en"},
+        limits=httpx.Limits(max_keepalive_connections=0),
+    )
     page = await client.get(f"/p/visits/t/{tour.enterprise}/{tour.id}/book")
     assert page.status_code == 200, page.text
     token = re.search(r'name="_csrf" value="([^"]+)"', page.text).group(1)
