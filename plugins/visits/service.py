@@ -161,7 +161,8 @@ async def book(
         consented=now,
     )
     await store.put(f"booking.{booking_id}", booking)
-    await store.put(f"contact.{booking_id}", contact, ttl=max(keep, 3600))
+    # Personal data is written once and erased, never overwritten (see store.erase).
+    await store.create(f"contact.{booking_id}", contact, ttl=max(keep, 3600))
 
     def take(state: SlotState | None) -> SlotState:
         state = state or SlotState()
