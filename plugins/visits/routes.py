@@ -249,6 +249,10 @@ async def join_page(
 ) -> Response[Any]:
     """Where the group's QR code leads: one tap joins the group."""
     state = await pt.tour(enterprise, tour_id)
+    progress = await pt.context(state).progress()
+    if progress is not None and progress.group == code.upper():
+        # Joined (the core's group form comes back here): on to the tour.
+        return pt.redirect(f"/t/{enterprise}/{tour_id}")
     return pt.page(
         "visits/join.html",
         tour=state.tour,
