@@ -31,7 +31,8 @@ def qr_svg(url: str, number: int | str, caption: str = "", *, scale: int = 8) ->
         f'width="{width}" height="{total_h}" role="img" aria-label="QR {escape(str(number))}">'
         f'<rect width="100%" height="100%" fill="#fff"/>{inner}'
         f'<text x="{width / 2}" y="{height + 20}" font-size="24" font-weight="700" '
-        f'text-anchor="middle" font-family="sans-serif">{escape(str(number))}</text>{caption_svg}</svg>'
+        f'text-anchor="middle" font-family="sans-serif">{escape(str(number))}</text>'
+        f"{caption_svg}</svg>"
     )
 
 
