@@ -367,6 +367,25 @@ def _list_node(
             node.kind = "lines"
             node.value = "\n".join(map(str, items))
         return node
+    if isinstance(it, mi.DictType):
+        # A list of texts (e.g. the steps of a process): repeatable groups of one field.
+        node.kind = "list"
+        node.item = ctx.label(info.item) if info.item else node.label
+        for index, element in enumerate(items):
+            sub = f"{node.path}.{index}"
+            child = _node(item_type, element, sub, str(index + 1), False, ctx)
+            child.label = f"{node.item} {index + 1}"
+            node.items.append(
+                Node(
+                    kind="item",
+                    path=sub,
+                    label=child.label,
+                    index=index,
+                    count=len(items),
+                    children=[child],
+                )
+            )
+        return node
     node.value = json.dumps(value, ensure_ascii=False, indent=1) if value is not None else ""
     return node
 
@@ -522,6 +541,9 @@ def _read_list(item_type: mi.Type, info: FieldInfo, sent: Any, path: str) -> Any
                 struct = next((s for s in structs if str(s.tag) == tag), struct)
             out.append(_read_struct(struct, element, f"{path}.{n}"))
         return out
+    if isinstance(it, mi.DictType) and isinstance(sent, dict):
+        keys = sorted((k for k in sent if k.isdigit()), key=int)
+        return [_read(item_type, sent[k], f"{path}.{n}") for n, k in enumerate(keys)]
     if isinstance(sent, list):
         options = _options(it)
         if options is not None:
