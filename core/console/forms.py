@@ -294,6 +294,11 @@ def _dict_node(
         for sid in [*rows, *[k for k in stored if k not in rows]]:
             row = _node(value_type, stored.get(sid), f"{node.path}.{sid}", sid, False, ctx)
             row.label = rows.get(sid, sid)
+            if info.choices:  # the map's labels name the values of every row
+                row.choices = [
+                    (v, ctx.label(info.choices[v]) if v in info.choices else label)
+                    for v, label in row.choices
+                ]
             node.items.append(row)
         return node
     node.langs = _langs(value, ctx)
