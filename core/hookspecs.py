@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from promtour.context import PageContext, PluginContext
     from promtour.describe import PluginInfo
     from promtour.events import Event
+    from promtour.fields import Problem
     from promtour.models import Tour
     from promtour.rendering import Panel
 
@@ -66,12 +67,16 @@ def promtour_cli_commands(subparsers: _SubParsersAction[Any]) -> None:
 
 
 @hookspec
-def promtour_validate_config(tour: Tour, config: Any, media: frozenset[str]) -> Sequence[str]:
+def promtour_validate_config(
+    tour: Tour, config: Any, media: frozenset[str]
+) -> Sequence[str | Problem]:
     """Check a tour's config for this plugin beyond its schema (stations that exist,
     media files that exist in ``media``, the tour's languages).
 
     ``config`` is the already converted config Struct. Return a list of error messages,
-    each naming the station, item and key; an empty list accepts the config.
+    each naming the station, item and key; an empty list accepts the config. A message
+    may be a :class:`~promtour.plugin.Problem` (a msgid with values and the field's
+    path): the console then shows it translated, naming the field as its form does.
 
     Call rule: called only on the plugin whose config is checked. Not awaitable.
     """

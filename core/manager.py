@@ -280,8 +280,9 @@ class PluginManager:
             config = self.convert_config(plugin, raw)
             check = self.impl_of("promtour_validate_config", plugin)
             if check is not None:
-                errors: Sequence[str] = check(tour=tour, config=config, media=media)
+                errors: Sequence[object] = check(tour=tour, config=config, media=media)
                 if errors:
-                    raise ConfigError(plugin, "; ".join(errors))
+                    # A plugin returns strings or Problems; str() is the English text.
+                    raise ConfigError(plugin, "; ".join(map(str, errors)), errors)
             configs[plugin] = config
         return configs
