@@ -70,17 +70,14 @@ class VisitsConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     #: Hours before a slot's start after which it can no longer be booked.
     book_until_hours: Annotated[int, msgspec.Meta(ge=0, le=720)] = 0
     #: The consent the booking contact gives, and its version (kept with the contact).
-    consent: Text = msgspec.field(
-        default_factory=lambda: {
-            "ru": "Я согласен(на), что предприятие хранит мои контакты до визита и "
-            "30 дней после, чтобы связаться со мной по поводу этой записи.",
-            "en": "I agree that the enterprise keeps my contact details until the visit "
-            "and 30 days after, to reach me about this booking.",
-        }
-    )
+    #: Empty: the plugin's own text, which names ``contact_days``.
+    consent: Text = msgspec.field(default_factory=dict)
     consent_version: str = "1"
     #: Days the contact is kept after the slot (then the server removes it by itself).
     contact_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 30
+    #: A group code can be joined on its visit's day (local time), from this many
+    #: hours before that day starts until this many hours after it ends.
+    code_margin_hours: Annotated[int, msgspec.Meta(ge=0, le=72)] = 3
     #: Slots listed on the booking page: this many days ahead.
     horizon_days: Annotated[int, msgspec.Meta(ge=1, le=400)] = 120
 
@@ -119,6 +116,12 @@ class VisitsConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         for spec in self.slots:  # a one-off slot wins over a recurring one at that time
             add(spec.date, spec)
         return sorted(found.values(), key=lambda s: s.starts)
+
+    def code_window(self, slot: Slot) -> tuple[datetime, datetime]:
+        """When the group code of a booking of ``slot`` can be joined."""
+        day = datetime.combine(slot.date, time(0, 0), tzinfo=self.zone())
+        margin = timedelta(hours=self.code_margin_hours)
+        return day - margin, day + timedelta(days=1) + margin
 
     def slot(self, tour: Tour, slot_id: str) -> Slot | None:
         for slot in self.all_slots(tour):

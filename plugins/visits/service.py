@@ -27,6 +27,7 @@ __all__ = [
     "book",
     "booking_key",
     "cancel",
+    "consent_text",
     "find_by_code",
     "load",
     "slot_state",
@@ -60,6 +61,23 @@ class BookingError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+def consent_text(
+    config: VisitsConfig, lang: str, ngettext: Callable[[str, str, int], str] | None = None
+) -> str:
+    """The consent the booking form shows and the contact keeps: the tour's own text,
+    or the plugin's, which says how long the contact is kept (``contact_days``)."""
+    if config.consent:
+        return pick_text(config.consent, lang)
+    plural = ngettext or (lambda one, many, n: one if n == 1 else many)
+    return plural(
+        "I agree that the enterprise keeps my contact details until the visit and "
+        "%(num)s day after it, to reach me about this booking; then they are deleted.",
+        "I agree that the enterprise keeps my contact details until the visit and "
+        "%(num)s days after it, to reach me about this booking; then they are deleted.",
+        config.contact_days,
+    ) % {"num": config.contact_days}
 
 
 def booking_key(mac: Callable[..., str], tour_key: str, booking: str) -> str:
@@ -127,7 +145,12 @@ def check(
 
 
 async def book(
-    ctx: PluginContext, form: BookingForm, *, lang: str, _: Callable[[str], str]
+    ctx: PluginContext,
+    form: BookingForm,
+    *,
+    lang: str,
+    _: Callable[[str], str],
+    ngettext: Callable[[str, str, int], str] | None = None,
 ) -> tuple[Booking, SlotState]:
     """Check the form, then book the slot (or put the group on its waitlist)."""
     config: VisitsConfig = ctx.config
@@ -156,7 +179,7 @@ async def book(
         name=form.name.strip(),
         email=form.email.strip(),
         phone=form.phone.strip(),
-        consent_text=pick_text(config.consent, lang),
+        consent_text=consent_text(config, lang, ngettext),
         consent_version=config.consent_version,
         consented=now,
     )
