@@ -8,7 +8,7 @@ module (datasette's way), and its version comes from its distribution's metadata
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -50,3 +50,7 @@ class PluginInfo(msgspec.Struct, kw_only=True):
     #: Files in the plugin's ``static/`` folder that every page of its tours includes.
     css: Sequence[str] = ()
     js: Sequence[str] = ()
+    #: Pages of a tour worth announcing, e.g. ``{"Book a class visit":
+    #: "t/{enterprise}/{tour}/book"}``: title -> path under ``/p/<name>/`` with the
+    #: tour's ids filled in. ``promtour serve``/``demo`` print them under each tour.
+    links: Mapping[str, str] = msgspec.field(default_factory=dict)

@@ -49,6 +49,7 @@ def promtour_plugin_info() -> PluginInfo:
         routes=ROUTES,
         css=("visits.css",),
         js=("visits.js",),
+        links={"Book a class visit": "t/{enterprise}/{tour}/book"},
     )
 
 

@@ -36,12 +36,15 @@ class SlotSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class Recurring(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """A slot on some weekdays (1 = Monday ... 7 = Sunday) from ``start`` to ``end``."""
+    """A slot on some weekdays (1 = Monday ... 7 = Sunday) from ``start`` to ``end``.
+
+    Without ``start`` it runs from today, without ``end`` for ``horizon_days`` ahead:
+    a standing weekly slot (the demo's) that never runs out."""
 
     weekdays: list[Annotated[int, msgspec.Meta(ge=1, le=7)]]
     time: HHMM
-    start: date
-    end: date
+    start: date | None = None
+    end: date | None = None
     capacity: Capacity
     min_age: Age = 0
     languages: list[str] = msgspec.field(default_factory=list)
@@ -107,9 +110,11 @@ class VisitsConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
                 notes=spec.notes,
             )
 
+        today = datetime.now(zone).date()
         for rule in self.recurring:
-            day = rule.start
-            while day <= rule.end:
+            day = rule.start or today
+            end = rule.end or today + timedelta(days=self.horizon_days)
+            while day <= end:
                 if day.isoweekday() in rule.weekdays:
                     add(day, rule)
                 day += timedelta(days=1)
@@ -137,6 +142,8 @@ def validate_config(tour: Tour, config: VisitsConfig) -> Sequence[str]:
     except (ZoneInfoNotFoundError, ValueError):
         errors.append(f"timezone: unknown time zone {config.timezone!r}")
     for index, rule in enumerate(config.recurring):
+        if rule.start is None or rule.end is None:
+            continue
         if rule.end < rule.start:
             errors.append(f"recurring[{index}]: end {rule.end} is before start {rule.start}")
         if (rule.end - rule.start).days > 400:

@@ -7,10 +7,13 @@ own records are written first and removed again if that update fails.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import re
 import secrets
-from collections.abc import Callable
+import weakref
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Annotated
 
@@ -91,6 +94,25 @@ def key_matches(mac: Callable[..., str], tour_key: str, booking: str, key: str) 
 
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+#: One lock per (event loop, tour, slot) in this process: the bookings of one slot that
+#: a worker takes at once queue here instead of racing in compare-and-set retries
+#: (fifty at once made forty-nine retry, with growing waits). Other workers still
+#: meet in the store's compare-and-set, which alone keeps the capacity.
+_LOCKS: weakref.WeakValueDictionary[tuple[int, str, str], asyncio.Lock] = (
+    weakref.WeakValueDictionary()
+)
+
+
+@asynccontextmanager
+async def _slot_turn(ctx: PluginContext, slot: str) -> AsyncIterator[None]:
+    key = (id(asyncio.get_running_loop()), ctx.tour.key, slot)
+    lock = _LOCKS.get(key)
+    if lock is None:
+        lock = _LOCKS[key] = asyncio.Lock()
+    async with lock:
+        yield
 
 
 async def slot_state(ctx: PluginContext, slot: str) -> SlotState:
@@ -199,7 +221,8 @@ async def book(
         return state
 
     try:
-        state = await store.update(f"slot.{slot.id}", SlotState, take)
+        async with _slot_turn(ctx, slot.id):
+            state = await store.update(f"slot.{slot.id}", SlotState, take)
     except Exception:
         await store.erase(f"contact.{booking_id}")
         await store.delete(f"booking.{booking_id}")
@@ -250,7 +273,8 @@ async def cancel(ctx: PluginContext, booking: Booking, *, by: str) -> list[str]:
             promoted.append(hold.booking)
         return state
 
-    await ctx.tour_store.update(f"slot.{booking.slot}", SlotState, release)
+    async with _slot_turn(ctx, booking.slot):
+        await ctx.tour_store.update(f"slot.{booking.slot}", SlotState, release)
     booking.status = "cancelled" if by == "leader" else "declined"
     await ctx.tour_store.put(f"booking.{booking.id}", booking)
     # The contact is no longer needed for a cancelled visit.

@@ -15,7 +15,7 @@ from promtour.models import Tour
 from promtour.platform import Platform
 from promtour.testing import save_new_tour
 from promtour.testing import test_settings as settings_for
-from visits_helpers import PLUGINS, safety_config, visits_config
+from visits_helpers import safety_config, visits_config
 
 
 def run(coro: Any) -> Any:
@@ -24,9 +24,7 @@ def run(coro: Any) -> Any:
 
 
 async def make_tour(nats_url: str) -> Tour:
-    platform = Platform(
-        settings_for(nats_url), plugins=PluginManager(load_entrypoints=False, plugins=PLUGINS)
-    )
+    platform = Platform(settings_for(nats_url), plugins=PluginManager())
     await platform.start(consumers=False)
     try:
         return await save_new_tour(
@@ -44,7 +42,7 @@ def answer_quiz(page: Any, right: bool) -> None:
 
 def test_book_join_brief_scan_live_broadcast_report(serve_app, phone, nats_url):
     tour = run(make_tour(nats_url))
-    server = serve_app(entrypoints=False, plugins=PLUGINS)
+    server = serve_app()
     base = f"{server.url}/p/visits/t/{tour.enterprise}/{tour.id}"
 
     teacher = phone(locale="en-US").new_page()

@@ -11,7 +11,7 @@ from promtour.platform import Platform
 from promtour.plugins.visits import service
 from promtour.plugins.visits.records import Contact
 from promtour.testing import save_new_tour, test_settings, unique
-from visits_helpers import PLUGINS, booking, visits_config
+from visits_helpers import booking, visits_config
 
 
 def files_containing(folder: Path, needle: bytes) -> list[Path]:
@@ -26,7 +26,7 @@ async def test_contact_is_in_no_event_and_erasure_removes_it_from_the_files(tmp_
     try:
         platform = Platform(
             test_settings(server.url),
-            plugins=PluginManager(load_entrypoints=False, plugins=PLUGINS),
+            plugins=PluginManager(),
         )
         await platform.start(consumers=False)
         try:
