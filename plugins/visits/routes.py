@@ -136,7 +136,11 @@ async def _stats(ctx: PluginContext, code: FromPath[str]) -> GroupStats:
 
 @get("/b/{enterprise:str}/{tour_id:str}/{booking_id:str}/{key:str}")
 async def leader_page(
-    pt: PT, enterprise: FromPath[str], tour_id: FromPath[str], booking_id: FromPath[str], key: str
+    pt: PT,
+    enterprise: FromPath[str],
+    tour_id: FromPath[str],
+    booking_id: FromPath[str],
+    key: FromPath[str],
 ) -> Response[Any]:
     state, ctx, booking = await _leader(pt, enterprise, tour_id, booking_id, key)
     config: VisitsConfig = ctx.config
@@ -167,7 +171,11 @@ async def leader_page(
 
 @get("/b/{enterprise:str}/{tour_id:str}/{booking_id:str}/{key:str}/live")
 async def leader_live(
-    pt: PT, enterprise: FromPath[str], tour_id: FromPath[str], booking_id: FromPath[str], key: str
+    pt: PT,
+    enterprise: FromPath[str],
+    tour_id: FromPath[str],
+    booking_id: FromPath[str],
+    key: FromPath[str],
 ) -> ServerSentEvent:
     state, ctx, booking = await _leader(pt, enterprise, tour_id, booking_id, key)
     stats = await _stats(ctx, booking.code)
@@ -191,7 +199,11 @@ async def leader_live(
 
 @post("/b/{enterprise:str}/{tour_id:str}/{booking_id:str}/{key:str}/broadcast", status_code=200)
 async def broadcast(
-    pt: PT, enterprise: FromPath[str], tour_id: FromPath[str], booking_id: FromPath[str], key: str
+    pt: PT,
+    enterprise: FromPath[str],
+    tour_id: FromPath[str],
+    booking_id: FromPath[str],
+    key: FromPath[str],
 ) -> Response[Any]:
     state, ctx, booking = await _leader(pt, enterprise, tour_id, booking_id, key)
     pt.limit(BROADCAST_LIMIT, key=booking.id)
@@ -222,7 +234,11 @@ async def cancel(
 
 @post("/b/{enterprise:str}/{tour_id:str}/{booking_id:str}/{key:str}/erase", status_code=200)
 async def erase_contact(
-    pt: PT, enterprise: FromPath[str], tour_id: FromPath[str], booking_id: FromPath[str], key: str
+    pt: PT,
+    enterprise: FromPath[str],
+    tour_id: FromPath[str],
+    booking_id: FromPath[str],
+    key: FromPath[str],
 ) -> Response[Any]:
     state, ctx, booking = await _leader(pt, enterprise, tour_id, booking_id, key)
     await ctx.tour_store.erase(f"contact.{booking.id}")
@@ -231,7 +247,11 @@ async def erase_contact(
 
 @get("/b/{enterprise:str}/{tour_id:str}/{booking_id:str}/{key:str}/report")
 async def class_report(
-    pt: PT, enterprise: FromPath[str], tour_id: FromPath[str], booking_id: FromPath[str], key: str
+    pt: PT,
+    enterprise: FromPath[str],
+    tour_id: FromPath[str],
+    booking_id: FromPath[str],
+    key: FromPath[str],
 ) -> Response[Any]:
     state, ctx, booking = await _leader(pt, enterprise, tour_id, booking_id, key)
     config: VisitsConfig = ctx.config
