@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import random
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
@@ -29,9 +30,8 @@ import nats.errors
 import nats.js.errors
 from nats.js.kv import KeyValue
 from promtour.bus import Bus, BusUnavailable, Conflict, is_unavailable, read, update_with_retry
-from promtour.errors import PromtourError
 
-__all__ = ["PluginStore", "StoreError", "Versioned", "bucket_name", "tour_prefix"]
+__all__ = ["PluginStore", "Versioned", "bucket_name", "tour_prefix"]
 
 T = TypeVar("T")
 
@@ -39,6 +39,8 @@ T = TypeVar("T")
 PURGE_MARKER_TTL = 2.0
 #: JetStream's error code for a message delete on a stream with ``deny_delete``.
 MESSAGE_DELETE_DENIED = 10057
+
+log = logging.getLogger("promtour.store")
 
 
 def bucket_name(plugin: str) -> str:
@@ -48,10 +50,6 @@ def bucket_name(plugin: str) -> str:
 def tour_prefix(tour_key: str) -> str:
     """The key prefix of a tour's records in a plugin's store (``tour.<ent>.<tour>.``)."""
     return f"tour.{tour_key}."
-
-
-class StoreError(PromtourError):
-    """The store cannot do what was asked (not a passing outage)."""
 
 
 class Versioned(msgspec.Struct, Generic[T]):
@@ -213,13 +211,15 @@ class PluginStore:
             await self._bus.js.delete_msg(stream, seq)
         except nats.js.errors.NotFoundError:
             pass
-        except nats.js.errors.ServerError as exc:
-            if exc.err_code == MESSAGE_DELETE_DENIED:
-                raise StoreError(
-                    f"the bucket {self.name} was created by an older promtour that did not "
-                    "allow erasure; see docs/security.md (Erasure) to re-create it"
-                ) from None
-            raise
+        except nats.js.errors.APIError as exc:
+            if exc.err_code != MESSAGE_DELETE_DENIED:
+                raise
+            # A bucket created before promtour allowed message deletes (nats-py's
+            # default): the purge that follows hides the record from reads, but its
+            # bytes stay until compaction. docs/security.md says how to re-create it.
+            log.warning(
+                "%s: the bucket denies message deletes; message %d only purged", stream, seq
+            )
 
     async def keys(self, prefix: str = "") -> list[str]:
         """Live keys under ``prefix``, sorted, without this store's own prefix (end

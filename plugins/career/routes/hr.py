@@ -8,7 +8,7 @@ form CSRF check (a browser never attaches one by itself).
 - ``GET  /p/career/api/<enterprise>/leads``                 the leads (JSON)
 - ``GET  /p/career/api/<enterprise>/leads.csv?sep=semicolon`` CSV, UTF-8 with BOM
 - ``GET  /p/career/api/<enterprise>/leads/<lead>``          one lead
-- ``DELETE /p/career/api/<enterprise>/leads/<lead>``        erase it (purge, no history)
+- ``DELETE /p/career/api/<enterprise>/leads/<lead>``        erase it (bytes and history)
 """
 
 from __future__ import annotations
@@ -20,20 +20,25 @@ from typing import Annotated, Any
 from litestar import Request, Response, Router, delete, get
 from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
 from litestar.params import FromPath, QueryParameter
-from promtour.auth import principal_from_request
-from promtour.bus import BusUnavailable, Conflict
-from promtour.context import PluginContext
-from promtour.errors import PromtourError
-from promtour.models import pick_text
+from promtour.plugin import (
+    PT,
+    Conflict,
+    EnterpriseContext,
+    PromtourError,
+    RequestContext,
+    StoreUnavailable,
+    pick_text,
+)
 
-from .config import CareerConfig
-from .events import CareerLeadErased
-from .leads import Lead, LeadOut, LeadStore, leads_csv
+from ..config import CareerConfig
+from ..events import CareerLeadErased
+from ..export import leads_csv
+from ..leads import Lead, LeadOut, LeadStore
 
 __all__ = ["api_router"]
 
-PLUGIN = "career"
 log = logging.getLogger("promtour.plugins.career")
+NO_LEAD = "No such lead (it may have been erased or expired)."
 
 
 async def api_guard(request: Request[Any, Any, Any]) -> None:
@@ -50,7 +55,7 @@ def _json_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
         status, detail = exc.status_code, str(exc.detail)
     elif isinstance(exc, PromtourError):
         status, detail = 400, str(exc)
-    elif isinstance(exc, BusUnavailable | Conflict):
+    elif isinstance(exc, StoreUnavailable | Conflict):
         status, detail = 503, "The service is briefly unavailable; please retry."
     else:
         log.exception("career API error on %s", request.url.path)
@@ -58,29 +63,30 @@ def _json_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
     return Response({"status_code": status, "detail": detail}, status_code=status)
 
 
-async def _authorize(request: Request[Any, Any, Any], enterprise: str) -> None:
-    principal = await principal_from_request(request)
-    principal.require(enterprise, "hr")
+async def _hr(pt: RequestContext, enterprise: str) -> EnterpriseContext:
+    """The enterprise's context, once the caller proved to be its HR (or admin)."""
+    await pt.require_role(enterprise, "hr")
+    return pt.enterprise(enterprise)
 
 
 class _Titles:
-    """Profession titles of leads, in each tour's default language (tours cached)."""
+    """Profession titles of leads, in each tour's default language (one request)."""
 
-    def __init__(self, request: Request[Any, Any, Any]) -> None:
-        self.platform = request.app.state.platform
+    def __init__(self, ent: EnterpriseContext) -> None:
+        self.ent = ent
         self.configs: dict[str, tuple[CareerConfig | None, str]] = {}
 
-    async def load(self, leads: list[Lead]) -> None:
+    async def load(self, leads: list[Lead]) -> _Titles:
         for lead in leads:
-            key = f"{lead.enterprise}.{lead.tour}"
-            if key not in self.configs:
-                state = await self.platform.tours.get(key)
-                config = state.configs.get(PLUGIN) if state else None
-                lang = state.tour.default_language if state else "ru"
-                self.configs[key] = (config, lang)
+            if lead.tour not in self.configs:
+                ctx = await self.ent.tour(lead.tour)
+                config = ctx.config if ctx is not None and ctx.enabled else None
+                lang = ctx.tour.default_language if ctx is not None else "ru"
+                self.configs[lead.tour] = (config, lang)
+        return self
 
     def __call__(self, lead: Lead) -> list[str]:
-        config, lang = self.configs.get(f"{lead.enterprise}.{lead.tour}", (None, "ru"))
+        config, lang = self.configs.get(lead.tour, (None, "ru"))
         titles = []
         for pid in lead.professions:
             p = config.profession(pid) if config else None
@@ -88,16 +94,11 @@ class _Titles:
         return titles
 
 
-def _store(request: Request[Any, Any, Any]) -> LeadStore:
-    return LeadStore(request.app.state.platform.store_for(PLUGIN))
-
-
 @get("/{enterprise:str}/leads", summary="The enterprise's consented career leads")
-async def list_leads(request: Request[Any, Any, Any], enterprise: FromPath[str]) -> list[LeadOut]:
-    await _authorize(request, enterprise)
-    leads = await _store(request).list_active(enterprise)
-    titles = _Titles(request)
-    await titles.load(leads)
+async def list_leads(pt: PT, enterprise: FromPath[str]) -> list[LeadOut]:
+    ent = await _hr(pt, enterprise)
+    leads = await LeadStore(ent.store).list_active(enterprise)
+    titles = await _Titles(ent).load(leads)
     return [LeadOut.of(lead, titles(lead)) for lead in leads]
 
 
@@ -106,17 +107,16 @@ async def list_leads(request: Request[Any, Any, Any], enterprise: FromPath[str])
     summary="The leads as CSV (UTF-8 with BOM; sep=semicolon for a Russian Excel)",
 )
 async def export_leads(
-    request: Request[Any, Any, Any],
+    pt: PT,
     enterprise: FromPath[str],
     sep: Annotated[str, QueryParameter(name="sep")] = "comma",
 ) -> Response[bytes]:
-    await _authorize(request, enterprise)
+    ent = await _hr(pt, enterprise)
     separators = {"comma": ",", ",": ",", "semicolon": ";", ";": ";"}
     if sep not in separators:
         raise HTTPException(status_code=400, detail="sep must be 'comma' or 'semicolon'.")
-    leads = await _store(request).list_active(enterprise)
-    titles = _Titles(request)
-    await titles.load(leads)
+    leads = await LeadStore(ent.store).list_active(enterprise)
+    titles = await _Titles(ent).load(leads)
     body = leads_csv(leads, titles, separator=separators[sep])
     filename = f"leads-{enterprise}-{date.today().isoformat()}.csv"
     return Response(
@@ -130,31 +130,24 @@ async def export_leads(
 
 
 @get("/{enterprise:str}/leads/{lead_id:str}", summary="One lead (e.g. after career_lead_created)")
-async def get_lead(
-    request: Request[Any, Any, Any], enterprise: FromPath[str], lead_id: FromPath[str]
-) -> LeadOut:
-    await _authorize(request, enterprise)
-    lead = await _store(request).active(enterprise, lead_id)
+async def get_lead(pt: PT, enterprise: FromPath[str], lead_id: FromPath[str]) -> LeadOut:
+    ent = await _hr(pt, enterprise)
+    lead = await LeadStore(ent.store).active(enterprise, lead_id)
     if lead is None:
-        raise NotFoundException("No such lead (it may have been erased or expired).")
-    titles = _Titles(request)
-    await titles.load([lead])
+        raise NotFoundException(NO_LEAD)
+    titles = await _Titles(ent).load([lead])
     return LeadOut.of(lead, titles(lead))
 
 
 @delete("/{enterprise:str}/leads/{lead_id:str}", summary="Erase a lead and its history")
-async def erase_lead(
-    request: Request[Any, Any, Any], enterprise: FromPath[str], lead_id: FromPath[str]
-) -> None:
-    await _authorize(request, enterprise)
-    store = _store(request)
+async def erase_lead(pt: PT, enterprise: FromPath[str], lead_id: FromPath[str]) -> None:
+    ent = await _hr(pt, enterprise)
+    store = LeadStore(ent.store)
     lead = await store.active(enterprise, lead_id)
     if lead is None or not await store.erase(enterprise, lead_id):
-        raise NotFoundException("No such lead (it may have been erased or expired).")
-    platform = request.app.state.platform
-    state = await platform.tours.get(f"{enterprise}.{lead.tour}")
-    if state is not None:
-        ctx = PluginContext(platform, PLUGIN, state)
+        raise NotFoundException(NO_LEAD)
+    ctx = await ent.tour(lead.tour)
+    if ctx is not None:
         await ctx.publish(
             ctx.event(CareerLeadErased, lead=lead_id, by="hr", visitor=None, group=None)
         )
@@ -169,7 +162,7 @@ def api_router() -> Router:
         # app-level (HTML) handlers name, so that this API always answers in JSON.
         exception_handlers={
             HTTPException: _json_error,
-            BusUnavailable: _json_error,
+            StoreUnavailable: _json_error,
             Conflict: _json_error,
             PromtourError: _json_error,
             Exception: _json_error,

