@@ -24,6 +24,7 @@
   var npTitle = np.querySelector(".ag-np-title");
   var npState = np.querySelector(".ag-np-state");
   var npBar = np.querySelector(".ag-np-bar");
+  var npError = np.querySelector(".ag-np-error");
   var pauseButton = np.querySelector(".ag-pause");
   var resumeButton = np.querySelector(".ag-resume");
   var stopButton = np.querySelector(".ag-stop");
@@ -142,7 +143,8 @@
   function post(form, extra) {
     var body = new URLSearchParams(new FormData(form));
     if (extra) Object.keys(extra).forEach(function (k) { body.set(k, extra[k]); });
-    return fetch(form.action, {
+    // getAttribute: a control named "action" (the pause/stop buttons) hides form.action.
+    return fetch(form.getAttribute("action"), {
       method: "POST",
       credentials: "same-origin",
       headers: { Accept: "application/json", "X-CSRF-Token": form.elements._csrf.value },
@@ -155,7 +157,8 @@
     });
   }
 
-  function failed(err) { show(state.shown, d.labelFailed + " " + err.message); }
+  function failed(err) { npError.textContent = d.labelFailed + " " + err.message; }
+  function done() { npError.textContent = ""; }
 
   // The cue after a fired one, in the console's order, becomes the bar's next cue.
   var fires = Array.prototype.slice.call(root.querySelectorAll("form.ag-fire:not(.ag-next)"));
@@ -181,6 +184,7 @@
       var button = form.querySelector("button");
       button.disabled = true;
       post(form).then(function (fired) {
+        done();
         setCue({ event: fired.event, station: fired.station, cue: fired.cue,
                  start_at: fired.start_at }, fired.title, fired.src);
         advance(fired.station, fired.cue);
@@ -194,7 +198,10 @@
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       var button = e.submitter || form.querySelector("button");
-      post(form, { action: button.value }).then(take).catch(failed);
+      post(form, { action: button.value }).then(function (status) {
+        done();
+        take(status);
+      }).catch(failed);
     });
   });
 
