@@ -16,8 +16,10 @@ which the core erases when the tour drops the audio guide or is deleted. Keys:
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -36,6 +38,7 @@ __all__ = [
     "Positions",
     "create_group",
     "get_group",
+    "get_group_shared",
     "list_groups",
     "position_slot",
     "positions_key",
@@ -161,6 +164,28 @@ async def get_group(store: PluginStore, code: str) -> Group | None:
     if group is None or group.expired:
         return None
     return group
+
+
+#: How long a group read is shared by the show streams of a process.
+SHARED_READ_SECONDS = 1.0
+_shared: dict[tuple[str, str], tuple[float, asyncio.Task[Group | None]]] = {}
+
+
+async def get_group_shared(store: PluginStore, code: str) -> Group | None:
+    """:func:`get_group`, one read per group and process per second, shared by every
+    stream opened meanwhile: a class of phones joining at once is one read, not one
+    request each that the server must answer before its timeout."""
+    slot = (store.prefix, code.upper())
+    now = time.monotonic()
+    held = _shared.get(slot)
+    if held is None or held[0] < now or (held[1].done() and held[1].exception()):
+        if len(_shared) > 1000:
+            for key in [k for k, (until, _) in _shared.items() if until < now]:
+                del _shared[key]
+        task = asyncio.ensure_future(get_group(store, code))
+        held = _shared[slot] = (now + SHARED_READ_SECONDS, task)
+    # shield: one stream that is cancelled must not cancel the read of the others.
+    return await asyncio.shield(held[1])
 
 
 async def list_groups(store: PluginStore) -> list[GroupRef]:

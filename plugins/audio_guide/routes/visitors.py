@@ -158,23 +158,32 @@ async def show(
         group=group,
         joined=joined,
         join_url=ctx.tour_url("group"),
-        events_url=f"{show_path(tour)}/events",
+        events_url=f"{show_path(tour)}/events?code={group.code}" if group else "",
         time_url="/p/audio_guide/time",
         show_url=show_path(tour),
     )
 
 
 @get("/{enterprise:str}/{tour_id:str}/show/events")
-async def show_events(pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]) -> ServerSentEvent:
+async def show_events(
+    pt: PT,
+    enterprise: FromPath[str],
+    tour_id: FromPath[str],
+    code: Annotated[str, QueryParameter(name="code")] = "",
+) -> ServerSentEvent:
     """The cues of the visitor's group, live, with the guide's pauses, stops and
     messages; a late phone first gets the cue in progress. Each cue carries this phone's
     language's file and transcript. Opening it only reads: the phone is counted live
     (:mod:`..presence`), so a class joining at once makes no write conflicts."""
     state = await pt.tour(enterprise, tour_id)
     ctx = pt.context(state)
-    progress = await ctx.progress()
-    code = progress.group if progress else None
-    group = await records.get_group(ctx.tour_store, code or "")
+    if not code:
+        # No code in the URL (an old page): the group the visitor joined.
+        progress = await ctx.progress()
+        code = (progress.group if progress else None) or ""
+    # The group's code is what lets a phone in (joining takes nothing else), so the
+    # stream needs no per-visitor read: a burst of a class costs one shared read.
+    group = await records.get_group_shared(ctx.tour_store, code.strip().upper())
     if group is None:
         raise NotFoundException(pt._("Join an open group first: ask your guide for the code."))
     tour = state.tour
