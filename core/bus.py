@@ -38,6 +38,7 @@ __all__ = [
     "DEFAULT_EVENTS_MAX_AGE",
     "DEFAULT_EVENTS_MAX_BYTES",
     "DEFAULT_PROGRESS_TTL",
+    "DEFAULT_VISITOR_RECORD_TTL",
     "MEDIA_STORE",
     "Bus",
     "BusUnavailable",
@@ -66,6 +67,9 @@ DEFAULT_EVENTS_MAX_AGE = 400 * 86_400.0
 DEFAULT_EVENTS_MAX_BYTES = 2 * 1024**3
 # A visitor who has not scanned for half a year is not coming back to finish the tour.
 DEFAULT_PROGRESS_TTL = 180 * 86_400.0
+# Plugins' records about one visitor (listening positions, quest state, quiz answers)
+# are worth as much as the progress they go with, so they last as long by default.
+DEFAULT_VISITOR_RECORD_TTL = DEFAULT_PROGRESS_TTL
 # Nats-Msg-Id de-duplication window of the events stream (at most its max age).
 DUPLICATE_WINDOW = 120.0
 
