@@ -20,6 +20,7 @@ from markupsafe import Markup
 from promtour.events import Event
 from promtour.models import Enterprise, Progress, Station, Tour, pick_text
 from promtour.rendering import Frame, slot
+from promtour.settings import DAY
 from promtour.store import PluginStore
 
 if TYPE_CHECKING:
@@ -128,6 +129,14 @@ class PluginContext:
         """The plugin's records of this tour: erased by the core when the plugin is
         disabled for the tour or the tour is deleted."""
         return self.store.for_tour(self.tour.key)
+
+    @property
+    def visitor_ttl(self) -> float | None:
+        """Seconds a record about one visitor should live after its last write (the
+        ``nats.visitor_record_ttl_days`` setting), as ``ttl=`` of the store's writes;
+        ``None`` when the operator keeps such records for ever. Records that are not
+        about one visitor (a team, a board, the tour's options) take no TTL."""
+        return self._platform.settings.nats.visitor_record_ttl_days * DAY or None
 
     @property
     def public_url(self) -> str:
