@@ -123,6 +123,7 @@ async def route_page(pt: PT, route_id: FromPath[str]) -> Response[Any]:
         passport=passport,
         code_qr=code_qr,
         in_season=route.in_season(utcnow().date()),
+        ngettext=pt.ngettext,
     )
 
 
