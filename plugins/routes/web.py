@@ -100,7 +100,7 @@ async def route_page(pt: PT, route_id: FromPath[str]) -> Response[Any]:
     next_tier = next((t for t in tiers if t.need not in reached), None)
     code_qr = None
     if passport.code:
-        code_qr = qr_svg(f"{pt.public_url}/p/routes/restore?code={passport.code}", 0, passport.code, scale=5)
+        code_qr = qr_svg(f"{pt.public_url}/p/routes/restore?code={passport.code}", None, passport.code, scale=5)
     data = {
         "route": route.id,
         "stamps": have,
@@ -421,7 +421,7 @@ async def dashboard_page(pt: PT, operator: FromPath[str]) -> Response[Any]:
     await require_operator(pt, operator)
     report = await dashboard.build(_store(pt), operator)
     names = await dashboard.names(pt, _store(pt), operator)
-    return pt.answer(dashboard.masked(report), "routes/dashboard.html", title=pt._("Routes dashboard"), report=report, names=names, operator=operator, mask=dashboard.mask)
+    return pt.answer(dashboard.masked(report), "routes/dashboard.html", title=pt._("Routes dashboard"), report=report, names=names, operator=operator, mask=dashboard.mask, ngettext=pt.ngettext)
 
 
 @get("/o/{operator:str}/dashboard.csv", include_in_schema=False)
