@@ -24,6 +24,7 @@ from promtour.i18n import Translations
 from promtour.limits import RateLimit, RateLimits
 from promtour.live import LiveHub
 from promtour.manager import PluginManager, await_maybe
+from promtour.media import check_media, check_size, clean_name
 from promtour.metrics import Metrics
 from promtour.models import Enterprise, Tour
 from promtour.settings import DAY, Settings
@@ -258,18 +259,25 @@ class Platform:
         return current
 
     async def import_tour(self, tour_file: TourFile) -> TourState:
-        """Upload a tour file's media (changed files only), then save the tour."""
+        """Check every media file, then upload the changed ones, then save the tour.
+
+        The checks are the console's (:mod:`promtour.media`) and all run before the
+        first upload, so a refused file leaves the media store as it was."""
         tour = tour_file.tour
+        files = {clean_name(name): path for name, path in tour_file.media.items()}
+        for name, path in files.items():
+            _check_media_file(name, path)
         existing = await self.media_names(tour)
-        for name, path in tour_file.media.items():
+        for name, path in files.items():
             target = media_name(tour, name)
             if name in existing:
                 info = await self.bus.media.get_info(target)
                 digest = (info.digest or "").removeprefix("SHA-256=")
                 if digest and _b64_to_hex(digest) == file_digest(path):
                     continue
-            await self.bus.media.put(target, path.read_bytes())
-        return await self.save_tour(tour, media=existing | frozenset(tour_file.media))
+            # Checked again as read: the bytes stored are the bytes checked.
+            await self.bus.media.put(target, _check_media_file(name, path))
+        return await self.save_tour(tour, media=existing | frozenset(files))
 
     async def import_enterprise(self, enterprise: Enterprise) -> None:
         await self.tours.save_enterprise(enterprise)
@@ -281,6 +289,14 @@ class Platform:
             if impl is not None:
                 ctx = EnterpriseContext(self, plugin, "")
                 await await_maybe(impl(ctx=ctx, demo_dir=demo_dir))
+
+
+def _check_media_file(name: str, path: Path) -> bytes:
+    """A local media file's bytes if they pass the media checks; the error names ``path``."""
+    check_size(name, path.stat().st_size, label=str(path))
+    data = path.read_bytes()
+    check_media(name, data, label=str(path))
+    return data
 
 
 def _b64_to_hex(value: str) -> str:
