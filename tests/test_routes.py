@@ -132,7 +132,9 @@ async def test_vertical_path_stamps_tiers_reward_and_one_redemption(
         state = await setup.tours.refresh(tour.key)
         assert "routes" in state.tour.plugins
 
-    async with httpx.AsyncClient(base_url=server.url, follow_redirects=True) as phone:
+    async with httpx.AsyncClient(
+        base_url=server.url, follow_redirects=True, headers={"Accept-Language": "en"}
+    ) as phone:
         scan = await phone.get(station_path(a, "s1"))
         assert scan.status_code == 200
         assert "counts for the route" in scan.text
@@ -148,7 +150,11 @@ async def test_vertical_path_stamps_tiers_reward_and_one_redemption(
         assert not rewards[2]["redeemed"]
 
     # Staff of enterprise B (admin token) redeem once; the second time is refused.
-    staff = {"Authorization": f"Bearer {world.admins[1]}", "Accept": "application/json"}
+    staff = {
+        "Authorization": f"Bearer {world.admins[1]}",
+        "Accept": "application/json",
+        "Accept-Language": "en",
+    }
     async with httpx.AsyncClient(base_url=server.url, headers=staff) as client:
         first = await client.post(f"/p/routes/r/{world.route}/redeem", json={"code": code})
         assert first.status_code == 200, first.text
@@ -237,7 +243,9 @@ async def test_bad_input_is_a_clear_4xx_and_writes_nothing(make_platform, serve_
     store = setup.store_for("routes")
     links = len(await store.keys("link."))
 
-    async with httpx.AsyncClient(base_url=server.url, headers={"Accept": "application/json"}) as phone:
+    async with httpx.AsyncClient(
+        base_url=server.url, headers={"Accept": "application/json", "Accept-Language": "en"}
+    ) as phone:
         form = await phone.get("/p/routes/restore", headers={"Accept": "text/html"})
         phone.headers["X-CSRF-Token"] = re.search(r'name="_csrf" value="([^"]+)"', form.text).group(1)
         # An unknown passport code, and an expired one.
@@ -257,7 +265,11 @@ async def test_bad_input_is_a_clear_4xx_and_writes_nothing(make_platform, serve_
     await setup.bus.publish(VisitorCheckedIn(enterprise=t.enterprise, tour=t.id, station="s1", visitor=visitor))
     passport = await wait_handled(store, f"pp.{visitor}", lambda p: p.tiers)
     code = passport.tiers[0].code
-    staff = {"Authorization": f"Bearer {world.admins[0]}", "Accept": "application/json"}
+    staff = {
+        "Authorization": f"Bearer {world.admins[0]}",
+        "Accept": "application/json",
+        "Accept-Language": "en",
+    }
     async with httpx.AsyncClient(base_url=server.url, headers=staff) as client:
         wrong = await client.post(f"/p/routes/r/{world.route}/redeem", json={"code": code})
         assert wrong.status_code == 400 and "another route" in wrong.json()["detail"]

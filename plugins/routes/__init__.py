@@ -43,6 +43,7 @@ def promtour_plugin_info() -> PluginInfo:
         events=EVENT_TYPES,
         routes=[Router(path="/", route_handlers=ROUTES, include_in_schema=False)],
         css=["routes.css"],
+        token_prefix="rto_",
     )
 
 
