@@ -17,7 +17,7 @@ DEMO_ROUTE = "demo-route"
 
 async def import_demo(ctx: EnterpriseContext, demo_dir: Path) -> None:
     store = ctx.store
-    tours = [("demo", "main"), ("demo-bakery", "bread")]
+    tours = [("uralpress", "main"), ("uralbread", "bread")]
     if await create_operator(
         store,
         Operator(id=DEMO_OPERATOR, name={"ru": "Демо-регион", "en": "Demo region"}),
