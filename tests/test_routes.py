@@ -12,7 +12,6 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
-import pytest
 from promtour.auth import create_token
 from promtour.events import TourFinished, VisitorCheckedIn
 from promtour.plugins import routes as routes_plugin
@@ -111,7 +110,9 @@ async def passport_json(client: httpx.AsyncClient, route: str) -> dict[str, Any]
     return answer.json()
 
 
-async def wait_for_stamps(client: httpx.AsyncClient, route: str, n: int, timeout: float = 10) -> dict[str, Any]:
+async def wait_for_stamps(
+    client: httpx.AsyncClient, route: str, n: int, timeout: float = 10
+) -> dict[str, Any]:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         data = await passport_json(client, route)
@@ -164,7 +165,6 @@ async def test_vertical_path_stamps_tiers_reward_and_one_redemption(
         assert "redeemed already" in second.json()["detail"]
 
 
-
 async def wait_handled(store: Any, key: str, check: Any, timeout: float = 15) -> Any:
     from promtour.plugins.routes.records import Passport
 
@@ -179,7 +179,6 @@ async def wait_handled(store: Any, key: str, check: Any, timeout: float = 15) ->
 async def test_fifty_visitors_finishing_at_once_get_exactly_their_stamps(
     make_platform, serve_app, new_tour
 ):
-    from promtour.plugins.routes.records import Passport
 
     setup = await make_platform(consumers=False, entrypoints=False, plugins=PLUGINS)
     server = serve_app(entrypoints=False, plugins=PLUGINS)
@@ -187,8 +186,15 @@ async def test_fifty_visitors_finishing_at_once_get_exactly_their_stamps(
     a, b = world.tours
     visitors = [unique("v") for _ in range(50)]
     # A check-in does not count on a finish route; finishing A then B does.
-    events = [VisitorCheckedIn(enterprise=a.enterprise, tour=a.id, station="s1", visitor=v) for v in visitors]
-    events += [TourFinished(enterprise=t.enterprise, tour=t.id, visitor=v) for t in (a, b) for v in visitors]
+    events = [
+        VisitorCheckedIn(enterprise=a.enterprise, tour=a.id, station="s1", visitor=v)
+        for v in visitors
+    ]
+    events += [
+        TourFinished(enterprise=t.enterprise, tour=t.id, visitor=v)
+        for t in (a, b)
+        for v in visitors
+    ]
     await asyncio.gather(*(setup.bus.publish(e) for e in events))
     store = setup.store_for("routes")
     for v in visitors:
@@ -225,7 +231,9 @@ async def test_a_redelivered_event_changes_nothing(make_platform, serve_app, new
     rewards_before = await store.keys("reward.")
     await setup.bus.publish(event)  # the same event id again
     marker = unique("v")
-    await setup.bus.publish(VisitorCheckedIn(enterprise=a.enterprise, tour=a.id, station="s1", visitor=marker))
+    await setup.bus.publish(
+        VisitorCheckedIn(enterprise=a.enterprise, tour=a.id, station="s1", visitor=marker)
+    )
     await wait_handled(store, f"pp.{marker}", lambda p: p.stamps)  # handled after the copy
     after = await store.read(f"pp.{visitor}", routes_plugin.records.Passport)
     assert after.revision == before.revision
@@ -247,7 +255,9 @@ async def test_bad_input_is_a_clear_4xx_and_writes_nothing(make_platform, serve_
         base_url=server.url, headers={"Accept": "application/json", "Accept-Language": "en"}
     ) as phone:
         form = await phone.get("/p/routes/restore", headers={"Accept": "text/html"})
-        phone.headers["X-CSRF-Token"] = re.search(r'name="_csrf" value="([^"]+)"', form.text).group(1)
+        phone.headers["X-CSRF-Token"] = re.search(r'name="_csrf" value="([^"]+)"', form.text).group(
+            1
+        )
         # An unknown passport code, and an expired one.
         unknown = await phone.post("/p/routes/restore", json={"code": "ZZZZZZZZ"})
         assert unknown.status_code == 404 and "unknown or has expired" in unknown.json()["detail"]
@@ -262,7 +272,9 @@ async def test_bad_input_is_a_clear_4xx_and_writes_nothing(make_platform, serve_
     # A reward code of another route is refused at this route, and stays unredeemed.
     visitor = unique("v")
     t = other.tours[0]
-    await setup.bus.publish(VisitorCheckedIn(enterprise=t.enterprise, tour=t.id, station="s1", visitor=visitor))
+    await setup.bus.publish(
+        VisitorCheckedIn(enterprise=t.enterprise, tour=t.id, station="s1", visitor=visitor)
+    )
     passport = await wait_handled(store, f"pp.{visitor}", lambda p: p.tiers)
     code = passport.tiers[0].code
     staff = {
@@ -288,10 +300,16 @@ async def test_bad_input_is_a_clear_4xx_and_writes_nothing(make_platform, serve_
     )
     e = ended.tours[0]
     v1, v2 = unique("v"), unique("v")
-    await setup.bus.publish(VisitorCheckedIn(enterprise=p.enterprise, tour=p.id, station="s1", visitor=v1))
-    await setup.bus.publish(VisitorCheckedIn(enterprise=e.enterprise, tour=e.id, station="s1", visitor=v2))
+    await setup.bus.publish(
+        VisitorCheckedIn(enterprise=p.enterprise, tour=p.id, station="s1", visitor=v1)
+    )
+    await setup.bus.publish(
+        VisitorCheckedIn(enterprise=e.enterprise, tour=e.id, station="s1", visitor=v2)
+    )
     marker = unique("v")
-    await setup.bus.publish(VisitorCheckedIn(enterprise=e.enterprise, tour=e.id, station="s1", visitor=marker))
+    await setup.bus.publish(
+        VisitorCheckedIn(enterprise=e.enterprise, tour=e.id, station="s1", visitor=marker)
+    )
     await asyncio.sleep(1.0)
     assert await store.get(f"pp.{v1}", Passport) is None
     assert await store.get(f"pp.{v2}", Passport) is None
@@ -303,7 +321,12 @@ async def test_bad_input_is_a_clear_4xx_and_writes_nothing(make_platform, serve_
         bad = await phone.post(
             f"/p/routes/o/{world.operator}/routes",
             headers=op,
-            json={"id": "x-bad", "title": {"en": "x"}, "season_from": "2030-02-01", "season_to": "2030-01-01"},
+            json={
+                "id": "x-bad",
+                "title": {"en": "x"},
+                "season_from": "2030-02-01",
+                "season_to": "2030-01-01",
+            },
         )
         assert bad.status_code == 400 and "season_to" in bad.text
         nope = await phone.post(

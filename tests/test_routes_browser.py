@@ -31,7 +31,9 @@ def world_in_thread(nats_url: str, server: Any) -> Any:
     out: list[Any] = []
 
     async def work() -> None:
-        platform = Platform(settings_for(nats_url), plugins=PluginManager(load_entrypoints=False, plugins=PLUGINS))
+        platform = Platform(
+            settings_for(nats_url), plugins=PluginManager(load_entrypoints=False, plugins=PLUGINS)
+        )
         await platform.start(consumers=False)
         try:
             from promtour.testing import save_new_tour

@@ -40,13 +40,25 @@ def fill(path: str, values: dict[str, str]) -> str:
     return PARAM.sub(lambda m: values.get(m.group(1), "x1"), path)
 
 
-async def refusals(server: Any, headers: dict[str, str], values: dict[str, str], only: str) -> list[str]:
+async def refusals(
+    server: Any, headers: dict[str, str], values: dict[str, str], only: str
+) -> list[str]:
     problems = []
     async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=5) as client:
         for method, template in plugin_routes(server.app):
             if template in PUBLIC or only not in template:
                 continue
-            body = {"json": {"code": values["code"], "enterprise": values["enterprise"], "tour": values["tour_id"]}} if method == "POST" else {}
+            body = (
+                {
+                    "json": {
+                        "code": values["code"],
+                        "enterprise": values["enterprise"],
+                        "tour": values["tour_id"],
+                    }
+                }
+                if method == "POST"
+                else {}
+            )
             answer = await client.request(method, fill(template, values), **body)
             if answer.status_code not in REFUSED:
                 problems.append(f"{method} {template}: {answer.status_code}")
@@ -84,8 +96,12 @@ async def test_operators_and_enterprises_see_only_their_own(make_platform, serve
     problems += await refusals(server, op_a, values(a), "{enterprise}")
     problems += await refusals(server, admin_a, values(a), "{operator}")
     # Redemption: staff of B (not on route A) and operator B refused at route A.
-    problems += await refusals(server, {"Authorization": f"Bearer {b.admins[0]}", **json}, values(a), "/redeem")
-    problems += await refusals(server, {"Authorization": f"Bearer {b.op_secret}", **json}, values(a), "/redeem")
+    problems += await refusals(
+        server, {"Authorization": f"Bearer {b.admins[0]}", **json}, values(a), "/redeem"
+    )
+    problems += await refusals(
+        server, {"Authorization": f"Bearer {b.op_secret}", **json}, values(a), "/redeem"
+    )
     assert not problems, "\n".join(problems)
 
     # Control: A's own credentials reach A's objects.

@@ -108,7 +108,11 @@ async def _bearer_authenticated(request: Request[Any, Any, Any]) -> bool:
         # A plugin's own tokens (PluginInfo.token_prefix), on its own routes only: they
         # authenticate them and never act on a cookie when a bearer header is present.
         prefix = getattr(info, "token_prefix", "")
-        if prefix and secret.strip().startswith(prefix) and request.url.path.startswith(f"/p/{name}/"):
+        if (
+            prefix
+            and secret.strip().startswith(prefix)
+            and request.url.path.startswith(f"/p/{name}/")
+        ):
             return True
     if (
         not secret.strip()

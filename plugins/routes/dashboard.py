@@ -97,7 +97,10 @@ async def build(store: PluginStore, operator: str) -> Report:
     summary = {
         route_id: {
             "visitors": visitors[route_id],
-            **{f"tier_{need}": completions[(route_id, need)] for need in sorted({t.need for t in route.tiers})},
+            **{
+                f"tier_{need}": completions[(route_id, need)]
+                for need in sorted({t.need for t in route.tiers})
+            },
         }
         for route_id, route in routes.items()
     }
@@ -110,20 +113,47 @@ def masked(report: Report) -> dict[str, Any]:
     fields = ("stamps", "groups", "individual", "tiers", "redemptions")
     return {
         "rows": [
-            {"route": r.route, "enterprise": r.enterprise, "month": r.month, **{f: mask(getattr(r, f)) for f in fields}}
+            {
+                "route": r.route,
+                "enterprise": r.enterprise,
+                "month": r.month,
+                **{f: mask(getattr(r, f)) for f in fields},
+            }
             for r in report.rows
         ],
-        "routes": {k: {n: mask(v) for n, v in counts.items()} for k, counts in report.routes.items()},
+        "routes": {
+            k: {n: mask(v) for n, v in counts.items()} for k, counts in report.routes.items()
+        },
     }
 
 
 def to_csv(report: Report) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["route", "enterprise", "month", "stamps", "school_groups", "individual", "tier_completions", "redemptions"])
+    writer.writerow(
+        [
+            "route",
+            "enterprise",
+            "month",
+            "stamps",
+            "school_groups",
+            "individual",
+            "tier_completions",
+            "redemptions",
+        ]
+    )
     for r in report.rows:
         writer.writerow(
-            [r.route, r.enterprise, r.month, mask(r.stamps), mask(r.groups), mask(r.individual), mask(r.tiers), mask(r.redemptions)]
+            [
+                r.route,
+                r.enterprise,
+                r.month,
+                mask(r.stamps),
+                mask(r.groups),
+                mask(r.individual),
+                mask(r.tiers),
+                mask(r.redemptions),
+            ]
         )
     return out.getvalue()
 
@@ -136,5 +166,7 @@ async def names(pt: Any, store: PluginStore, operator: str) -> dict[str, str]:
         for member in route.members:
             if member.enterprise not in out:
                 enterprise = await pt.enterprise(member.enterprise).enterprise()
-                out[member.enterprise] = pick_text(enterprise.name if enterprise else None, pt.lang, member.enterprise)
+                out[member.enterprise] = pick_text(
+                    enterprise.name if enterprise else None, pt.lang, member.enterprise
+                )
     return out

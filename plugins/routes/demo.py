@@ -39,7 +39,13 @@ async def import_demo(ctx: EnterpriseContext, demo_dir: Path) -> None:
         stamp="check_in",
         tiers=[
             Tier(need=1, reward={"ru": "Значок маршрута", "en": "The route's badge"}),
-            Tier(need=2, reward={"ru": "Сертификат маршрута и магнит", "en": "The route's certificate and a magnet"}),
+            Tier(
+                need=2,
+                reward={
+                    "ru": "Сертификат маршрута и магнит",
+                    "en": "The route's certificate and a magnet",
+                },
+            ),
         ],
         members=[
             Member(enterprise=e, tour=t, status="accepted", changed=utcnow().replace(year=year - 1))
@@ -50,6 +56,8 @@ async def import_demo(ctx: EnterpriseContext, demo_dir: Path) -> None:
         await store.put(f"opr.{DEMO_OPERATOR}", [DEMO_ROUTE])
         for enterprise, tour in tours:
             await store.update(
-                f"idx.{enterprise}.{tour}", list[str], lambda ids: sorted({*(ids or []), DEMO_ROUTE})
+                f"idx.{enterprise}.{tour}",
+                list[str],
+                lambda ids: sorted({*(ids or []), DEMO_ROUTE}),
             )
     print(f"Demo route: /p/routes/r/{DEMO_ROUTE}", flush=True)

@@ -15,7 +15,8 @@ async def station_panels(page: PageContext) -> list[Panel]:
     routes = [
         r
         for r in await routes_of_tour(store, page.tour.enterprise, page.tour.id)
-        if (m := r.member(page.tour.enterprise, page.tour.id)) and m.status == "accepted"
+        if (m := r.member(page.tour.enterprise, page.tour.id))
+        and m.status == "accepted"
         and r.in_season(utcnow().date())
     ]
     if not routes or page.visitor is None:

@@ -49,7 +49,9 @@ async def handle_event(event: Event, ctx: PluginContext) -> None:
     if not isinstance(event, VisitorCheckedIn | TourFinished) or not event.visitor:
         return
     store = ctx.store
-    routes = [r for r in await routes_of_tour(store, event.enterprise, event.tour) if _counts(r, event)]
+    routes = [
+        r for r in await routes_of_tour(store, event.enterprise, event.tour) if _counts(r, event)
+    ]
     if not routes:
         return
     pid = await passport_id(store, event.visitor)
@@ -89,7 +91,9 @@ async def handle_event(event: Event, ctx: PluginContext) -> None:
                 if tier.need <= have and tier.need not in done:
                     # A fresh code per attempt: a lost CAS race leaves an unused code
                     # record behind at worst, never two codes in the passport.
-                    tr = TierReached(route=route.id, need=tier.need, time=event.time, code=new_code())
+                    tr = TierReached(
+                        route=route.id, need=tier.need, time=event.time, code=new_code()
+                    )
                     passport.tiers.append(tr)
                     reached.append((route, tr))
         return passport
@@ -129,5 +133,7 @@ async def handle_event(event: Event, ctx: PluginContext) -> None:
         )
     for route, tr in reached:
         await ctx.publish(
-            RouteTierReached(**base, visitor=event.visitor, group=event.group, route=route.id, need=tr.need)
+            RouteTierReached(
+                **base, visitor=event.visitor, group=event.group, route=route.id, need=tr.need
+            )
         )

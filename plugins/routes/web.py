@@ -71,7 +71,9 @@ async def _tour_names(pt: PT, route: Route) -> list[dict[str, Any]]:
         out.append(
             {
                 "enterprise": member.enterprise,
-                "enterprise_name": pick_text(enterprise.name if enterprise else None, pt.lang, member.enterprise),
+                "enterprise_name": pick_text(
+                    enterprise.name if enterprise else None, pt.lang, member.enterprise
+                ),
                 "tour": member.tour,
                 "tour_name": pick_text(tour.tour.name, pt.lang, member.tour),
                 "url": f"/t/{member.enterprise}/{member.tour}",
@@ -100,13 +102,18 @@ async def route_page(pt: PT, route_id: FromPath[str]) -> Response[Any]:
     next_tier = next((t for t in tiers if t.need not in reached), None)
     code_qr = None
     if passport.code:
-        code_qr = qr_svg(f"{pt.public_url}/p/routes/restore?code={passport.code}", None, passport.code, scale=5)
+        code_qr = qr_svg(
+            f"{pt.public_url}/p/routes/restore?code={passport.code}", None, passport.code, scale=5
+        )
     data = {
         "route": route.id,
         "stamps": have,
         "of": total,
         "enterprises": sorted(stamped),
-        "rewards": [{"need": t.need, "code": t.code, "redeemed": t.redeemed is not None} for t in reached.values()],
+        "rewards": [
+            {"need": t.need, "code": t.code, "redeemed": t.redeemed is not None}
+            for t in reached.values()
+        ],
     }
     return pt.answer(
         data,
@@ -135,7 +142,10 @@ async def show_code(pt: PT, route_id: FromPath[str]) -> Response[Any]:
     pid = await passport_id(store, pt.visitor)
     passport = await store.get(f"pp.{pid}", Passport)
     if passport is None or not passport.stamps:
-        raise HTTPException(status_code=409, detail=pt._("Your passport has no stamps yet: there is nothing to move."))
+        raise HTTPException(
+            status_code=409,
+            detail=pt._("Your passport has no stamps yet: there is nothing to move."),
+        )
     code = new_code()
     await store.create(f"code.{code}", pid, ttl=CODE_DAYS * 86400)
 
@@ -155,7 +165,9 @@ class RestoreForm(msgspec.Struct):
 @get("/restore", include_in_schema=False)
 async def restore_form(pt: PT, code: FromQuery[str] = "") -> Response[Any]:
     """The form to type a passport code (a QR of the code opens it filled in)."""
-    return pt.page("routes/restore.html", title=pt._("Restore a passport"), code=code[:20], error="")
+    return pt.page(
+        "routes/restore.html", title=pt._("Restore a passport"), code=code[:20], error=""
+    )
 
 
 @post("/restore", include_in_schema=False, status_code=303)
@@ -167,20 +179,39 @@ async def restore(pt: PT) -> Response[Any]:
     code = normalize_code(form.code)
     pid = await store.get(f"code.{code}", str) if code else None
     if pid is None or (await store.get(f"pp.{pid}", Passport)) is None:
-        message = pt._("This passport code is unknown or has expired. Ask for a new one on the phone that has the passport.")
+        message = pt._(
+            "This passport code is unknown or has expired. "
+            "Ask for a new one on the phone that has the passport."
+        )
         if pt.wants_json:
             raise NotFoundException(message)
-        return pt.page("routes/restore.html", status=404, title=pt._("Restore a passport"), code=form.code[:20], error=message)
+        return pt.page(
+            "routes/restore.html",
+            status=404,
+            title=pt._("Restore a passport"),
+            code=form.code[:20],
+            error=message,
+        )
     own = await passport_id(store, pt.visitor)
     if own != pid:
         mine = await store.get(f"pp.{own}", Passport)
         if mine is not None and mine.stamps:
-            message = pt._("This browser has stamps of its own already, so it cannot take another passport.")
+            message = pt._(
+                "This browser has stamps of its own already, so it cannot take another passport."
+            )
             if pt.wants_json:
                 raise HTTPException(status_code=409, detail=message)
-            return pt.page("routes/restore.html", status=409, title=pt._("Restore a passport"), code=form.code[:20], error=message)
+            return pt.page(
+                "routes/restore.html",
+                status=409,
+                title=pt._("Restore a passport"),
+                code=form.code[:20],
+                error=message,
+            )
         await store.put(f"link.{pt.visitor}", pid)
-    routes = sorted({s.route for s in (await store.get(f"pp.{pid}", Passport) or Passport(id=pid)).stamps})
+    routes = sorted(
+        {s.route for s in (await store.get(f"pp.{pid}", Passport) or Passport(id=pid)).stamps}
+    )
     back = pt.safe_path(form.next, f"/p/routes/r/{routes[0]}#passport" if routes else "/")
     return pt.answer({"restored": True, "routes": routes}, next=back)
 
@@ -196,7 +227,9 @@ class RedeemForm(msgspec.Struct):
 async def redeem_form(pt: PT, route_id: FromPath[str]) -> Response[Any]:
     route = await _route(pt, route_id)
     await require_staff(pt, route)
-    return pt.page("routes/redeem.html", title=pt._("Redeem a reward"), route=route, result=None, error="")
+    return pt.page(
+        "routes/redeem.html", title=pt._("Redeem a reward"), route=route, result=None, error=""
+    )
 
 
 @post("/r/{route_id:str}/redeem", include_in_schema=False, status_code=200)
@@ -214,7 +247,14 @@ async def redeem(pt: PT, route_id: FromPath[str]) -> Response[Any]:
     def refuse(status: int, message: str) -> Response[Any]:
         if pt.wants_json:
             raise HTTPException(status_code=status, detail=message)
-        return pt.page("routes/redeem.html", status=status, title=pt._("Redeem a reward"), route=route, result=None, error=message)
+        return pt.page(
+            "routes/redeem.html",
+            status=status,
+            title=pt._("Redeem a reward"),
+            route=route,
+            result=None,
+            error=message,
+        )
 
     if reward is None:
         return refuse(404, pt._("There is no reward with this code."))
@@ -254,8 +294,19 @@ async def redeem(pt: PT, route_id: FromPath[str]) -> Response[Any]:
         )
     )
     tier = next((t for t in route.tiers if t.need == reward.need), None)
-    result = {"code": reward.code, "need": reward.need, "reward": pick_text(tier.reward if tier else None, pt.lang)}
-    return pt.answer(result, "routes/redeem.html", title=pt._("Redeem a reward"), route=route, result=result, error="")
+    result = {
+        "code": reward.code,
+        "need": reward.need,
+        "reward": pick_text(tier.reward if tier else None, pt.lang),
+    }
+    return pt.answer(
+        result,
+        "routes/redeem.html",
+        title=pt._("Redeem a reward"),
+        route=route,
+        result=result,
+        error="",
+    )
 
 
 # --- the enterprise admin ----------------------------------------------------------
@@ -277,15 +328,30 @@ async def enterprise_page(pt: PT, enterprise: FromPath[str]) -> Response[Any]:
             # Only this enterprise's part of the route: no other member is shown.
             rows.append({"route": route, "tour": tour_id, "status": member.status})
     data = [
-        {"route": r["route"].id, "title": r["route"].title, "tour": r["tour"], "status": r["status"]}
+        {
+            "route": r["route"].id,
+            "title": r["route"].title,
+            "tour": r["tour"],
+            "status": r["status"],
+        }
         for r in rows
     ]
-    return pt.answer(data, "routes/enterprise.html", title=pt._("Routes"), rows=rows, enterprise=enterprise)
+    return pt.answer(
+        data, "routes/enterprise.html", title=pt._("Routes"), rows=rows, enterprise=enterprise
+    )
 
 
-@post("/e/{enterprise:str}/{route_id:str}/{tour_id:str}/{action:str}", include_in_schema=False, status_code=200)
+@post(
+    "/e/{enterprise:str}/{route_id:str}/{tour_id:str}/{action:str}",
+    include_in_schema=False,
+    status_code=200,
+)
 async def decide(
-    pt: PT, enterprise: FromPath[str], route_id: FromPath[str], tour_id: FromPath[str], action: FromPath[str]
+    pt: PT,
+    enterprise: FromPath[str],
+    route_id: FromPath[str],
+    tour_id: FromPath[str],
+    action: FromPath[str],
 ) -> Response[Any]:
     """Accept or decline a proposal, or leave a route (past stamps stay)."""
     await pt.require_role(enterprise, "admin")
@@ -297,9 +363,17 @@ async def decide(
     if member is None:
         raise NotFoundException(pt._("This tour was not proposed to this route."))
     new: Any = statuses[action]
-    allowed = {"accept": ("proposed", "left", "declined"), "decline": ("proposed",), "leave": ("accepted",)}
+    allowed = {
+        "accept": ("proposed", "left", "declined"),
+        "decline": ("proposed",),
+        "leave": ("accepted",),
+    }
     if member.status not in allowed[action]:
-        raise HTTPException(status_code=409, detail=pt._("This cannot be done now: the tour is %(status)s.") % {"status": member.status})
+        raise HTTPException(
+            status_code=409,
+            detail=pt._("This cannot be done now: the tour is %(status)s.")
+            % {"status": member.status},
+        )
     ectx = pt.enterprise(enterprise)
     store = _store(pt)
     if new == "accepted":
@@ -326,7 +400,9 @@ async def decide(
         ]
         if not others:
             await ectx.set_enabled(tour_id, False)
-    return pt.answer({"route": route_id, "tour": tour_id, "status": new}, next=f"/p/routes/e/{enterprise}")
+    return pt.answer(
+        {"route": route_id, "tour": tour_id, "status": new}, next=f"/p/routes/e/{enterprise}"
+    )
 
 
 async def _routes_of(store: Any, enterprise: str, tour: str) -> list[Route]:
@@ -398,7 +474,10 @@ async def propose(pt: PT, operator: FromPath[str], route_id: FromPath[str]) -> R
     if route.operator != operator:
         raise NotFoundException("No such object.")
     data = await pt.body(ProposeIn)
-    if not (_valid_id(data.enterprise) and _valid_id(data.tour)) or await pt.enterprise(data.enterprise).tour(data.tour) is None:
+    if (
+        not (_valid_id(data.enterprise) and _valid_id(data.tour))
+        or await pt.enterprise(data.enterprise).tour(data.tour) is None
+    ):
         raise HTTPException(status_code=400, detail="There is no such tour.")
     store = _store(pt)
 
@@ -406,14 +485,30 @@ async def propose(pt: PT, operator: FromPath[str], route_id: FromPath[str]) -> R
         assert current is not None
         if current.member(data.enterprise, data.tour) is not None:
             return current
-        return msgspec.structs.replace(current, members=[*current.members, Member(enterprise=data.enterprise, tour=data.tour)])
+        return msgspec.structs.replace(
+            current, members=[*current.members, Member(enterprise=data.enterprise, tour=data.tour)]
+        )
 
     await store.update(f"route.{route_id}", Route, add)
-    await store.update(f"idx.{data.enterprise}.{data.tour}", list[str], lambda ids: sorted({*(ids or []), route_id}))
+    await store.update(
+        f"idx.{data.enterprise}.{data.tour}",
+        list[str],
+        lambda ids: sorted({*(ids or []), route_id}),
+    )
     # Only the proposal's own status: the operator learns nothing else of the enterprise.
     fresh = await _route(pt, route_id)
     member = fresh.member(data.enterprise, data.tour)
-    return pt.finish(Response({"route": route_id, "enterprise": data.enterprise, "tour": data.tour, "status": member.status if member else "proposed"}, status_code=201))
+    return pt.finish(
+        Response(
+            {
+                "route": route_id,
+                "enterprise": data.enterprise,
+                "tour": data.tour,
+                "status": member.status if member else "proposed",
+            },
+            status_code=201,
+        )
+    )
 
 
 @get("/o/{operator:str}/dashboard", include_in_schema=False)
@@ -421,7 +516,16 @@ async def dashboard_page(pt: PT, operator: FromPath[str]) -> Response[Any]:
     await require_operator(pt, operator)
     report = await dashboard.build(_store(pt), operator)
     names = await dashboard.names(pt, _store(pt), operator)
-    return pt.answer(dashboard.masked(report), "routes/dashboard.html", title=pt._("Routes dashboard"), report=report, names=names, operator=operator, mask=dashboard.mask, ngettext=pt.ngettext)
+    return pt.answer(
+        dashboard.masked(report),
+        "routes/dashboard.html",
+        title=pt._("Routes dashboard"),
+        report=report,
+        names=names,
+        operator=operator,
+        mask=dashboard.mask,
+        ngettext=pt.ngettext,
+    )
 
 
 @get("/o/{operator:str}/dashboard.csv", include_in_schema=False)
@@ -430,7 +534,11 @@ async def dashboard_csv(pt: PT, operator: FromPath[str]) -> Response[Any]:
     report = await dashboard.build(_store(pt), operator)
     body = dashboard.to_csv(report)
     return pt.finish(
-        Response(body, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="routes-{operator}.csv"'})
+        Response(
+            body,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="routes-{operator}.csv"'},
+        )
     )
 
 
@@ -449,7 +557,12 @@ async def login(pt: PT) -> Response[Any]:
     form = await pt.body(LoginForm)
     token = await authenticate_operator(_store(pt), form.token.strip())
     if token is None:
-        return pt.page("routes/login.html", status=401, title=pt._("Operator sign-in"), error=pt._("This operator token is not valid."))
+        return pt.page(
+            "routes/login.html",
+            status=401,
+            title=pt._("Operator sign-in"),
+            error=pt._("This operator token is not valid."),
+        )
     response = pt.redirect(f"/p/routes/o/{token.operator}/dashboard")
     response.set_cookie(
         OPERATOR_COOKIE,
