@@ -19,6 +19,7 @@ from promtour.console import service
 from promtour.console.access import (
     ADMIN,
     EDIT,
+    PLUGIN_SESSION_COOKIE,
     READ,
     SESSION_COOKIE,
     SESSION_SECONDS,
@@ -53,8 +54,8 @@ LANG_RE = re.compile(r"^[a-z]{2,3}$")
 #: Sign-in attempts per browser and per address (a staff room shares one address).
 LOGIN_LIMIT = RateLimit(name="console-login", per_visitor=10, per_address=60, window=60.0)
 
-#: Where the console session cookie is sent: the console and plugin pages.
-SESSION_PATHS = ("/console", "/p/")
+#: The session cookies and where they are sent: the console, and plugin pages.
+SESSION_COOKIES = ((SESSION_COOKIE, "/console"), (PLUGIN_SESSION_COOKIE, "/p/"))
 
 
 def safe_next(value: str | None) -> str | None:
@@ -109,9 +110,9 @@ class SignInPages(Controller):
         value = session_value(c.platform, principal)
         # The same session for plugin pages under /p/ (an admin's page of a plugin
         # checks it with pt.require_role); visitor pages (/t/, /s/) never get it.
-        for path in SESSION_PATHS:
+        for name, path in SESSION_COOKIES:
             response.set_cookie(
-                SESSION_COOKIE,
+                name,
                 value,
                 max_age=SESSION_SECONDS,
                 path=path,
@@ -124,8 +125,8 @@ class SignInPages(Controller):
     @post("/logout")
     async def logout(self, request: Request[Any, Any, Any]) -> Response[Any]:
         response = Console(request).redirect("/console/login")
-        for path in SESSION_PATHS:
-            response.delete_cookie(SESSION_COOKIE, path=path)
+        for name, path in SESSION_COOKIES:
+            response.delete_cookie(name, path=path)
         return response
 
 
