@@ -26,6 +26,7 @@ from promtour.platform import Platform
 __all__ = [
     "ADMIN",
     "EDIT",
+    "PLUGIN_SESSION_COOKIE",
     "READ",
     "SESSION_COOKIE",
     "SESSION_SECONDS",
@@ -39,6 +40,9 @@ __all__ = [
 ]
 
 SESSION_COOKIE = "pt_console"
+#: The same session, sent to plugin pages under ``/p/`` (``pt.require_role``); a cookie
+#: of its own name so that no client sees two cookies of one name.
+PLUGIN_SESSION_COOKIE = "pt_console_p"
 SESSION_SECONDS = 12 * 3600
 SESSION_PURPOSE = "console-session"
 STATE_KEY = "promtour.principal"
@@ -62,7 +66,8 @@ def session_value(platform: Platform, principal: Principal, now: float | None = 
 async def session_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
     """The principal of the console session cookie, or None (none, expired, revoked)."""
     platform: Platform = connection.app.state.platform
-    value = platform.signer.unsign(connection.cookies.get(SESSION_COOKIE), purpose=SESSION_PURPOSE)
+    raw = connection.cookies.get(SESSION_COOKIE) or connection.cookies.get(PLUGIN_SESSION_COOKIE)
+    value = platform.signer.unsign(raw, purpose=SESSION_PURPOSE)
     if not value or "~" not in value:
         return None
     token_id, _, issued = value.partition("~")

@@ -19,6 +19,7 @@ from promtour.console import service
 from promtour.console.access import (
     ADMIN,
     EDIT,
+    PLUGIN_SESSION_COOKIE,
     READ,
     SESSION_COOKIE,
     SESSION_SECONDS,
@@ -52,6 +53,9 @@ LANG_RE = re.compile(r"^[a-z]{2,3}$")
 
 #: Sign-in attempts per browser and per address (a staff room shares one address).
 LOGIN_LIMIT = RateLimit(name="console-login", per_visitor=10, per_address=60, window=60.0)
+
+#: The session cookies and where they are sent: the console, and plugin pages.
+SESSION_COOKIES = ((SESSION_COOKIE, "/console"), (PLUGIN_SESSION_COOKIE, "/p/"))
 
 
 def safe_next(value: str | None) -> str | None:
@@ -103,21 +107,26 @@ class SignInPages(Controller):
         ):
             target = f"/console/{principal.enterprise}"
         response = c.redirect(target)
-        response.set_cookie(
-            SESSION_COOKIE,
-            session_value(c.platform, principal),
-            max_age=SESSION_SECONDS,
-            path="/console",
-            httponly=True,
-            secure=c.platform.settings.web.secure_cookies,
-            samesite="lax",
-        )
+        value = session_value(c.platform, principal)
+        # The same session for plugin pages under /p/ (an admin's page of a plugin
+        # checks it with pt.require_role); visitor pages (/t/, /s/) never get it.
+        for name, path in SESSION_COOKIES:
+            response.set_cookie(
+                name,
+                value,
+                max_age=SESSION_SECONDS,
+                path=path,
+                httponly=True,
+                secure=c.platform.settings.web.secure_cookies,
+                samesite="lax",
+            )
         return response
 
     @post("/logout")
     async def logout(self, request: Request[Any, Any, Any]) -> Response[Any]:
         response = Console(request).redirect("/console/login")
-        response.delete_cookie(SESSION_COOKIE, path="/console")
+        for name, path in SESSION_COOKIES:
+            response.delete_cookie(name, path=path)
         return response
 
 
