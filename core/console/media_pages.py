@@ -65,6 +65,8 @@ class MediaPages(Controller):
         c = Console(request)
         state = await service.load_tour(c.platform, enterprise, tour_id)
         name = request.query_params.get("name") or ""
+        if not name:
+            return await self._page(c, state)  # no file chosen yet: the list to choose from
         item = next((i for i in await list_media(c.platform, state.tour) if i.name == name), None)
         if item is None:
             return await self._page(c, state, status=404, error=c._("There is no such file."))
