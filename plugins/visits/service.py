@@ -207,7 +207,7 @@ async def book(
     )
     await store.put(f"booking.{booking_id}", booking)
     # Personal data is written once and erased, never overwritten (see store.erase).
-    await store.create(f"contact.{booking_id}", contact, ttl=max(keep, 3600))
+    await store.create(f"contact.{booking_id}", contact, ttl=max(keep, 3600), personal=True)
 
     def take(state: SlotState | None) -> SlotState:
         state = state or SlotState()
