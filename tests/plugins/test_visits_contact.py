@@ -70,7 +70,7 @@ async def test_an_expired_contact_is_erased_from_the_files(own_nats: EmbeddedNat
     email = f"expiring-{unique('x')}@example.org"
     platform = Platform(
         test_settings(own_nats.url),
-        plugins=PluginManager(load_entrypoints=False, plugins=PLUGINS),
+        plugins=PluginManager(),
     )
     await platform.start(consumers=False)  # no sweeper running: the test sweeps itself
     try:
