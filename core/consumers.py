@@ -4,6 +4,13 @@ A handler that raises gets its event again after a back-off; after ``max_deliver
 attempts the message is terminated and reported (a log line, a counter and a
 ``plugin_event_failed`` event), so a poisoned message never blocks the plugin or
 any other plugin. Each plugin reads at its own pace.
+
+A plugin that builds a read model (``PluginInfo.consume_from="first"``) starts at the
+stream's first event. A plugin that implements ``promtour_handle_batch`` gets its
+events in ordered batches: its consumer acknowledges all (``AckPolicy.ALL``, one ack
+per batch) and lets one batch be pending at a time (``max_ack_pending`` = the batch
+size), so batches are handled in stream order even with several processes consuming,
+and a redelivered batch comes before anything newer.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import nats.errors
@@ -25,8 +32,9 @@ from promtour.manager import await_maybe
 
 if TYPE_CHECKING:
     from promtour.platform import Platform
+    from promtour.tours import TourState
 
-__all__ = ["ConsumerSettings", "PluginConsumers"]
+__all__ = ["ConsumerSettings", "PluginConsumers", "StreamEvent"]
 
 log = logging.getLogger("promtour.consumers")
 
@@ -44,6 +52,16 @@ def durable_name(plugin: str) -> str:
     return f"plugin_{plugin}"
 
 
+class StreamEvent(msgspec.Struct, frozen=True):
+    """One item of a ``promtour_handle_batch`` call."""
+
+    #: The event's stream sequence: increasing, a checkpoint for a read model.
+    seq: int
+    event: Event
+    #: The plugin's context for the event's tour (and visitor).
+    ctx: PluginContext
+
+
 class PluginConsumers:
     """Runs the consumer loop of every plugin that implements ``promtour_handle_event``."""
 
@@ -55,12 +73,26 @@ class PluginConsumers:
         self._running = False
 
     def plugins(self) -> list[str]:
-        hook = self.platform.plugins.pm.hook.promtour_handle_event
-        return sorted({impl.plugin_name for impl in hook.get_hookimpls()})
+        hooks = self.platform.plugins.pm.hook
+        return sorted(
+            {impl.plugin_name for impl in hooks.promtour_handle_event.get_hookimpls()}
+            | {impl.plugin_name for impl in hooks.promtour_handle_batch.get_hookimpls()}
+        )
 
-    async def start(self) -> None:
+    def batched(self, plugin: str) -> bool:
+        """Whether the plugin takes its events in batches (``promtour_handle_batch``)."""
+        return self.platform.plugins.impl_of("promtour_handle_batch", plugin) is not None
+
+    def _batch_size(self, plugin: str) -> int:
+        info = self.platform.plugins.infos.get(plugin)
+        return max(1, info.batch_size if info else self.settings.batch)
+
+    async def start(self, only: list[str] | None = None) -> None:
+        """Start the consumer loops (of the plugins in ``only``, else of all)."""
         self._running = True
         for plugin in self.plugins():
+            if only is not None and plugin not in only:
+                continue
             # Fail at start if the consumer cannot exist; the loop goes on with this one.
             self._subs[plugin] = await self._subscribe(plugin)
             self._tasks.append(asyncio.create_task(self._run(plugin), name=f"consumer-{plugin}"))
@@ -70,14 +102,38 @@ class PluginConsumers:
         await cancel_tasks(self._tasks)
         self._tasks.clear()
 
+    async def reset(self, plugin: str) -> None:
+        """Delete the plugin's durable consumer: the next subscription (of this or any
+        running process) creates it again, from the stream's first event for a plugin
+        that consumes from the first (a replay)."""
+        with contextlib.suppress(nats.js.errors.NotFoundError):
+            await self.platform.bus.js.delete_consumer(STREAM, durable_name(plugin))
+
+    async def progress(self, plugin: str) -> tuple[int, int]:
+        """(stream sequence the plugin has handled up to, the stream's last sequence)."""
+        js = self.platform.bus.js
+        stream = await js.stream_info(STREAM)
+        last = stream.state.last_seq
+        try:
+            info = await js.consumer_info(STREAM, durable_name(plugin))
+        except nats.js.errors.NotFoundError:
+            return 0, last
+        done = info.ack_floor.stream_seq if info.ack_floor else 0
+        if not info.num_pending and not info.num_ack_pending:
+            done = last
+        return done or 0, last
+
     async def _subscribe(self, plugin: str) -> nats.js.JetStreamContext.PullSubscription:
+        info = self.platform.plugins.infos.get(plugin)
+        first = info is not None and info.consume_from == "first"
+        batched = self.batched(plugin)
         config = ConsumerConfig(
             durable_name=durable_name(plugin),
-            ack_policy=AckPolicy.EXPLICIT,
-            deliver_policy=DeliverPolicy.NEW,
+            ack_policy=AckPolicy.ALL if batched else AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL if first else DeliverPolicy.NEW,
             max_deliver=self.settings.max_deliver,
             ack_wait=self.settings.handler_timeout + 5,
-            max_ack_pending=1000,
+            max_ack_pending=self._batch_size(plugin) if batched else 1000,
             filter_subject=f"{SUBJECT_PREFIX}.>",
         )
         return await self.platform.bus.js.pull_subscribe(
@@ -105,8 +161,9 @@ class PluginConsumers:
             try:
                 if sub is None:
                     sub = self._subs[plugin] = await self._subscribe(plugin)
+                size = self._batch_size(plugin) if self.batched(plugin) else self.settings.batch
                 try:
-                    msgs = await sub.fetch(self.settings.batch, timeout=1.0)
+                    msgs = await sub.fetch(size, timeout=1.0)
                 except nats.errors.TimeoutError:
                     # Silence: normal, but after a server restart a pull subscription can
                     # stay silent for good, so check the consumer now and then.
@@ -116,6 +173,9 @@ class PluginConsumers:
                         await self.platform.bus.js.consumer_info(STREAM, durable_name(plugin))
                     continue
                 quiet = 0
+                if self.batched(plugin):
+                    await self._handle_batch(plugin, msgs)
+                    continue
                 for msg in msgs:
                     await self._handle(plugin, msg)
             except asyncio.CancelledError:
@@ -155,6 +215,74 @@ class PluginConsumers:
         await msg.ack()
         platform.metrics.inc("promtour_events_handled_total", plugin=plugin)
 
+    async def _handle_batch(self, plugin: str, msgs: list[Msg]) -> None:
+        platform = self.platform
+        items: list[tuple[Msg, StreamEvent]] = []
+        states: dict[str, TourState | None] = {}
+        for msg in msgs:
+            try:
+                event = platform.events.decode(msg.data)
+            except msgspec.DecodeError:
+                continue  # not ours (see _handle); acked with the batch
+            key = f"{event.enterprise}.{event.tour}"
+            if key not in states:
+                state = await platform.tours.get(key)
+                states[key] = state if state is not None and plugin in state.configs else None
+            tour = states[key]
+            if tour is None:
+                continue
+            ctx = PluginContext(platform, plugin, tour, visitor=event.visitor, group=event.group)
+            items.append((msg, StreamEvent(msg.metadata.sequence.stream, event, ctx)))
+        handler = platform.plugins.impl_of("promtour_handle_batch", plugin)
+        assert handler is not None
+        try:
+            if items:
+                await asyncio.wait_for(
+                    await_maybe(handler(batch=[item for _, item in items])),
+                    self.settings.handler_timeout,
+                )
+        except asyncio.CancelledError:
+            # A stopping platform hands the batch back now, not after ``ack_wait``.
+            for msg in msgs:
+                with contextlib.suppress(Exception):
+                    await msg.nak()
+            raise
+        except Exception as exc:
+            deliveries = msgs[0].metadata.num_delivered or 1
+            if deliveries < self.settings.max_deliver - 1:
+                delay = self.settings.backoff[min(deliveries - 1, len(self.settings.backoff) - 1)]
+                log.warning(
+                    "plugin %s failed on a batch of %d (attempt %d): %s",
+                    plugin,
+                    len(msgs),
+                    deliveries,
+                    f"{type(exc).__name__}: {exc}",
+                )
+                for msg in msgs:
+                    await msg.nak(delay=delay)
+                platform.metrics.inc("promtour_events_retried_total", plugin=plugin)
+                return
+            # Before giving up, one event at a time: only the poisoned one is lost.
+            await self._one_by_one(plugin, msgs, items, handler)
+            return
+        await msgs[-1].ack()  # AckPolicy.ALL: acknowledges the whole batch
+        platform.metrics.inc("promtour_events_handled_total", len(items), plugin=plugin)
+
+    async def _one_by_one(
+        self, plugin: str, msgs: list[Msg], items: list[tuple[Msg, StreamEvent]], handler: Any
+    ) -> None:
+        for msg, item in items:
+            try:
+                await asyncio.wait_for(
+                    await_maybe(handler(batch=[item])), self.settings.handler_timeout
+                )
+            except Exception as exc:
+                # With AckPolicy.ALL a later ack would cover this message: terminate it.
+                await self._give_up(plugin, msg, item.event, exc)
+                continue
+            await msg.ack()
+        await msgs[-1].ack()
+
     async def _failed(self, plugin: str, msg: Msg, event: object, exc: Exception) -> None:
         deliveries = msg.metadata.num_delivered or 1
         error = f"{type(exc).__name__}: {exc}"
@@ -167,6 +295,12 @@ class PluginConsumers:
             await msg.nak(delay=delay)
             platform.metrics.inc("promtour_events_retried_total", plugin=plugin)
             return
+        await self._give_up(plugin, msg, event, exc)
+
+    async def _give_up(self, plugin: str, msg: Msg, event: object, exc: Exception) -> None:
+        deliveries = msg.metadata.num_delivered or 1
+        error = f"{type(exc).__name__}: {exc}"
+        platform = self.platform
         log.error(
             "plugin %s gave up on %s after %d attempts: %s", plugin, msg.subject, deliveries, error
         )

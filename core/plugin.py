@@ -15,7 +15,10 @@ Handle requests in the plugin's routes
     :class:`TooManyRequests`, :func:`qr_svg`
 React to events and keep state
     :class:`PluginContext`, :class:`PluginStore`, :class:`Versioned`, :class:`Event` and the
-    core's events, :func:`subject_for`, :class:`StoreUnavailable`, :class:`Conflict`
+    core's events, :func:`subject_for`, :class:`StoreUnavailable`, :class:`Conflict`,
+    :class:`StreamEvent` (``promtour_handle_batch``)
+Command-line commands
+    :func:`plugin_session`, :class:`PluginSession`, :func:`add_settings_args`
 Live pages
     :func:`event_stream`, :class:`SseMessage`
 The tour
@@ -31,6 +34,7 @@ from promtour import __version__, hookimpl
 from promtour.auth import Principal
 from promtour.bus import BusUnavailable as StoreUnavailable
 from promtour.bus import Conflict
+from promtour.consumers import StreamEvent
 from promtour.context import EnterpriseContext, PageContext, PluginContext
 from promtour.describe import NoConfig, PluginInfo, RoleSpec
 from promtour.errors import ConfigError, PromtourError
@@ -45,6 +49,7 @@ from promtour.limits import RateLimit, TooManyRequests
 from promtour.models import SLUG, Enterprise, Progress, Station, Text, Tour, pick_text, utcnow
 from promtour.qr import qr_svg
 from promtour.rendering import Frame, Panel
+from promtour.session import PluginSession, add_settings_args, plugin_session
 from promtour.store import PluginStore, Versioned
 from promtour.tours import TourState
 from promtour.web.request import PT, RequestContext
@@ -64,6 +69,7 @@ __all__ = [
     "Panel",
     "PluginContext",
     "PluginInfo",
+    "PluginSession",
     "PluginStore",
     "Principal",
     "Progress",
@@ -74,6 +80,7 @@ __all__ = [
     "SseMessage",
     "Station",
     "StoreUnavailable",
+    "StreamEvent",
     "Text",
     "TooManyRequests",
     "Tour",
@@ -83,9 +90,11 @@ __all__ = [
     "VisitorCheckedIn",
     "VisitorJoinedGroup",
     "__version__",
+    "add_settings_args",
     "event_stream",
     "hookimpl",
     "pick_text",
+    "plugin_session",
     "qr_svg",
     "subject_for",
     "utcnow",
