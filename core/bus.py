@@ -23,7 +23,7 @@ import nats.errors
 import nats.js.errors
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js.api import KeyValueConfig, ObjectStoreConfig, StorageType, StreamConfig
+from nats.js.api import DiscardPolicy, ObjectStoreConfig, StorageType, StreamConfig
 from nats.js.kv import KeyValue
 from nats.js.object_store import ObjectStore
 from promtour.errors import PromtourError
@@ -304,17 +304,39 @@ class Bus:
             try:
                 kv = await self.js.key_value(name)
             except nats.js.errors.BucketNotFoundError:
-                kv = await self.js.create_key_value(
-                    KeyValueConfig(
-                        bucket=name,
-                        history=history,
-                        ttl=ttl,
-                        replicas=self.replicas,
-                    )
-                )
+                await self._create_bucket(name, history=history, ttl=ttl)
+                kv = await self.js.key_value(name)
             # Same bucket; reads of a key's latest value cost less CPU (promtour.kv).
             kv = self._kv[name] = faster_gets(kv)
         return kv
+
+    async def _create_bucket(self, name: str, *, history: int, ttl: float | None) -> None:
+        """Create a KV bucket's stream as nats-py's ``create_key_value`` does, but with
+        message deletes allowed: erasure of personal data deletes each stored message
+        securely (the server overwrites it on disk), and ``deny_delete`` cannot be
+        lifted from a stream once it is set."""
+        try:
+            await self.js.add_stream(
+                StreamConfig(
+                    name=f"KV_{name}",
+                    subjects=[f"$KV.{name}.>"],
+                    allow_direct=True,
+                    allow_rollup_hdrs=True,
+                    allow_msg_ttl=True,
+                    deny_delete=False,
+                    discard=DiscardPolicy.NEW,
+                    duplicate_window=min(120.0, ttl) if ttl else 120.0,
+                    max_age=ttl,
+                    max_consumers=-1,
+                    max_msgs=-1,
+                    max_msgs_per_subject=history,
+                    num_replicas=self.replicas,
+                    storage=StorageType.FILE,
+                )
+            )
+        except nats.js.errors.BadRequestError:
+            # Another process created it meanwhile (with the same settings).
+            await self.js.stream_info(f"KV_{name}")
 
     async def keys(self, bucket: str, prefix: str = "") -> list[str]:
         """The live keys of a KV bucket that start with ``prefix``, sorted.

@@ -18,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 import nats.errors
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from promtour.platform import Platform
     from promtour.tours import TourState
 
-__all__ = ["ConsumerSettings", "PluginConsumers", "StreamEvent"]
+__all__ = ["ConsumerSettings", "HandledListener", "Outcome", "PluginConsumers", "StreamEvent"]
 
 log = logging.getLogger("promtour.consumers")
 
@@ -46,6 +47,13 @@ class ConsumerSettings(msgspec.Struct, kw_only=True):
     #: Seconds a handler may take.
     handler_timeout: float = 30.0
     batch: int = 64
+
+
+#: What became of an event for one plugin: its handler returned (and the event was
+#: acked), the tour does not use the plugin, or the last attempt failed (terminated).
+Outcome = Literal["handled", "skipped", "failed"]
+#: ``listener(plugin, event, outcome)``, called in the consumer's task after the ack.
+HandledListener = Callable[[str, Event, Outcome], None]
 
 
 def durable_name(plugin: str) -> str:
@@ -71,6 +79,16 @@ class PluginConsumers:
         self._tasks: list[asyncio.Task[None]] = []
         self._subs: dict[str, nats.js.JetStreamContext.PullSubscription | None] = {}
         self._running = False
+        #: Told of each event's final outcome per plugin. Tests wait on it (the harness
+        #: of promtour.testing) instead of polling; empty, it costs nothing.
+        self.listeners: list[HandledListener] = []
+
+    def _tell(self, plugin: str, event: Event, outcome: Outcome) -> None:
+        for listener in self.listeners:
+            try:
+                listener(plugin, event, outcome)
+            except Exception:
+                log.exception("consumer %s: a listener failed", plugin)
 
     def plugins(self) -> list[str]:
         hooks = self.platform.plugins.pm.hook
@@ -201,6 +219,7 @@ class PluginConsumers:
         state = await platform.tours.get(f"{event.enterprise}.{event.tour}")
         if state is None or plugin not in state.configs:
             await msg.ack()
+            self._tell(plugin, event, "skipped")
             return
         handler = platform.plugins.impl_of("promtour_handle_event", plugin)
         assert handler is not None
@@ -214,11 +233,13 @@ class PluginConsumers:
             return
         await msg.ack()
         platform.metrics.inc("promtour_events_handled_total", plugin=plugin)
+        self._tell(plugin, event, "handled")
 
     async def _handle_batch(self, plugin: str, msgs: list[Msg]) -> None:
         platform = self.platform
         items: list[tuple[Msg, StreamEvent]] = []
         states: dict[str, TourState | None] = {}
+        skipped: list[Event] = []
         for msg in msgs:
             try:
                 event = platform.events.decode(msg.data)
@@ -230,6 +251,7 @@ class PluginConsumers:
                 states[key] = state if state is not None and plugin in state.configs else None
             tour = states[key]
             if tour is None:
+                skipped.append(event)
                 continue
             ctx = PluginContext(platform, plugin, tour, visitor=event.visitor, group=event.group)
             items.append((msg, StreamEvent(msg.metadata.sequence.stream, event, ctx)))
@@ -267,6 +289,10 @@ class PluginConsumers:
             return
         await msgs[-1].ack()  # AckPolicy.ALL: acknowledges the whole batch
         platform.metrics.inc("promtour_events_handled_total", len(items), plugin=plugin)
+        for _, item in items:
+            self._tell(plugin, item.event, "handled")
+        for event in skipped:
+            self._tell(plugin, event, "skipped")
 
     async def _one_by_one(
         self, plugin: str, msgs: list[Msg], items: list[tuple[Msg, StreamEvent]], handler: Any
@@ -281,6 +307,7 @@ class PluginConsumers:
                 await self._give_up(plugin, msg, item.event, exc)
                 continue
             await msg.ack()
+            self._tell(plugin, item.event, "handled")
         await msgs[-1].ack()
 
     async def _failed(self, plugin: str, msg: Msg, event: object, exc: Exception) -> None:
@@ -306,6 +333,8 @@ class PluginConsumers:
         )
         await msg.term()
         platform.metrics.inc("promtour_events_terminated_total", plugin=plugin)
+        if isinstance(event, Event):
+            self._tell(plugin, event, "failed")
 
         if isinstance(event, Event) and not isinstance(event, PluginEventFailed):
             report = PluginEventFailed(

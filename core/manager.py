@@ -108,6 +108,13 @@ class PluginManager:
             except pluggy.PluginValidationError as exc:
                 raise self._invalid(exc) from None
         for name, plugin in plugins:
+            # An explicit plugin replaces the installed one of the same name (or the same
+            # object under another name): a test of a pip-installed plugin registers it
+            # again, and pluggy would refuse ("Plugin name already registered").
+            if self.pm.has_plugin(name):
+                self.pm.unregister(name=name)
+            if self.pm.is_registered(plugin):
+                self.pm.unregister(plugin)
             self._register(plugin, name)
         self.infos: dict[str, PluginInfo] = {}
         self.folders: dict[str, PluginFolders] = {}

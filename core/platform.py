@@ -22,7 +22,9 @@ from promtour.errors import TourError
 from promtour.events import CORE_EVENT_TYPES, EventRegistry
 from promtour.i18n import Translations
 from promtour.limits import RateLimit, RateLimits
+from promtour.live import LiveHub
 from promtour.manager import PluginManager, await_maybe
+from promtour.media import check_media, check_size, clean_name
 from promtour.metrics import Metrics
 from promtour.models import Enterprise, Tour
 from promtour.settings import DAY, Settings
@@ -105,6 +107,8 @@ class Platform:
             self.translations.add_domain(name, folders.locales)
         self.templates = self._template_env()
         self.consumers = PluginConsumers(self, consumer_settings)
+        #: Live pages' shared subscriptions (one per subject filter in this process).
+        self.live = LiveHub(self.bus, self.events.decode)
         self._stores: dict[str, PluginStore] = {}
         self.signer: Signer = Signer(settings.secret_key or "unset")
         #: Background progress writes of check-ins whose event is already stored.
@@ -115,11 +119,13 @@ class Platform:
         await self.bus.connect()
         self.signer = Signer(await self._secret())
         await self.tours.start()
+        await self.live.start()
         if consumers:
             await self.consumers.start()
 
     async def stop(self) -> None:
         await self.visits.stop()
+        await self.live.stop()
         await self.consumers.stop()
         await self.tours.stop()
         await self.bus.close()
@@ -253,21 +259,36 @@ class Platform:
         return current
 
     async def import_tour(self, tour_file: TourFile) -> TourState:
-        """Upload a tour file's media (changed files only), then save the tour."""
+        """Check every media file, then upload the changed ones, then save the tour.
+
+        The checks are the console's (:mod:`promtour.media`) and all run before the
+        first upload, so a refused file leaves the media store as it was."""
         tour = tour_file.tour
+        files = {clean_name(name): path for name, path in tour_file.media.items()}
+        for name, path in files.items():
+            _check_media_file(name, path)
         existing = await self.media_names(tour)
-        for name, path in tour_file.media.items():
+        for name, path in files.items():
             target = media_name(tour, name)
             if name in existing:
                 info = await self.bus.media.get_info(target)
                 digest = (info.digest or "").removeprefix("SHA-256=")
                 if digest and _b64_to_hex(digest) == file_digest(path):
                     continue
-            await self.bus.media.put(target, path.read_bytes())
-        return await self.save_tour(tour, media=existing | frozenset(tour_file.media))
+            # Checked again as read: the bytes stored are the bytes checked.
+            await self.bus.media.put(target, _check_media_file(name, path))
+        return await self.save_tour(tour, media=existing | frozenset(files))
 
     async def import_enterprise(self, enterprise: Enterprise) -> None:
         await self.tours.save_enterprise(enterprise)
+
+
+def _check_media_file(name: str, path: Path) -> bytes:
+    """A local media file's bytes if they pass the media checks; the error names ``path``."""
+    check_size(name, path.stat().st_size, label=str(path))
+    data = path.read_bytes()
+    check_media(name, data, label=str(path))
+    return data
 
 
 def _b64_to_hex(value: str) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import random
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
@@ -36,6 +37,10 @@ T = TypeVar("T")
 
 #: Seconds a purge marker of an erased record stays (the least NATS accepts is 1).
 PURGE_MARKER_TTL = 2.0
+#: JetStream's error code for a message delete on a stream with ``deny_delete``.
+MESSAGE_DELETE_DENIED = 10057
+
+log = logging.getLogger("promtour.store")
 
 
 def bucket_name(plugin: str) -> str:
@@ -174,7 +179,12 @@ class PluginStore:
     async def erase(self, key: str) -> bool:
         """Remove ``key`` so that its bytes are gone from the server's files: each stored
         message of the key is securely deleted (overwritten by the server), then the key
-        is purged with a marker that expires too. True if there was something."""
+        is purged with a marker that expires too. True if there was something.
+
+        Write personal data once (:meth:`create`) and erase it, never overwrite it: a
+        version that the bucket's history limit drops on a later write is removed by the
+        server without being overwritten, so its bytes stay in the block file until
+        JetStream compacts it."""
         kv = await self._kv()
         full = self.prefix + key
         try:
@@ -184,20 +194,32 @@ class PluginStore:
         except nats.js.errors.KeyNotFoundError:
             entries = []
         stream = f"KV_{self.name}"
-        found = False
+        found = any(entry.value for entry in entries)
         for entry in entries:
-            if entry.value:
-                found = True
-            try:
-                # The server's default for a message delete is a secure erase.
-                await self._bus.js.delete_msg(stream, entry.revision)
-            except nats.js.errors.NotFoundError:
-                pass
+            if entry.revision is not None:
+                await self._erase_message(stream, entry.revision)
         try:
             await kv.purge(full, msg_ttl=PURGE_MARKER_TTL)
         except (nats.js.errors.APIError, nats.errors.Error):
             await kv.purge(full)  # a bucket without per-message TTL: the marker stays
         return found
+
+    async def _erase_message(self, stream: str, seq: int) -> None:
+        """Securely delete one stored message (the server overwrites it on disk)."""
+        try:
+            # The server's default for a message delete is a secure erase.
+            await self._bus.js.delete_msg(stream, seq)
+        except nats.js.errors.NotFoundError:
+            pass
+        except nats.js.errors.APIError as exc:
+            if exc.err_code != MESSAGE_DELETE_DENIED:
+                raise
+            # A bucket created before promtour allowed message deletes (nats-py's
+            # default): the purge that follows hides the record from reads, but its
+            # bytes stay until compaction. docs/security.md says how to re-create it.
+            log.warning(
+                "%s: the bucket denies message deletes; message %d only purged", stream, seq
+            )
 
     async def keys(self, prefix: str = "") -> list[str]:
         """Live keys under ``prefix``, sorted, without this store's own prefix (end

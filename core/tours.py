@@ -2,7 +2,9 @@
 
 A tour file is TOML with the fields of :class:`promtour.models.Tour` (signing keys
 excluded) and an optional ``media`` folder, relative to the file, whose files are
-uploaded to the media store under ``<enterprise>/<tour>/``.
+uploaded to the media store under ``<enterprise>/<tour>/``. The folder must be inside
+the tour file's folder and hold no symbolic links: a tour file from someone else must
+not publish other local files (``/etc``, a home folder) to every visitor.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -28,9 +31,11 @@ from promtour.bus import (
 )
 from promtour.errors import TourError
 from promtour.manager import PluginManager
+from promtour.media import MAX_MEDIA_BYTES, MediaError, clean_name
 from promtour.models import Enterprise, Tour
 
 __all__ = [
+    "MAX_MEDIA_BYTES",
     "TourCache",
     "TourFile",
     "TourState",
@@ -40,8 +45,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("promtour.tours")
-
-MAX_MEDIA_BYTES = 50 * 1024 * 1024
 
 
 class TourFile(msgspec.Struct, kw_only=True):
@@ -97,15 +100,72 @@ def load_tour_toml(path: str | Path) -> TourFile:
     except tomllib.TOMLDecodeError as exc:
         raise TourError(f"{path}: not valid TOML: {exc}") from None
     tour = decode_tour(raw, str(path))
-    media: dict[str, Path] = {}
-    if raw.get("media"):
-        folder = (path.parent / str(raw["media"])).resolve()
-        if not folder.is_dir():
-            raise TourError(f"{path}: media folder not found: {folder}")
-        for file in sorted(folder.rglob("*")):
-            if file.is_file() and not file.name.startswith("."):
-                media[file.relative_to(folder).as_posix()] = file
+    media = _media_files(path, raw["media"]) if raw.get("media") else {}
     return TourFile(tour=tour, media=media)
+
+
+def _media_folder(path: Path, value: object) -> Path:
+    """The tour file's media folder: inside the tour file's folder, reached without
+    ``..`` or symbolic links; else :class:`TourError` naming the file and the value."""
+    raw = str(value)
+    where = f"{path}: media = {raw!r}"
+    if any(ord(c) < 32 for c in raw):
+        raise TourError(f"{where}: control characters are not allowed")
+    given = Path(raw)
+    if ".." in given.parts:
+        raise TourError(
+            f"{where}: '..' is not allowed; the media folder must be inside the tour file's folder"
+        )
+    home = path.parent.absolute()
+    folder = Path(os.path.normpath(given if given.is_absolute() else home / given))
+    # The tour file's folder may itself be reached through links (/tmp on macOS): an
+    # absolute media path may name it either way.
+    root = next((r for r in (home, home.resolve()) if folder.is_relative_to(r)), None)
+    if root is None:
+        raise TourError(f"{where}: the media folder must be inside the tour file's folder {home}")
+    step = root
+    for part in folder.relative_to(root).parts:
+        step = step / part
+        if step.is_symlink():
+            raise TourError(f"{where}: {step} is a symbolic link; copy the files in instead")
+    if not folder.is_dir():
+        raise TourError(f"{path}: media folder not found: {folder}")
+    return folder
+
+
+def _media_files(path: Path, value: object) -> dict[str, Path]:
+    """Every media file under the folder by its media name; hidden files and folders
+    (``.DS_Store``, ``.git``) are skipped, links and special files refused."""
+    folder = _media_folder(path, value)
+    media: dict[str, Path] = {}
+    for top, dirs, files in os.walk(folder):
+        here = Path(top)
+        for name in sorted(dirs):
+            if name.startswith("."):
+                dirs.remove(name)
+            elif (here / name).is_symlink():
+                raise TourError(
+                    f"{here / name}: a symbolic link in the media folder is not allowed; "
+                    "copy the files in instead"
+                )
+        dirs.sort()
+        for name in sorted(files):
+            file = here / name
+            if name.startswith("."):
+                continue
+            if file.is_symlink():
+                raise TourError(
+                    f"{file}: a symbolic link in the media folder is not allowed; "
+                    "copy the file in instead"
+                )
+            if not file.is_file():
+                raise TourError(f"{file}: not a regular file")
+            try:
+                key = clean_name(file.relative_to(folder).as_posix())
+            except MediaError as exc:
+                raise TourError(f"{file}: {exc}") from None
+            media[key] = file
+    return media
 
 
 def load_enterprise_toml(path: str | Path) -> Enterprise:

@@ -24,7 +24,7 @@ from promtour.web.errors import exception_handlers
 from promtour.web.media import MediaCache, serve_media
 from promtour.web.pages import VisitorPages
 from promtour.web.request import RequestContext
-from promtour.web.security import csrf_guard
+from promtour.web.security import csrf_guard, security_headers
 
 __all__ = ["app_from_env", "create_app"]
 
@@ -92,6 +92,7 @@ def create_app(platform: Platform, *, manage_platform: bool = True) -> Litestar:
         dependencies={"pt": Provide(_pt_provider(""), sync_to_thread=False)},
         lifespan=[lifespan],
         before_request=csrf_guard,
+        before_send=[security_headers],
         exception_handlers=exception_handlers,
         allowed_hosts=AllowedHostsConfig(allowed_hosts=settings.web.allowed_hosts),
         request_max_body_size=settings.web.max_body_bytes,

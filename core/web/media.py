@@ -2,24 +2,49 @@
 
 Phones' audio players (Safari's above all) ask for ranges; a process keeps recently
 used files in memory so a school class at one station costs one read from NATS.
+
+Files come from editors, and this is the app's own origin: the type sent is the
+allow-list's for what the bytes are (:func:`promtour.media.served_type`), never a guess
+from the name, always with ``nosniff``; anything else is a download
+(``application/octet-stream``, ``attachment``), and a sandbox CSP keeps even a file
+opened directly from running as a page.
 """
 
 from __future__ import annotations
 
-import mimetypes
 import re
 from collections import OrderedDict
 from typing import Any
+from urllib.parse import quote
 
 import nats.js.errors
 from litestar import Request, Response, get
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath
+from promtour.media import served_type
 from promtour.tours import media_name
 
-__all__ = ["MediaCache", "serve_media"]
+__all__ = ["MediaCache", "media_headers", "serve_media"]
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+#: A media file is never a page: no scripts, no plugins, no framing, even if opened.
+MEDIA_CSP = "default-src 'none'; media-src 'self'; img-src 'self'; sandbox; frame-ancestors 'none'"
+
+
+def media_headers(name: str, data: bytes) -> tuple[str, dict[str, str]]:
+    """The content type and headers to serve a stored file with."""
+    headers = {
+        "Accept-Ranges": "bytes",
+        "Cache-Control": "public, max-age=3600",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": MEDIA_CSP,
+    }
+    media_type = served_type(name, data)
+    if media_type is None:
+        filename = name.rsplit("/", 1)[-1]
+        headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+        media_type = "application/octet-stream"
+    return media_type, headers
 
 
 class MediaCache:
@@ -66,8 +91,7 @@ async def serve_media(
             raise NotFoundException("No such file.") from None
         data = result.data or b""
         cache.put(key, data)
-    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    headers = {"Accept-Ranges": "bytes", "Cache-Control": "public, max-age=3600"}
+    media_type, headers = media_headers(name, data)
     asked = request.headers.get("range")
     if not asked:
         return Response(data, media_type=media_type, headers=headers)

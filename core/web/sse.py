@@ -1,8 +1,9 @@
 """Live pages: events from the stream pushed to the browser over Server-Sent Events.
 
 The SSE ``id`` of each message is the event's stream sequence, so a browser that
-reconnects (``Last-Event-ID``) resumes exactly after the last event it saw. Each
-connection reads through an ephemeral ordered consumer, filtered to one subject.
+reconnects (``Last-Event-ID``) resumes exactly after the last event it saw. Pages
+read through the process's live hub (:mod:`promtour.live`): one subscription per
+subject filter, shared by every page, never a JetStream consumer per connection.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ from typing import Any
 
 import msgspec
 from litestar.response import ServerSentEvent, ServerSentEventMessage
-from nats.js.api import ConsumerConfig, DeliverPolicy
-from promtour.events import STREAM, Event
+from promtour.events import Event
 from promtour.platform import Platform
 from promtour.web.request import RequestContext
 
@@ -45,40 +45,10 @@ async def follow(
 ) -> AsyncIterator[tuple[int, Event] | None]:
     """Yield ``(sequence, event)`` for events on ``subject`` (wildcards allowed), from
     just after sequence ``after``, or from time ``since``, or from now on. Yields
-    ``None`` after ``heartbeat`` seconds of silence so a caller can keep a line alive."""
-    if after is not None:
-        config = ConsumerConfig(
-            deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=after + 1
-        )
-    elif since is not None:
-        config = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=since)
-    else:
-        config = ConsumerConfig(deliver_policy=DeliverPolicy.NEW)
-    sub = await platform.bus.js.subscribe(
-        subject, stream=STREAM, ordered_consumer=True, config=config, idle_heartbeat=5.0
-    )
-    try:
-        while True:
-            try:
-                msg = await sub.next_msg(timeout=heartbeat)
-            except TimeoutError:
-                yield None
-                continue
-            except Exception as exc:  # nats-py's own TimeoutError subclasses
-                if type(exc).__name__ == "TimeoutError":
-                    yield None
-                    continue
-                raise
-            try:
-                event = platform.events.decode(msg.data)
-            except msgspec.DecodeError:
-                continue
-            yield msg.metadata.sequence.stream, event
-    finally:
-        try:
-            await sub.unsubscribe()
-        except Exception:
-            pass
+    ``None`` after ``heartbeat`` seconds of silence so a caller can keep a line alive.
+    Ends when this page fell too far behind (its browser reconnects and resumes)."""
+    async for item in platform.live.follow(subject, after=after, since=since, heartbeat=heartbeat):
+        yield item
 
 
 def event_stream(
@@ -100,7 +70,9 @@ def event_stream(
             yield _encode(message, None)
         async for item in follow(pt._platform, subject, after=after, since=since):
             if item is None:
-                yield ServerSentEventMessage(comment="keep-alive")
+                # data=None: litestar's default adds an empty "data:" line, which a browser
+                # dispatches as a (data-less) "message" event.
+                yield ServerSentEventMessage(comment="keep-alive", data=None)
                 continue
             seq, event = item
             result = to_message(seq, event)

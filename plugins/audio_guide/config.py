@@ -13,10 +13,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from promtour.models import SLUG, Text, pick_text
+from promtour.plugin import SLUG, Text, pick_text
 
 __all__ = [
     "AUDIO_FORMATS",
+    "INTRO",
+    "MIN_PIN_DIGITS",
+    "OUTRO",
     "AudioGuideConfig",
     "StationAudio",
     "Track",
@@ -28,6 +31,15 @@ Slug = Annotated[str, msgspec.Meta(pattern=SLUG)]
 #: File extensions accepted for audio. MP3 is the baseline every phone plays (Safari
 #: included); the others are accepted for tours that know their visitors' phones.
 AUDIO_FORMATS: tuple[str, ...] = (".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus")
+
+#: Places of the tour's intro and outro (station ids cannot start with "_").
+INTRO = "_intro"
+OUTRO = "_outro"
+
+#: The shortest guide PIN accepted. Wrong PINs are limited per client address (see
+#: :mod:`.access`): at most 100 tries a day from one address, so a 4-digit PIN holds
+#: about 50 days on average against one address, a 6-digit one about 14 years.
+MIN_PIN_DIGITS = 4
 
 
 def transcript_name(audio: str) -> str:
@@ -102,12 +114,27 @@ class AudioGuideConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     #: Played from the tour's finish page.
     outro: Track | None = None
     stations: list[StationAudio] = msgspec.field(default_factory=list)
+    #: The guide console's PIN (digits only, 4 to 12; 6 or more recommended). Empty:
+    #: guides sign in with a guide token only. Changing it signs every guide out.
+    guide_pin: Annotated[str, msgspec.Meta(pattern=rf"^(\d{{{MIN_PIN_DIGITS},12}})?$")] = ""
     #: Seconds between the guide's tap and the phones starting a cue: time for every
     #: phone to receive the cue and load its file.
     show_lead_seconds: Annotated[float, msgspec.Meta(ge=0.5, le=30)] = 3.0
 
     def station(self, station_id: str) -> StationAudio | None:
         return next((s for s in self.stations if s.station == station_id), None)
+
+    def track_at(self, place: str, track_id: str) -> Track | None:
+        """A visitor's track at ``place`` (a station id, :data:`INTRO` or :data:`OUTRO`)."""
+        if place in (INTRO, OUTRO):
+            track = self.intro if place == INTRO else self.outro
+            return track if track is not None and track.id == track_id else None
+        station = self.station(place)
+        return station.track(track_id) if station else None
+
+    def cue(self, station_id: str, cue_id: str) -> Track | None:
+        station = self.station(station_id)
+        return station.cue(cue_id) if station else None
 
     def default_for(self, station: StationAudio) -> Track | None:
         """The track a station opens with."""

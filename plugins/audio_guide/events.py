@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated
 
 import msgspec
-from promtour.events import Event
+from promtour.plugin import Event
 
 __all__ = [
     "EVENT_TYPES",

@@ -1,13 +1,13 @@
-"""What the audio guide keeps in its KV store: listening positions and group shows.
+"""What the audio guide keeps: listening positions and group shows, per tour.
 
-Keys (all prefixed by ``<enterprise>.<tour>`` so that tours never mix):
+Every record belongs to one tour and lives in the tour's store (``ctx.tour_store``),
+which the core erases when the tour drops the audio guide or is deleted. Keys:
 
-- ``pos.<ent>.<tour>.<visitor>``: where a visitor stopped, in every track of the tour
+- ``pos.<visitor>``: where a visitor stopped, in every track of the tour
   (:class:`Positions`): one record per visitor, so a station page reads one key
   whatever the number of tracks it offers.
-- ``group.<ent>.<tour>.<CODE>``: a group show: its phones (visitor -> language) and
-  the last cue fired.
-- ``groups.<ent>.<tour>``: the tour's recent groups, for the guide console.
+- ``group.<CODE>``: a group show: its phones (visitor -> language) and the last cue.
+- ``groups``: the tour's recent groups, for the guide console.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 import msgspec
-from promtour.models import Tour, utcnow
-from promtour.store import PluginStore
+from promtour.plugin import PluginStore, utcnow
 
 __all__ = [
     "GROUP_ALPHABET",
@@ -31,7 +30,6 @@ __all__ = [
     "Position",
     "Positions",
     "create_group",
-    "forget_tour",
     "get_group",
     "list_groups",
     "note_member",
@@ -96,32 +94,32 @@ class GroupIndex(msgspec.Struct, kw_only=True):
     groups: list[GroupRef] = msgspec.field(default_factory=list)
 
 
-def positions_key(tour: Tour, visitor: str) -> str:
-    return f"pos.{tour.enterprise}.{tour.id}.{visitor}"
+def positions_key(visitor: str) -> str:
+    return f"pos.{visitor}"
 
 
 def position_slot(place: str, track: str, lang: str) -> str:
-    """Where one track's position is kept in a visitor's :class:`Positions`."""
-    return f"{place}/{track}/{lang}"
+    """Where one track's position is kept in a visitor's :class:`Positions` (also a
+    valid name of a render slot: letters, digits, ``_-:``)."""
+    return f"{place}:{track}:{lang}"
 
 
-def _group_key(tour: Tour, code: str) -> str:
-    return f"group.{tour.enterprise}.{tour.id}.{code}"
+def _group_key(code: str) -> str:
+    return f"group.{code}"
 
 
-def _index_key(tour: Tour) -> str:
-    return f"groups.{tour.enterprise}.{tour.id}"
+INDEX_KEY = "groups"
 
 
 def new_code() -> str:
     return "".join(secrets.choice(GROUP_ALPHABET) for _ in range(GROUP_CODE_LENGTH))
 
 
-async def create_group(store: PluginStore, tour: Tour) -> Group:
+async def create_group(store: PluginStore) -> Group:
     """A new group with a fresh short code (an expired group's code may be reused)."""
     for _ in range(50):
         group = Group(code=new_code())
-        key = _group_key(tour, group.code)
+        key = _group_key(group.code)
         if not await store.create(key, group):
             old = await store.get(key, Group)
             if old is not None and not old.expired:
@@ -138,30 +136,28 @@ async def create_group(store: PluginStore, tour: Tour) -> Group:
         index.groups = [*fresh, GroupRef(code=group.code, created=group.created)][-50:]
         return index
 
-    await store.update(_index_key(tour), GroupIndex, add)
+    await store.update(INDEX_KEY, GroupIndex, add)
     return group
 
 
-async def get_group(store: PluginStore, tour: Tour, code: str) -> Group | None:
+async def get_group(store: PluginStore, code: str) -> Group | None:
     """An open group, or None for an unknown or expired code."""
     if not _CODE.fullmatch(code or ""):
         return None
-    group = await store.get(_group_key(tour, code.upper()), Group)
+    group = await store.get(_group_key(code.upper()), Group)
     if group is None or group.expired:
         return None
     return group
 
 
-async def list_groups(store: PluginStore, tour: Tour) -> list[GroupRef]:
-    index = await store.get(_index_key(tour), GroupIndex)
+async def list_groups(store: PluginStore) -> list[GroupRef]:
+    index = await store.get(INDEX_KEY, GroupIndex)
     if index is None:
         return []
     return [g for g in reversed(index.groups) if utcnow() - g.created <= GROUP_TTL]
 
 
-async def note_member(
-    store: PluginStore, tour: Tour, group: Group, visitor: str, lang: str
-) -> Group:
+async def note_member(store: PluginStore, group: Group, visitor: str, lang: str) -> Group:
     """Count a phone in a group, in its language (a no-op when nothing changed)."""
     if group.members.get(visitor) == lang:
         return group
@@ -171,17 +167,17 @@ async def note_member(
         current.members[visitor] = lang
         return current
 
-    return await store.update(_group_key(tour, group.code), Group, add)
+    return await store.update(_group_key(group.code), Group, add)
 
 
-async def set_last_cue(store: PluginStore, tour: Tour, code: str, cue: LastCue) -> None:
+async def set_last_cue(store: PluginStore, code: str, cue: LastCue) -> None:
     def change(current: Group | None) -> Group:
         current = current or Group(code=code)
         if current.last_cue is None or current.last_cue.start_at <= cue.start_at:
             current.last_cue = cue
         return current
 
-    await store.update(_group_key(tour, code), Group, change)
+    await store.update(_group_key(code), Group, change)
 
 
 def recent_since(group: Group, now: datetime, margin: float = 5.0) -> datetime:
@@ -190,16 +186,3 @@ def recent_since(group: Group, now: datetime, margin: float = 5.0) -> datetime:
     if group.last_cue is not None:
         return min(group.last_cue.fired, now) - timedelta(seconds=margin)
     return now - timedelta(seconds=margin)
-
-
-async def forget_tour(store: PluginStore, tour: Tour) -> int:
-    """Delete everything kept for a tour (positions, groups); returns the keys deleted."""
-    scope = f"{tour.enterprise}.{tour.id}"
-    keys = [
-        key for prefix in (f"pos.{scope}.", f"group.{scope}.") for key in await store.keys(prefix)
-    ]
-    if await store.get(_index_key(tour), GroupIndex) is not None:
-        keys.append(_index_key(tour))
-    for key in keys:
-        await store.purge(key)
-    return len(keys)

@@ -25,8 +25,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
-from promtour.errors import PromtourError
-from promtour.models import Text
+from promtour.plugin import PromtourError, Text
 
 from .config import AudioGuideConfig
 from .vtt import Cue, write_vtt

@@ -6,7 +6,7 @@ language) so that the person importing the tour can fix it without guessing.
 
 from __future__ import annotations
 
-from promtour.models import Tour
+from promtour.plugin import Tour
 
 from .config import AUDIO_FORMATS, AudioGuideConfig, Track
 

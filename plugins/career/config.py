@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import msgspec
-from promtour.models import SLUG, Text, Tour
+from promtour.plugin import SLUG, Text, Tour
 
 __all__ = [
     "AGE_BRACKETS",
@@ -154,6 +154,8 @@ class CareerConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     guardian_confirmation: Literal["link", "form"] = "link"
     #: Days a lead waits for the guardian's confirmation before it expires by itself.
     guardian_wait_days: Annotated[int, msgspec.Meta(ge=1, le=60)] = 7
+    #: Days a lead is kept (its time-to-live in the store) before it expires by itself.
+    lead_retention_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] = 180
 
     def profession(self, profession_id: str) -> Profession | None:
         return next((p for p in self.professions if p.id == profession_id), None)

@@ -13,10 +13,9 @@ import zoneinfo
 from typing import Annotated, Literal
 
 import msgspec
-from promtour.models import SLUG, Tour
+from promtour.plugin import SLUG, Tour
 
 __all__ = [
-    "BADGE_RULES",
     "Badge",
     "Choice",
     "CodeMission",
@@ -36,7 +35,6 @@ Text = dict[str, str]
 Id = Annotated[str, msgspec.Meta(pattern=SLUG)]
 Points = Annotated[int, msgspec.Meta(ge=0, le=10_000)]
 
-BADGE_RULES = ("all_stations", "no_hints", "speed", "perfect")
 MAX_MISSIONS = 300
 
 

@@ -19,7 +19,7 @@ import zoneinfo
 from collections.abc import Iterable
 from datetime import datetime
 
-from promtour.models import Progress, Station, Tour
+from promtour.plugin import Progress, Station, Tour
 from promtour.plugins.quests.config import (
     Badge,
     CodeMission,
@@ -30,7 +30,7 @@ from promtour.plugins.quests.config import (
     RiddleMission,
     SingleChoice,
 )
-from promtour.plugins.quests.state import MissionState, VisitorState
+from promtour.plugins.quests.records import MissionState, VisitorState
 
 __all__ = [
     "AnswerError",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 
-from promtour.events import Event
+from promtour.plugin import Event
 
 __all__ = [
     "QUEST_EVENT_TYPES",

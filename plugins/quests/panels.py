@@ -1,15 +1,24 @@
-"""The quest's panels on the station, start and finish pages."""
+"""The quest's panels on the station, start and finish pages, through the render cache.
+
+A panel is the same for every visitor but for a few values (the score, the nickname,
+the team, the CSRF token, the opaque option values of a mission not yet touched). Each
+panel is rendered once per tour revision, language and *variant* (what changes the
+markup's shape: a nickname form shown or not, a team or none, the badges earned) with
+slots for those values (``page.cached_frame``), and filled per visitor.
+
+Every panel function takes ``cached=False`` to render the same panel directly with the
+visitor's values, without the cache: what the frames must equal (a test holds that).
+"""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable, Hashable
+from typing import Any
 
 import msgspec
-from markupsafe import Markup, escape
-from promtour.context import PageContext
-from promtour.models import Tour
-from promtour.plugin import Panel
-from promtour.plugins.quests import engine, service
+from markupsafe import Markup
+from promtour.plugin import PageContext, Panel
+from promtour.plugins.quests import engine
 from promtour.plugins.quests.config import (
     Mission,
     MultipleChoice,
@@ -18,88 +27,103 @@ from promtour.plugins.quests.config import (
     SingleChoice,
 )
 from promtour.plugins.quests.nicknames import MAX_LEN, MIN_LEN
-from promtour.plugins.quests.state import MissionState, Team, VisitorState, team_key
+from promtour.plugins.quests.records import MissionState, Team, VisitorState
+from promtour.plugins.quests.service import missions as mission_service
+from promtour.plugins.quests.service.options import option_key
+from promtour.plugins.quests.service.outbox import flush
+from promtour.plugins.quests.service.teams import get_team
+from promtour.plugins.quests.service.visitors import load
 from promtour.plugins.quests.views import Option, badge_views, base_url, mission_view
 
 __all__ = ["finish_panel", "start_panel", "station_panel"]
 
 
+class _Values:
+    """Hands a template the visitor's values: as slots for a cached frame (and keeps
+    the values to fill them), or as they are for a direct render."""
+
+    def __init__(self, page: PageContext, slotted: bool) -> None:
+        self._page = page
+        self.slotted = slotted
+        self.filled: dict[str, object] = {}
+
+    def slot(self, name: str, value: object) -> object:
+        self.filled[name] = value
+        return self._page.slot(name) if self.slotted else value
+
+    def hide(self, value: object, stand_in: object) -> object:
+        """A visitor value the frame's key already fixes the look of (e.g. whether
+        there is a nickname): the frame gets ``stand_in`` instead."""
+        return stand_in if self.slotted else value
+
+    def join(self, name: str, items: list[Markup]) -> list[Markup]:
+        """A list of markup rendered as one block (``{{- item -}}`` in a loop)."""
+        self.filled[name] = Markup("".join(items))
+        return [self._page.slot(name)] if self.slotted and items else items
+
+
+async def _framed(
+    page: PageContext,
+    key: Hashable,
+    template: str,
+    values: Callable[[_Values], dict[str, Any]],
+    *,
+    cached: bool,
+) -> Markup:
+    """``template`` with ``values``: the frame cached under ``key`` (with the page's
+    language), filled with this visitor's values; or a direct render."""
+    fill = _Values(page, slotted=cached)
+    fields = values(fill)
+    if not cached:
+        return page.render(template, **fields)
+    frame = await page.cached_frame(key, lambda: str(page.render(template, **fields)))
+    return frame.fill(fill.filled)
+
+
 async def _state(page: PageContext, config: QuestsConfig) -> VisitorState | None:
     """The visitor's record, with any events left over from a failed request published."""
-    state = await service.load(page)
+    state = await load(page)
     if state is not None and state.outbox:
-        state = await service.flush(page, config, state, page.visit.group if page.visit else None)
+        state = await flush(page, config, state, page.visit.group if page.visit else None)
     return state
 
 
 async def _team(page: PageContext, state: VisitorState | None) -> Team | None:
     if state is None or not state.team:
         return None
-    return await page.store.get(team_key(page.tour, state.team), Team)
+    return await get_team(page, state.team)
 
 
-#: tour key -> (config, tour, the quest's maximum score) for the objects it was counted on.
-_max_scores: dict[str, tuple[QuestsConfig, Tour, int]] = {}
-
-
-def _max_score(config: QuestsConfig, tour: Tour) -> int:
-    """``engine.max_score``, counted once per tour revision (a saved tour brings new
-    config and tour objects)."""
-    known = _max_scores.get(tour.key)
-    if known is not None and known[0] is config and known[1] is tour:
-        return known[2]
-    score = engine.max_score(config, tour)
-    if len(_max_scores) >= _CARDS_MAX:
-        _max_scores.clear()
-    _max_scores[tour.key] = (config, tour, score)
-    return score
-
-
-def _common(
-    page: PageContext, config: QuestsConfig, state: VisitorState | None
-) -> dict[str, object]:
+async def _common(page: PageContext, config: QuestsConfig) -> dict[str, object]:
+    """What every panel shows that depends on the tour only."""
     tour = page.tour
     base = base_url(tour)
     return {
         "base": base,
-        "csrf_token": page.csrf_token,
-        "score": state.score if state else 0,
-        "max_score": _max_score(config, tour),
-        "nickname": state.nickname if state else "",
+        "max_score": await page.cached("max-score", lambda: engine.max_score(config, tour)),
         "board_url": f"{base}/board" if config.leaderboard != "hidden" else "",
         "min_len": MIN_LEN,
         "max_len": MAX_LEN,
     }
 
 
-# --- a mission card not yet touched, rendered once --------------------------------------
-#
-# An open mission the visitor has not answered nor taken a hint of looks the same for
-# every visitor but for the CSRF token and the options (opaque values, in an order
-# derived from them). Its card is rendered once per tour, language and mission with
-# markers in their place, and a scan fills them in: the same HTML as a fresh render.
-
-_MARK = re.compile("\ue000([a-z0-9]+)\ue001")
+class _TeamView(msgspec.Struct):
+    code: object
+    name: object
+    score: object
 
 
-def _mark(name: str) -> str:
-    return f"\ue000{name}\ue001"
+def _team_view(v: _Values, team: Team | None) -> _TeamView | None:
+    if team is None:
+        return None
+    return _TeamView(
+        code=v.slot("team_code", team.code),
+        name=v.slot("team_name", team.name),
+        score=v.slot("team_score", team.score),
+    )
 
 
-class _Card(msgspec.Struct):
-    #: The objects the card was rendered from: a saved tour brings new ones.
-    config: QuestsConfig
-    tour: Tour
-    #: The card cut at its markers (odd items name them): ``c`` the CSRF token,
-    #: ``v<n>``/``l<n>`` the value and label of the option shown n-th.
-    pieces: list[str]
-    #: The options' labels (escaped), by config index; empty if not per visitor.
-    labels: list[str]
-
-
-#: (tour key, language, mission id) -> card; cleared when it grows past _CARDS_MAX.
-_cards: dict[tuple[str, str, str], _Card] = {}
-_CARDS_MAX = 1024
+# --- station -------------------------------------------------------------------------------
 
 
 def _untouched(ms: MissionState | None) -> bool:
@@ -109,94 +133,33 @@ def _untouched(ms: MissionState | None) -> bool:
     )
 
 
-def _card(
+async def _card(
     page: PageContext,
     config: QuestsConfig,
-    tour: Tour,
     mission: Mission,
     state: VisitorState | None,
-    visited: list[str],
-) -> _Card:
-    cache_key = (tour.key, page.lang, mission.id)
-    card = _cards.get(cache_key)
-    if card is not None and card.config is config and card.tour is tour:
-        return card
-    view = mission_view(config, tour, mission, state, visited, lang=page.lang, key="")
-    labels: list[str] = []
-    if isinstance(mission, SingleChoice | MultipleChoice | OrderMission):
-        texts = (
-            [c.text for c in mission.choices]
-            if isinstance(mission, SingleChoice | MultipleChoice)
-            else mission.steps
-        )
-        labels = [str(escape(page.text(text))) for text in texts]
-        view.options = [Option(_mark(f"v{n}"), _mark(f"l{n}")) for n in range(len(labels))]
-    html = str(page.render("quests/mission.html", m=view, csrf_token=_mark("c")))
-    card = _Card(config=config, tour=tour, pieces=_MARK.split(html), labels=labels)
-    if len(_cards) >= _CARDS_MAX:
-        _cards.clear()
-    _cards[cache_key] = card
-    return card
+    key: str,
+    *,
+    cached: bool,
+) -> Markup:
+    """An open mission the visitor has not touched: the same card for everyone but for
+    the CSRF token and the options (opaque values, in an order derived from them)."""
+    visited = page.visit.visited if page.visit else []
+    view = mission_view(config, page.tour, mission, state, visited, lang=page.lang, key=key)
+    per_visitor = isinstance(mission, SingleChoice | MultipleChoice | OrderMission)
+
+    def values(v: _Values) -> dict[str, Any]:
+        if per_visitor:
+            view.options = [
+                Option(v.slot(f"v{n}", o.value), v.slot(f"l{n}", o.label))  # type: ignore[arg-type]
+                for n, o in enumerate(view.options)
+            ]
+        return {"m": view, "csrf_token": v.slot("csrf", page.csrf_token)}
+
+    return await _framed(page, ("card", mission.id), "quests/mission.html", values, cached=cached)
 
 
-def _fill(card: _Card, mission: Mission, csrf_token: str, key: str) -> Markup:
-    values = {"c": str(escape(csrf_token))}
-    if card.labels:
-        for n, (token, index) in enumerate(engine.display_options(key, mission)):
-            values[f"v{n}"] = token
-            values[f"l{n}"] = card.labels[index]
-    return Markup(_join(card.pieces, values))
-
-
-def _join(pieces: list[str], values: dict[str, str]) -> str:
-    parts = list(pieces)
-    for n in range(1, len(parts), 2):
-        parts[n] = values[parts[n]]
-    return "".join(parts)
-
-
-class _Frame(msgspec.Struct):
-    """The panel around the cards, for a visitor not asked for a nickname: the same for
-    everyone at a station but for the score (marker ``s``) and the cards (``k``)."""
-
-    config: QuestsConfig
-    tour: Tour
-    pieces: list[str]
-
-
-#: (tour key, language, station id) -> frame; cleared when it grows past _CARDS_MAX.
-_frames: dict[tuple[str, str, str], _Frame] = {}
-
-
-def _frame(
-    page: PageContext,
-    config: QuestsConfig,
-    tour: Tour,
-    station: str,
-    common: dict[str, object],
-    empty: bool,
-) -> _Frame:
-    cache_key = (tour.key, page.lang, station)
-    frame = _frames.get(cache_key)
-    if frame is not None and frame.config is config and frame.tour is tour:
-        return frame
-    # Whatever of the visitor the frame might show is a marker or a value that hides
-    # the nickname form (the only part that differs between such visitors).
-    values = {**common, "score": _mark("s"), "nickname": "-", "csrf_token": _mark("c")}
-    html = page.render(
-        "quests/station.html",
-        missions=[] if empty else [Markup(_mark("k"))],
-        here=f"/t/{tour.enterprise}/{tour.id}/at/{station}",
-        **values,
-    )
-    frame = _Frame(config=config, tour=tour, pieces=_MARK.split(str(html)))
-    if len(_frames) >= _CARDS_MAX:
-        _frames.clear()
-    _frames[cache_key] = frame
-    return frame
-
-
-async def station_panel(page: PageContext) -> Panel | None:
+async def station_panel(page: PageContext, *, cached: bool = True) -> Panel | None:
     config: QuestsConfig = page.config
     station = page.station
     if station is None:
@@ -210,65 +173,97 @@ async def station_panel(page: PageContext) -> Panel | None:
         for m in missions
         if engine.availability(config, tour, m, state, visited)[0] == engine.Availability.OPEN
     ]
-    state = await service.mark_opened(page, config, opening, state, page.visit)
-    key = await service.option_key(page, page.visitor or "")
+    state = await mission_service.mark_opened(page, config, opening, state, page.visit)
+    key = await option_key(page, page.visitor or "")
     open_ids = {m.id for m in opening}
     cards: list[Markup] = []
     for m in missions:
         if m.id in open_ids and _untouched(state.missions.get(m.id) if state else None):
-            card = _card(page, config, tour, m, state, visited)
-            cards.append(_fill(card, m, page.csrf_token, key))
+            cards.append(await _card(page, config, m, state, key, cached=cached))
         else:
             view = mission_view(config, tour, m, state, visited, lang=page.lang, key=key)
             cards.append(page.render("quests/mission.html", m=view, csrf_token=page.csrf_token))
-    common = _common(page, config, state)
-    if common["nickname"] or not common["score"]:
-        # Not asked for a nickname: the frame is the same for everyone at the station.
-        frame = _frame(page, config, tour, station.id, common, not cards)
-        filled = {"s": str(common["score"]), "k": "".join(cards), "c": str(escape(page.csrf_token))}
-        html = Markup(_join(frame.pieces, filled))
-    else:
-        html = page.render(
-            "quests/station.html",
-            missions=cards,
-            here=f"/t/{tour.enterprise}/{tour.id}/at/{station.id}",
+    common = await _common(page, config)
+    score = state.score if state else 0
+    nickname = state.nickname if state else ""
+    asks_nickname = bool(not nickname and score)
+
+    def values(v: _Values) -> dict[str, Any]:
+        return {
             **common,
-        )
+            "score": v.slot("score", score),
+            # Shown only in the nickname form, and only while there is none.
+            "nickname": v.hide(nickname, "" if asks_nickname else "-"),
+            "csrf_token": v.slot("csrf", page.csrf_token),
+            "missions": v.join("cards", cards),
+            "here": page.station_url(station),
+        }
+
+    frame_key = ("station", station.id, bool(cards), asks_nickname)
+    html = await _framed(page, frame_key, "quests/station.html", values, cached=cached)
     return Panel(title=page._("Quest"), html=html, order=20)
 
 
-async def start_panel(page: PageContext) -> Panel:
+# --- start and finish ----------------------------------------------------------------------
+
+
+async def start_panel(page: PageContext, *, cached: bool = True) -> Panel:
     config: QuestsConfig = page.config
-    tour = page.tour
     state = await _state(page, config)
-    missions = engine.quest_missions(config, tour)
-    html = page.render(
-        "quests/start.html",
-        intro=page.text(config.intro),
-        missions=len(missions),
-        stations=len({m.station for m in missions}),
-        solved=state.solved if state else 0,
-        team=await _team(page, state),
-        here=f"/t/{tour.enterprise}/{tour.id}",
-        **_common(page, config, state),
-    )
+    team = await _team(page, state)
+    quest = engine.quest_missions(config, page.tour)
+    common = await _common(page, config)
+    nickname = state.nickname if state else ""
+
+    def values(v: _Values) -> dict[str, Any]:
+        return {
+            **common,
+            "intro": page.text(config.intro),
+            "missions": len(quest),
+            "stations": len({m.station for m in quest}),
+            "score": v.slot("score", state.score if state else 0),
+            "nickname": v.slot("nickname", nickname) if nickname else "",
+            "team": _team_view(v, team),
+            "csrf_token": v.slot("csrf", page.csrf_token),
+            "here": page.tour_url(),
+        }
+
+    key = ("start", bool(nickname), team is not None)
+    html = await _framed(page, key, "quests/start.html", values, cached=cached)
     return Panel(title=page._("Quest"), html=html, order=20)
 
 
-async def finish_panel(page: PageContext) -> Panel:
+async def finish_panel(page: PageContext, *, cached: bool = True) -> Panel:
     config: QuestsConfig = page.config
     tour = page.tour
     state = await _state(page, config)
-    html = page.render(
-        "quests/finish.html",
-        solved=state.solved if state else 0,
-        missions=len(engine.quest_missions(config, tour)),
-        badges=badge_views(config, state, page.lang, page._),
-        team=await _team(page, state),
-        certificate_url=(
-            f"{base_url(tour)}/certificate" if state is not None and state.solved else ""
-        ),
-        here=f"/t/{tour.enterprise}/{tour.id}/finish",
-        **_common(page, config, state),
+    team = await _team(page, state)
+    badges = badge_views(config, state, page.lang, page._)
+    common = await _common(page, config)
+    nickname = state.nickname if state else ""
+    solved = state.solved if state else 0
+
+    def values(v: _Values) -> dict[str, Any]:
+        return {
+            **common,
+            "score": v.slot("score", state.score if state else 0),
+            "solved": v.slot("solved", solved),
+            "missions": len(engine.quest_missions(config, tour)),
+            "badges": badges,
+            "team": _team_view(v, team),
+            "certificate_url": f"{base_url(tour)}/certificate" if solved else "",
+            # Shown only in the nickname form, and only while there is none.
+            "nickname": v.hide(nickname, "-" if nickname else ""),
+            "csrf_token": v.slot("csrf", page.csrf_token),
+            "here": page.tour_url("finish"),
+        }
+
+    key = (
+        "finish",
+        tuple(b.earned for b in badges),
+        team is not None,
+        bool(nickname),
+        bool(solved),
     )
+    html = await _framed(page, key, "quests/finish.html", values, cached=cached)
     return Panel(title=page._("Quest results"), html=html, order=20)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import msgspec
-from promtour.models import Tour, pick_text
+from promtour.plugin import Tour, pick_text
 from promtour.plugins.quests import engine
 from promtour.plugins.quests.config import (
     Badge,
@@ -22,7 +22,7 @@ from promtour.plugins.quests.config import (
     RiddleMission,
     SingleChoice,
 )
-from promtour.plugins.quests.state import Board, MissionState, Team, VisitorState
+from promtour.plugins.quests.records import Board, MissionState, Team, VisitorState
 
 __all__ = [
     "BadgeView",

@@ -16,7 +16,7 @@ from promtour.plugins.audio_guide.render import split_sentences
 from promtour.plugins.audio_guide.vtt import Cue, parse_vtt, write_vtt
 from promtour.testing import station_path
 from promtour.tours import media_name
-from test_audio_guide_support import audio_tour, stream_events
+from test_audio_guide_support import ONLY_AUDIO, audio_tour, stream_events
 
 GOOD = {
     "default_track": "main",
@@ -102,7 +102,7 @@ def changed(path: str, value: object) -> dict:
 async def test_bad_config_is_refused_naming_the_field(
     make_platform, new_tour, path, value, expected
 ):
-    platform = await make_platform(consumers=False)
+    platform = await make_platform(consumers=False, **ONLY_AUDIO)
     tour = await new_tour(platform, plugins={"audio_guide": {}})
     for name in FILES:
         await platform.bus.media.put(media_name(tour, name), b"data")
@@ -167,9 +167,9 @@ def test_every_page_string_has_a_russian_translation():
 
 
 async def test_player_reports_refuse_bad_input_and_teardown_forgets(make_platform, serve_app):
-    platform = await make_platform(consumers=False)
+    platform = await make_platform(consumers=False, **ONLY_AUDIO)
     tour = await audio_tour(platform.settings.nats.url, dict.fromkeys(FILES, b"data"), GOOD)
-    server = serve_app()
+    server = serve_app(**ONLY_AUDIO)
     base = f"/p/audio_guide/{tour.enterprise}/{tour.id}"
     report = {"listen": "abcdef12", "kind": "started", "place": "s1", "track": "main"}
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
@@ -213,8 +213,8 @@ async def test_player_reports_refuse_bad_input_and_teardown_forgets(make_platfor
     assert [(e["station"], e["track"]) for e in started] == [("s1", "main"), (None, "intro")]
 
     # The tour drops the audio guide: what the plugin kept for it is deleted.
-    store = platform.store_for("audio_guide")
-    assert await store.keys(f"pos.{tour.enterprise}.{tour.id}.")
+    store = platform.store_for("audio_guide").for_tour(tour.key)
+    assert await store.keys("pos.")
     tour.plugins = {}
     await platform.save_tour(tour)
-    assert await store.keys(f"pos.{tour.enterprise}.{tour.id}.") == []
+    assert await store.keys("pos.") == []

@@ -8,7 +8,8 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-from test_audio_guide_support import arun, audio_tour, stream_events, tone, vtt
+from promtour.testing.browser import wait_for_js
+from test_audio_guide_support import ONLY_AUDIO, arun, audio_tour, stream_events, tone, vtt
 
 MAIN = "#ag-s1-main"
 
@@ -47,7 +48,7 @@ def current_time(page) -> float:
 
 def test_station_track_plays_highlights_resumes_and_reports(nats_url, serve_app, phone, media):
     tour = arun(audio_tour(nats_url, media, CONFIG, languages=["en", "ru"], default_language="en"))
-    server = serve_app()
+    server = serve_app(**ONLY_AUDIO)
     page = phone(locale="en-US").new_page()
     page.goto(server.station_url(tour, "s1"))
     track = page.locator(MAIN)
@@ -60,7 +61,7 @@ def test_station_track_plays_highlights_resumes_and_reports(nats_url, serve_app,
     expect(track.locator(".ag-transcript li.ag-current")).to_have_count(0)
 
     track.locator(".ag-play").click()
-    page.wait_for_function(f"document.querySelector('{MAIN} audio').currentTime > 0.2")
+    wait_for_js(page, f"document.querySelector('{MAIN} audio').currentTime > 0.2")
     expect(track.locator(".ag-play")).to_have_text(re.compile("Pause"))
     current = track.locator(".ag-transcript li.ag-current")
     expect(current).to_contain_text("First sentence.")
@@ -77,14 +78,14 @@ def test_station_track_plays_highlights_resumes_and_reports(nats_url, serve_app,
     # Resume after a reload, even with this phone's storage gone: from the server.
     page.evaluate("localStorage.clear()")
     page.reload()
-    page.wait_for_function(f"document.querySelector('{MAIN} audio').currentTime > 1")
+    wait_for_js(page, f"document.querySelector('{MAIN} audio').currentTime > 1")
     assert abs(current_time(page) - stopped) < 0.6
     expect(track.locator(".ag-transcript li.ag-current")).to_contain_text("Second sentence.")
 
     # Listen to the end, faster: 1.5x.
     track.locator(".ag-speed").select_option("1.5")
     track.locator(".ag-play").click()
-    page.wait_for_function(f"document.querySelector('{MAIN} audio').ended", timeout=10_000)
+    wait_for_js(page, f"document.querySelector('{MAIN} audio').ended", timeout=10_000)
     page.wait_for_timeout(300)  # the last report is in flight
 
     started = arun(stream_events(nats_url, tour, "audio_listen_started"))
@@ -104,13 +105,13 @@ def test_station_track_plays_highlights_resumes_and_reports(nats_url, serve_app,
 
     # Heard to the end: the next visit starts from the beginning.
     page.reload()
-    page.wait_for_function(f"document.querySelector('{MAIN} audio').readyState >= 1")
+    wait_for_js(page, f"document.querySelector('{MAIN} audio').readyState >= 1")
     assert current_time(page) == 0
 
 
 def test_track_choice_and_opt_in_autoplay(nats_url, serve_app, phone, media):
     tour = arun(audio_tour(nats_url, media, CONFIG, languages=["en", "ru"], default_language="en"))
-    server = serve_app()
+    server = serve_app(**ONLY_AUDIO)
     page = phone(locale="en-US").new_page()
     page.goto(server.station_url(tour, "s1"))
     kids = page.locator("#ag-s1-kids")
@@ -125,4 +126,4 @@ def test_track_choice_and_opt_in_autoplay(nats_url, serve_app, phone, media):
     page.get_by_label("Play each station when I scan it").check()
     page.goto(server.station_url(tour, "s1"))
     expect(kids).to_be_visible()
-    page.wait_for_function("document.querySelector('#ag-s1-kids audio').currentTime > 0.2")
+    wait_for_js(page, "document.querySelector('#ag-s1-kids audio').currentTime > 0.2")

@@ -13,6 +13,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from promtour.manager import PluginManager
+from promtour.plugins import audio_guide
 from promtour.plugins.audio_guide.vtt import parse_vtt
 from promtour.tours import load_tour_toml
 
@@ -125,7 +126,9 @@ def test_render_tour_file_writes_the_files_its_config_names(tmp_path):
         loaded.media
     )
     # The rendered tour passes its own validation: every file and transcript is there.
-    PluginManager().validate_tour(loaded.tour, frozenset(loaded.media))
+    PluginManager(load_entrypoints=False, plugins=[("audio_guide", audio_guide)]).validate_tour(
+        loaded.tour, frozenset(loaded.media)
+    )
 
 
 def test_render_names_the_missing_tool(tmp_path):

@@ -11,7 +11,16 @@ import pytest
 from playwright.sync_api import expect
 from promtour.auth import create_token
 from promtour.bus import Bus
-from test_audio_guide_support import arun, audio_tour, stream_events, tone, vtt
+from promtour.testing.browser import wait_for_js
+from test_audio_guide_support import (
+    ONLY_AUDIO,
+    arun,
+    audio_tour,
+    open_group,
+    stream_events,
+    tone,
+    vtt,
+)
 
 PIN = "2468"
 
@@ -30,6 +39,7 @@ CONFIG = {
             ],
         }
     ],
+    "guide_pin": PIN,
 }
 
 
@@ -56,20 +66,20 @@ def join_show(context, url: str):
     page = context.new_page()
     page.goto(url)
     page.get_by_role("button", name=re.compile("Join the show|Присоединиться")).click()
-    page.wait_for_function("window.agShow && window.agShow.connected && window.agShow.synced")
+    wait_for_js(page, "window.agShow && window.agShow.connected && window.agShow.synced")
     return page
 
 
 def started(page) -> dict:
-    page.wait_for_function("window.agShow.started !== null", timeout=10_000)
+    wait_for_js(page, "window.agShow.started !== null", timeout=10_000)
     return page.evaluate("window.agShow.started")
 
 
 def test_guide_fires_cue_phones_play_together_late_phone_catches_up(
     nats_url, serve_app, phone, media
 ):
-    tour = arun(audio_tour(nats_url, media, CONFIG, guide_pin=PIN))
-    server = serve_app()
+    tour = arun(audio_tour(nats_url, media, CONFIG))
+    server = serve_app(**ONLY_AUDIO)
     base = f"{server.url}/p/audio_guide/{tour.enterprise}/{tour.id}"
 
     # The guide signs in with the PIN and opens a group.
@@ -121,9 +131,9 @@ def test_guide_fires_cue_phones_play_together_late_phone_catches_up(
 
 
 async def test_guide_actions_need_the_pin_or_a_guide_token(nats_url, serve_app, media):
-    tour = await audio_tour(nats_url, media, CONFIG, guide_pin=PIN)
-    other = await audio_tour(nats_url, media, CONFIG, guide_pin=PIN)
-    server = serve_app()
+    tour = await audio_tour(nats_url, media, CONFIG)
+    other = await audio_tour(nats_url, media, CONFIG)
+    server = serve_app(**ONLY_AUDIO)
     base = f"/p/audio_guide/{tour.enterprise}/{tour.id}"
     fire = {"station": "s1", "cue": "press-now"}
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
@@ -193,3 +203,44 @@ async def test_guide_actions_need_the_pin_or_a_guide_token(nats_url, serve_app, 
         assert (await api.post(f"{base}/guide/groups", headers=auth(foreign))).status_code == 404
         bad = await api.post(f"{base}/guide/groups", headers=auth("pt_nope_nope"))
         assert bad.status_code == 401
+
+
+async def test_wrong_pins_from_one_address_do_not_lock_out_the_guide(nats_url, serve_app, media):
+    """Issue 10, defect 6: guesses from fresh cookies are stopped per address (429),
+    and the guide on another address still signs in with the right PIN."""
+    tour = await audio_tour(nats_url, media, CONFIG)
+    server = serve_app(**ONLY_AUDIO, web={"trusted_proxies": ["127.0.0.1/32"]})
+    base = f"{server.url}/p/audio_guide/{tour.enterprise}/{tour.id}/guide"
+
+    async def try_pin(pin: str, address: str) -> httpx.Response:
+        # A fresh cookie every time, as a guessing script would do.
+        headers = {"X-Forwarded-For": address}
+        async with httpx.AsyncClient(timeout=10, headers=headers) as client:
+            csrf = csrf_of((await client.get(base)).text)
+            return await client.post(f"{base}/login", data={"_csrf": csrf, "pin": pin})
+
+    statuses = [(await try_pin(f"{n:04d}", "203.0.113.7")).status_code for n in range(40)]
+    assert statuses[:10] == [403] * 10, statuses
+    assert set(statuses[10:]) == {429}, statuses
+    # Even the right PIN is refused from that address now.
+    assert (await try_pin(PIN, "203.0.113.7")).status_code == 429
+    # The guide, on the factory's network, signs in at once.
+    assert (await try_pin(PIN, "198.51.100.9")).status_code == 303
+
+
+def test_tap_to_listen_is_hidden_while_hidden(nats_url, serve_app, phone, media):
+    """Issue 17, defect 1: the core's button style must not beat the hidden attribute."""
+    tour = arun(audio_tour(nats_url, media, CONFIG))
+    code = arun(open_group(nats_url, tour))
+    server = serve_app(**ONLY_AUDIO)
+    page = phone(locale="en-US").new_page()
+    page.goto(f"{server.url}/p/audio_guide/{tour.enterprise}/{tour.id}/show?code={code}")
+    tap = page.locator(".ag-tap")
+    page.evaluate("document.querySelector('.ag-now').hidden = false")
+    assert tap.evaluate("b => b.hidden") is True
+    assert tap.evaluate("b => getComputedStyle(b).display") == "none"
+    expect(tap).to_be_hidden()
+    tap.evaluate("b => { b.hidden = false }")
+    expect(tap).to_be_visible()
+    tap.evaluate("b => { b.hidden = true }")
+    expect(tap).to_be_hidden()

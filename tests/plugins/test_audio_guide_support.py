@@ -17,12 +17,16 @@ from promtour.events import STREAM, subject_for
 from promtour.manager import PluginManager
 from promtour.models import Tour
 from promtour.platform import Platform
+from promtour.plugins import audio_guide
 from promtour.testing import save_new_tour
 from promtour.tours import media_name
 
 T = TypeVar("T")
 
-__all__ = ["arun", "audio_tour", "stream_events", "tone", "vtt"]
+__all__ = ["ONLY_AUDIO", "arun", "audio_tour", "open_group", "stream_events", "tone", "vtt"]
+
+#: Platform arguments of these tests: the audio guide alone (not the installed plugins).
+ONLY_AUDIO: dict[str, Any] = {"entrypoints": False, "plugins": [("audio_guide", audio_guide)]}
 
 
 def arun(coro: Awaitable[T]) -> T:
@@ -88,7 +92,8 @@ async def audio_tour(
     **fields: Any,
 ) -> Tour:
     """A fresh tour with the audio guide configured and its media uploaded."""
-    platform = Platform(testing.test_settings(nats_url), plugins=PluginManager())
+    manager = PluginManager(load_entrypoints=False, plugins=ONLY_AUDIO["plugins"])
+    platform = Platform(testing.test_settings(nats_url), plugins=manager)
     await platform.start(consumers=False)
     try:
         tour = await save_new_tour(
@@ -99,6 +104,20 @@ async def audio_tour(
         tour.plugins = {"audio_guide": config}
         state = await platform.save_tour(tour)
         return state.tour
+    finally:
+        await platform.stop()
+
+
+async def open_group(nats_url: str, tour: Tour) -> str:
+    """Open a group show on ``tour`` (as a guide would); returns its code."""
+    from promtour.plugins.audio_guide import records
+
+    manager = PluginManager(load_entrypoints=False, plugins=ONLY_AUDIO["plugins"])
+    platform = Platform(testing.test_settings(nats_url), plugins=manager)
+    await platform.start(consumers=False)
+    try:
+        group = await records.create_group(platform.store_for("audio_guide").for_tour(tour.key))
+        return group.code
     finally:
         await platform.stop()
 

@@ -22,11 +22,15 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 import httpx
+import promtour.plugins.quests as quests_plugin
 from promtour.platform import Platform
-from promtour.plugins.quests.state import VisitorState, visitor_key
+from promtour.plugins.quests.records import VisitorState, visitor_key
 from promtour.testing import station_path
 from promtour.web.app import create_app
 from test_quests_rules import EN, answer, csrf, mission, quest, visitor_of
+
+#: Only this plugin: the tests see its panels and routes and nobody else's.
+PLUGINS = [("quests", quests_plugin)]
 
 #: Base points of the two missions and their time bonuses.
 GAUGE, GAUGE_BONUS = 10, 3
@@ -71,7 +75,11 @@ async def without_consumers(platform: Platform) -> AsyncIterator[httpx.AsyncClie
 
 
 async def quest_state(platform: Platform, tour, visitor: str) -> VisitorState | None:
-    return await platform.store_for("quests").get(visitor_key(tour, visitor), VisitorState)
+    return (
+        await platform.store_for("quests")
+        .for_tour(tour.key)
+        .get(visitor_key(visitor), VisitorState)
+    )
 
 
 async def first_seen(platform: Platform, tour, visitor: str, mission_id: str) -> datetime | None:
@@ -100,7 +108,7 @@ async def check_in_time(platform: Platform, tour, visitor: str, station: str) ->
 async def test_an_answer_right_after_the_check_in_gets_the_bonus_before_the_consumer(
     make_platform, new_tour
 ):
-    setup = await make_platform(consumers=False)
+    setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
     tour = await new_tour(setup, plugins={"quests": bonus_quest()})
     async with without_consumers(setup) as client:
         page = await client.get(station_path(tour, "s2"))
@@ -122,9 +130,9 @@ async def test_an_answer_right_after_the_check_in_gets_the_bonus_before_the_cons
 async def test_the_check_in_consumer_records_the_check_in_as_first_seen(
     make_platform, serve_app, new_tour
 ):
-    setup = await make_platform(consumers=False)
+    setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
     tour = await new_tour(setup, plugins={"quests": bonus_quest()})
-    server = serve_app()
+    server = serve_app(entrypoints=False, plugins=PLUGINS)
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
         page = await client.get(station_path(tour, "s2"))
         assert page.status_code == 200
@@ -147,7 +155,7 @@ async def test_the_check_in_consumer_records_the_check_in_as_first_seen(
 
 
 async def test_an_answer_after_the_window_gets_no_bonus(make_platform, new_tour):
-    setup = await make_platform(consumers=False)
+    setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
     tour = await new_tour(setup, plugins={"quests": bonus_quest(seconds=1)})
     async with without_consumers(setup) as late, without_consumers(setup) as quick:
         late_page = await late.get(station_path(tour, "s2"))
@@ -168,9 +176,9 @@ async def test_an_answer_after_the_window_gets_no_bonus(make_platform, new_tour)
 async def test_in_fixed_order_the_clock_starts_when_the_page_shows_the_mission_open(
     make_platform, serve_app, new_tour
 ):
-    setup = await make_platform(consumers=False)
+    setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
     tour = await new_tour(setup, plugins={"quests": bonus_quest(seconds=1, order="fixed")})
-    server = serve_app()
+    server = serve_app(entrypoints=False, plugins=PLUGINS)
     at_s2 = f"/t/{tour.enterprise}/{tour.id}/at/s2"
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
         # Station 2 first: its mission waits for station 1's, so its clock does not start.

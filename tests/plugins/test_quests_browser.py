@@ -11,12 +11,17 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import promtour.plugins.quests as quests_plugin
 from playwright.sync_api import expect
+from promtour.manager import PluginManager
 from promtour.models import Tour
 from promtour.platform import Platform
 from promtour.testing import test_settings as settings_for
 from promtour.testing import unique
 from promtour.tours import decode_tour, load_enterprise_toml
+
+#: Only this plugin: the tests see its panels and routes and nobody else's.
+PLUGINS = [("quests", quests_plugin)]
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "config" / "demo"
@@ -43,7 +48,10 @@ async def demo_quest_tour(nats_url: str) -> Tour:
         },
         "demo quest",
     )
-    platform = Platform(settings_for(nats_url))
+    platform = Platform(
+        settings_for(nats_url),
+        plugins=PluginManager(load_entrypoints=False, plugins=PLUGINS),
+    )
     await platform.start(consumers=False)
     try:
         await platform.import_enterprise(enterprise)
@@ -55,7 +63,7 @@ async def demo_quest_tour(nats_url: str) -> Tour:
 
 def test_a_phone_plays_the_demo_quest(serve_app, phone, nats_url):
     tour = run(demo_quest_tour(nats_url))
-    server = serve_app()
+    server = serve_app(entrypoints=False, plugins=PLUGINS)
     start_url = f"{server.url}/t/{tour.enterprise}/{tour.id}"
     board_url = f"{server.url}/p/quests/{tour.enterprise}/{tour.id}/board"
 

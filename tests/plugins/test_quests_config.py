@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import msgspec
+import promtour.plugins.quests as quests_plugin
 import pytest
 from babel.messages.pofile import read_po
 from promtour.errors import ConfigError
@@ -18,9 +19,12 @@ from promtour.models import Enterprise, Station, Tour
 from promtour.plugins.quests import engine
 from promtour.plugins.quests.config import OrderMission, QuestsConfig, validate
 from promtour.plugins.quests.nicknames import NicknameError, check_nickname
-from promtour.plugins.quests.state import MissionState
+from promtour.plugins.quests.records import MissionState
 from promtour.testing import unique
 from promtour.tours import load_tour_toml
+
+#: Only this plugin: the tests see its panels and routes and nobody else's.
+PLUGINS = [("quests", quests_plugin)]
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = ROOT / "plugins" / "quests"
@@ -78,7 +82,7 @@ BAD = [
 async def test_bad_mission_config_is_refused_on_import_naming_station_and_mission(
     make_platform, new_tour
 ):
-    platform = await make_platform(consumers=False)
+    platform = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
     for mission, message in BAD:
         with pytest.raises(ConfigError) as refused:
             await new_tour(platform, plugins={"quests": {"missions": [mission]}})
@@ -87,7 +91,7 @@ async def test_bad_mission_config_is_refused_on_import_naming_station_and_missio
 
 
 async def test_a_tour_file_with_a_bad_mission_is_refused_by_import(make_platform, tmp_path):
-    platform = await make_platform(consumers=False)
+    platform = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
     enterprise = unique("ent")
     await platform.import_enterprise(Enterprise(id=enterprise, name=t("Works")))
     path = tmp_path / "tour.toml"
@@ -117,7 +121,7 @@ answers = ["1989"]
 
 
 async def test_schema_errors_and_duplicates_are_refused(make_platform, new_tour):
-    platform = await make_platform(consumers=False)
+    platform = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
     with pytest.raises(ConfigError, match=r"Invalid value 'essay'.*missions\[0\]"):
         await new_tour(platform, plugins={"quests": {"missions": [single(type="essay")]}})
     with pytest.raises(ConfigError, match=r"Expected `int`.*missions\[0\].points"):
@@ -133,7 +137,9 @@ async def test_schema_errors_and_duplicates_are_refused(make_platform, new_tour)
 
 def test_the_demo_quest_validates_in_both_languages():
     tour = load_tour_toml(DEMO_TOUR).tour
-    config = PluginManager().convert_config("quests", tour.plugins["quests"])
+    config = PluginManager(load_entrypoints=False, plugins=PLUGINS).convert_config(
+        "quests", tour.plugins["quests"]
+    )
     assert validate(tour, config) == []
     assert tour.languages == ["ru", "en"]
     stations = {m.station for m in config.missions}

@@ -9,10 +9,11 @@ import re
 
 import httpx
 import msgspec
+import promtour.plugins.quests as quests_plugin
 from promtour.consumers import durable_name
 from promtour.events import STREAM, subject_for
 from promtour.plugins.quests.events import QuestMissionCompleted
-from promtour.plugins.quests.state import (
+from promtour.plugins.quests.records import (
     Board,
     Team,
     VisitorState,
@@ -21,6 +22,9 @@ from promtour.plugins.quests.state import (
     visitor_key,
 )
 from promtour.testing import station_path
+
+#: Only this plugin: the tests see its panels and routes and nobody else's.
+PLUGINS = [("quests", quests_plugin)]
 
 CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
 MEMBERS = 50
@@ -58,10 +62,10 @@ async def count(bus, tour, event_type: str) -> int:
 async def test_fifty_members_at_once_give_exactly_the_sum_and_repeats_count_once(
     make_platform, serve_app, new_tour, bus
 ):
-    setup = await make_platform(consumers=False)
+    setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
     tour = await new_tour(setup, plugins={"quests": config()}, stations=STATIONS)
-    server = serve_app()
-    store = setup.store_for("quests")
+    server = serve_app(entrypoints=False, plugins=PLUGINS)
+    store = setup.store_for("quests").for_tour(tour.key)
     base = f"/p/quests/{tour.enterprise}/{tour.id}"
     limits = httpx.Limits(max_connections=4)
     clients = [
@@ -83,7 +87,7 @@ async def test_fifty_members_at_once_give_exactly_the_sum_and_repeats_count_once
             )
         )
         assert all(r.status_code == 303 for r in joins)
-        team = await store.get(team_key(tour, code), Team)
+        team = await store.get(team_key(code), Team)
         assert team is not None and len(team.members) == MEMBERS
 
         # Member 1 also checks in at member 0's station, to answer mission 0 as well.
@@ -108,15 +112,15 @@ async def test_fifty_members_at_once_give_exactly_the_sum_and_repeats_count_once
         assert retry.json()["result"] == "solved" and retry.json()["score"] == 8
 
         expected = sum(range(1, MEMBERS + 1))  # 1275
-        team = await store.get(team_key(tour, code), Team)
+        team = await store.get(team_key(code), Team)
         assert team is not None
         assert team.score == expected and len(team.solved) == MEMBERS
         assert team.solved["m00"].points == 1
         for i, visitor in enumerate(visitors):
-            state = await store.get(visitor_key(tour, visitor), VisitorState)
+            state = await store.get(visitor_key(visitor), VisitorState)
             assert state is not None and state.outbox == []
             assert state.score == (3 if i == 1 else i + 1), (i, state.score)
-        board = await store.get(board_key(tour, state.day), Board)
+        board = await store.get(board_key(state.day), Board)
         assert board is not None and len(board.entries) == MEMBERS
         assert sum(e.score for e in board.entries.values()) == expected + 1
         assert await count(bus, tour, "quest_mission_completed") == MEMBERS + 1
@@ -151,7 +155,7 @@ async def test_fifty_members_at_once_give_exactly_the_sum_and_repeats_count_once
         await asyncio.sleep(0.05)
     else:
         raise AssertionError("the quests consumer did not handle both copies")
-    team = await store.get(team_key(tour, code), Team)
+    team = await store.get(team_key(code), Team)
     assert team is not None and team.score == expected + MEMBERS + 1
     assert len(team.solved) == MEMBERS + 1
 
@@ -160,10 +164,10 @@ async def test_events_of_an_accepted_answer_survive_a_failed_publish(make_platfo
     """NATS fails after the answer was stored: the events wait in the visitor's outbox,
     the next request publishes them, and they are stored once."""
     from promtour.bus import BusUnavailable
-    from promtour.plugins.quests import service
     from promtour.plugins.quests.config import QuestsConfig
+    from promtour.plugins.quests.service import missions, visitors
 
-    platform = await make_platform(consumers=False)
+    platform = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
     tour = await new_tour(platform, plugins={"quests": config()}, stations=STATIONS)
     state = await platform.tours.get(tour.key)
     assert state is not None
@@ -182,18 +186,18 @@ async def test_events_of_an_accepted_answer_survive_a_failed_publish(make_platfo
 
     ctx.publish = flaky  # type: ignore[method-assign]
     try:
-        await service.answer(ctx, quest, mission, "t:c3", True, progress=None)
+        await missions.answer(ctx, quest, mission, "t:c3", True, progress=None)
     except BusUnavailable:
         pass
     else:
         raise AssertionError("the failed publish should reach the caller (a 503)")
-    stored = await service.load(ctx)
+    stored = await visitors.load(ctx)
     assert stored is not None and stored.missions[mission.id].solved
     assert [e.type for e in stored.outbox] == ["quest_answer_submitted", "quest_mission_completed"]
 
     ctx.publish = real_publish  # type: ignore[method-assign]
     # The visitor's next request (a retry of the same answer) flushes the outbox.
-    again = await service.answer(ctx, quest, mission, "t:c3", True, progress=None)
+    again = await missions.answer(ctx, quest, mission, "t:c3", True, progress=None)
     assert again.result == "solved" and again.state.outbox == []
     assert await count(bus, tour, "quest_answer_submitted") == 1
     assert await count(bus, tour, "quest_mission_completed") == 1

@@ -11,10 +11,14 @@ from pathlib import Path
 
 import httpx
 import msgspec
+import promtour.plugins.quests as quests_plugin
 from promtour.auth import create_token
 from promtour.events import STREAM, subject_for
-from promtour.plugins.quests.state import Team, VisitorState, team_key, visitor_key
+from promtour.plugins.quests.records import Team, VisitorState, team_key, visitor_key
 from promtour.testing import station_path
+
+#: Only this plugin: the tests see its panels and routes and nobody else's.
+PLUGINS = [("quests", quests_plugin)]
 
 CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
 STATIC = Path(__file__).resolve().parents[2] / "plugins" / "quests" / "static"
@@ -98,9 +102,9 @@ async def events_of(bus, tour, event_type: str) -> list[dict[str, object]]:
 async def test_a_mission_opens_only_after_a_check_in_at_its_station(
     make_platform, serve_app, new_tour
 ):
-    setup = await make_platform(consumers=False)
+    setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
     tour = await new_tour(setup, plugins={"quests": quest()})
-    server = serve_app()
+    server = serve_app(entrypoints=False, plugins=PLUGINS)
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
         page = (await client.get(station_path(tour, "s1"))).text
         token = csrf(page)
@@ -153,9 +157,9 @@ async def test_right_answers_are_never_in_the_page_or_its_scripts(
             mission("where", "s1", "riddle", answer_station="s3"),
         ]
     )
-    setup = await make_platform(consumers=False)
+    setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
     tour = await new_tour(setup, plugins={"quests": config})
-    server = serve_app()
+    server = serve_app(entrypoints=False, plugins=PLUGINS)
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
         page = (await client.get(station_path(tour, "s1"))).text
         scripts = re.findall(r'<script[^>]*src="([^"]+)"', page)
@@ -198,9 +202,9 @@ async def test_right_answers_are_never_in_the_page_or_its_scripts(
 async def test_attempts_are_limited_and_a_repeated_answer_counts_once(
     make_platform, serve_app, new_tour, bus
 ):
-    setup = await make_platform(consumers=False)
+    setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
     tour = await new_tour(setup, plugins={"quests": quest(max_attempts=2)})
-    server = serve_app()
+    server = serve_app(entrypoints=False, plugins=PLUGINS)
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
         token = csrf((await client.get(station_path(tour, "s2"))).text)
         first = await answer(client, tour, "plate", token, answer="KP-999")
@@ -229,9 +233,9 @@ async def test_attempts_are_limited_and_a_repeated_answer_counts_once(
 async def test_hints_cost_points_once_and_the_award_is_an_event(
     make_platform, serve_app, new_tour, bus
 ):
-    setup = await make_platform(consumers=False)
+    setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
     tour = await new_tour(setup, plugins={"quests": quest(wrong_answer_cost=2)})
-    server = serve_app()
+    server = serve_app(entrypoints=False, plugins=PLUGINS)
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
         page = (await client.get(station_path(tour, "s1"))).text
         token = csrf(page)
@@ -267,9 +271,9 @@ async def test_hints_cost_points_once_and_the_award_is_an_event(
 
 
 async def test_answers_are_rate_limited_per_visitor(make_platform, serve_app, new_tour):
-    setup = await make_platform(consumers=False)
+    setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
     tour = await new_tour(setup, plugins={"quests": quest()})
-    server = serve_app()
+    server = serve_app(entrypoints=False, plugins=PLUGINS)
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
         token = csrf((await client.get(station_path(tour, "s2"))).text)
         codes = [
@@ -286,9 +290,9 @@ async def test_answers_are_rate_limited_per_visitor(make_platform, serve_app, ne
 async def test_fixed_order_opens_a_station_after_the_previous_one(
     make_platform, serve_app, new_tour
 ):
-    setup = await make_platform(consumers=False)
+    setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
     tour = await new_tour(setup, plugins={"quests": quest(order="fixed")})
-    server = serve_app()
+    server = serve_app(entrypoints=False, plugins=PLUGINS)
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
         page1 = (await client.get(station_path(tour, "s1"))).text
         page2 = (await client.get(station_path(tour, "s2"))).text
@@ -306,9 +310,9 @@ async def test_fixed_order_opens_a_station_after_the_previous_one(
 async def test_nicknames_are_checked_and_stay_out_of_events(
     make_platform, serve_app, new_tour, bus
 ):
-    setup = await make_platform(consumers=False)
+    setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
     tour = await new_tour(setup, plugins={"quests": quest()})
-    server = serve_app()
+    server = serve_app(entrypoints=False, plugins=PLUGINS)
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
         start = (await client.get(f"/t/{tour.enterprise}/{tour.id}")).text
         assert "not your real name" in start
@@ -342,9 +346,9 @@ async def visitor_of(client: httpx.AsyncClient) -> str:
 
 
 async def test_teams_count_a_mission_once_and_show_who_did_what(make_platform, serve_app, new_tour):
-    setup = await make_platform(consumers=False)
+    setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
     tour = await new_tour(setup, plugins={"quests": quest(team_size=2)})
-    server = serve_app()
+    server = serve_app(entrypoints=False, plugins=PLUGINS)
     clients = [httpx.AsyncClient(base_url=server.url, headers=EN) for _ in range(3)]
     try:
         ann, bob, cid = clients
@@ -380,7 +384,7 @@ async def test_teams_count_a_mission_once_and_show_who_did_what(make_platform, s
         # Both members solve the same mission: it counts once, for the first one.
         assert (await answer(bob, tour, "plate", tokens[1], answer="KP-1000")).json()["score"] == 15
         assert (await answer(ann, tour, "plate", tokens[0], answer="KP-1000")).json()["score"] == 15
-        team = await setup.store_for("quests").get(team_key(tour, code), Team)
+        team = await setup.store_for("quests").for_tour(tour.key).get(team_key(code), Team)
         assert team is not None and team.score == 15 and list(team.solved) == ["plate"]
         assert team.solved["plate"].visitor == await visitor_of(bob)
         page = (await cid.get(f"{base(tour)}/team/{code}")).text
@@ -392,7 +396,7 @@ async def test_teams_count_a_mission_once_and_show_who_did_what(make_platform, s
         await answer(cid, tour, "plate", tokens[2], answer="KP-1000")
         other = await cid.post(f"{base(tour)}/team", data={"_csrf": tokens[2], "name": "Blue"})
         blue = other.headers["location"].rsplit("/", 1)[1]
-        blue_team = await setup.store_for("quests").get(team_key(tour, blue), Team)
+        blue_team = await setup.store_for("quests").for_tour(tour.key).get(team_key(blue), Team)
         assert blue_team is not None and blue_team.score == 15
         # Bob scored for Red Team: he cannot switch to another team.
         switch = await bob.post(
@@ -405,10 +409,10 @@ async def test_teams_count_a_mission_once_and_show_who_did_what(make_platform, s
 
 
 async def test_boards_by_day_and_group_and_a_hidden_board(make_platform, serve_app, new_tour, bus):
-    setup = await make_platform(consumers=False)
+    setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
     tour = await new_tour(setup, plugins={"quests": quest()})
     hidden = await new_tour(setup, plugins={"quests": quest(leaderboard="hidden")})
-    server = serve_app()
+    server = serve_app(entrypoints=False, plugins=PLUGINS)
     async with (
         httpx.AsyncClient(base_url=server.url, headers=EN) as one,
         httpx.AsyncClient(base_url=server.url, headers=EN) as two,
@@ -449,9 +453,9 @@ async def test_boards_by_day_and_group_and_a_hidden_board(make_platform, serve_a
 
 
 async def test_badges_quest_completion_and_the_certificate(make_platform, serve_app, new_tour, bus):
-    setup = await make_platform(consumers=False)
+    setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
     tour = await new_tour(setup, plugins={"quests": quest()}, stations=2)
-    server = serve_app()
+    server = serve_app(entrypoints=False, plugins=PLUGINS)
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
         page = (await client.get(station_path(tour, "s1"))).text
         token = csrf(page)
@@ -484,16 +488,18 @@ async def test_badges_quest_completion_and_the_certificate(make_platform, serve_
     (completed,) = await events_of(bus, tour, "quest_completed")
     assert completed["score"] == 25 and completed["solved"] == 2
     assert "@page" in (STATIC / "quests.css").read_text()
-    state = await setup.store_for("quests").get(
-        visitor_key(tour, completed["visitor"]), VisitorState
+    state = (
+        await setup.store_for("quests")
+        .for_tour(tour.key)
+        .get(visitor_key(completed["visitor"]), VisitorState)
     )
     assert state is not None and state.outbox == [] and state.completed is not None
 
 
 async def test_switching_the_quest_off_removes_its_records(make_platform, serve_app, new_tour):
-    setup = await make_platform(consumers=False)
+    setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
     tour = await new_tour(setup, plugins={"quests": quest()})
-    server = serve_app()
+    server = serve_app(entrypoints=False, plugins=PLUGINS)
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
         token = csrf((await client.get(station_path(tour, "s2"))).text)
         named = await client.post(
@@ -502,8 +508,8 @@ async def test_switching_the_quest_off_removes_its_records(make_platform, serve_
         team = await client.post(f"{base(tour)}/team", data={"_csrf": token, "name": "Foxes"})
         assert named.status_code == 303 and team.status_code == 303, (named.text, team.text)
         await answer(client, tour, "plate", token, answer="KP-1000")
-    store = setup.store_for("quests")
-    prefixes = [f"{kind}.{tour.key}." for kind in "vtb"]
+    store = setup.store_for("quests").for_tour(tour.key)
+    prefixes = [f"{kind}." for kind in "vtb"]
     assert all([await store.keys(prefix) for prefix in prefixes])
     current = await setup.tours.refresh(tour.key)
     assert current is not None
