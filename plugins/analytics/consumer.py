@@ -1,12 +1,13 @@
 """The consumer: batches of events folded into the read model, one write per record.
 
 A batch (up to ``PluginInfo.batch_size`` events, in stream order) is grouped by tour
-and day; each touched day's two records are read once (or taken from this process's
-cache), every event of the day is folded in memory, and the records are written back
-at the revision they were read at. So a 1,000-event batch costs a handful of store
-writes, not a thousand. A write that finds the record changed by someone else (a
-rebuild, another process) raises ``Conflict``: the cache is dropped and the core
-redelivers the batch, which the ``seq`` checkpoints make harmless.
+and day; each touched day's two records are read once, every event of the day is
+folded in memory, and the records are written back at the revision they were read
+at. So a 1,000-event batch costs a handful of store reads and writes, not a
+thousand. Records are read afresh for every batch, never cached across batches: a
+rebuild may erase them at any time, and a cache would not notice. A write that finds
+the record changed by someone else raises ``Conflict`` and the core redelivers the
+batch, which the ``seq`` checkpoints make harmless.
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ from .model import DayStats, DayVisitors, Live, apply, apply_live, day_of
 __all__ = ["Folder", "erase_tour"]
 
 DAY = 86400
-#: Cached records before the cache is emptied (a replay moves through the days).
-CACHE_LIMIT = 256
 
 
 class _Entry:
@@ -34,22 +33,11 @@ class _Entry:
 
 
 class Folder:
-    """Folds batches into the store; holds the records it wrote last (per process)."""
-
-    def __init__(self) -> None:
-        self._cache: dict[tuple[str, str], _Entry] = {}
-
-    def forget(self) -> None:
-        self._cache.clear()
+    """Folds batches into the store."""
 
     async def _load(self, store: PluginStore, key: str, type_: type[Any]) -> _Entry:
-        full = (store.prefix, key)
-        entry = self._cache.get(full)
-        if entry is None:
-            found = await store.read(key, type_)
-            value = found.value if found.value is not None else type_()
-            entry = self._cache[full] = _Entry(value, found.revision)
-        return entry
+        found = await store.read(key, type_)
+        return _Entry(found.value if found.value is not None else type_(), found.revision)
 
     async def _save(
         self, store: PluginStore, key: str, entry: _Entry, ttl: float | None = None
@@ -62,45 +50,37 @@ class Folder:
             if entry.revision is None and await store.create(key, entry.value, ttl=ttl):
                 entry.revision = (await store.read(key, type(entry.value))).revision
                 return
-            self.forget()
             raise
 
     async def fold(self, batch: Sequence[StreamEvent]) -> None:
-        if len(self._cache) > CACHE_LIMIT:
-            self.forget()
         # tour key -> day -> items, in stream order
         by_tour: dict[str, tuple[StreamEvent, dict[str, list[StreamEvent]]]] = {}
         for item in batch:
             first, days = by_tour.setdefault(item.ctx.tour.key, (item, {}))
             days.setdefault(day_of(item.event.time), []).append(item)
-        try:
-            for first, days in by_tour.values():
-                store = first.ctx.tour_store
-                ttl = float(first.ctx.config.visitor_days * DAY)
-                for day, items in days.items():
-                    stats = await self._load(store, f"day.{day}", DayStats)
-                    visits = await self._load(store, f"vis.{day}", DayVisitors)
-                    stats.value.day = day
-                    before = (stats.value.seq, visits.value.seq)
-                    for item in items:
-                        apply(item.seq, item.event, stats.value, visits.value)
-                    if (stats.value.seq, visits.value.seq) == before:
-                        continue  # a redelivery of what these records have
-                    # Stats first: see the model's note on idempotency.
-                    if stats.value.seq != before[0]:
-                        await self._save(store, f"day.{day}", stats)
-                    await self._save(store, f"vis.{day}", visits, ttl=ttl)
-                live = await self._load(store, "live", Live)
-                seq = live.value.seq
-                for items in days.values():
-                    for item in items:
-                        apply_live(item.seq, item.event, live.value)
-                if live.value.seq != seq:
-                    await self._save(store, "live", live, ttl=3600.0)
-        except BaseException:
-            # The in-memory records may hold events that were not written.
-            self.forget()
-            raise
+        for first, days in by_tour.values():
+            store = first.ctx.tour_store
+            ttl = float(first.ctx.config.visitor_days * DAY)
+            for day, items in days.items():
+                stats = await self._load(store, f"day.{day}", DayStats)
+                visits = await self._load(store, f"vis.{day}", DayVisitors)
+                stats.value.day = day
+                before = (stats.value.seq, visits.value.seq)
+                for item in items:
+                    apply(item.seq, item.event, stats.value, visits.value)
+                if (stats.value.seq, visits.value.seq) == before:
+                    continue  # a redelivery of what these records have
+                # Stats first: see the model's note on idempotency.
+                if stats.value.seq != before[0]:
+                    await self._save(store, f"day.{day}", stats)
+                await self._save(store, f"vis.{day}", visits, ttl=ttl)
+            live = await self._load(store, "live", Live)
+            seq = live.value.seq
+            for items in days.values():
+                for item in items:
+                    apply_live(item.seq, item.event, live.value)
+            if live.value.seq != seq:
+                await self._save(store, "live", live, ttl=3600.0)
 
 
 async def erase_tour(store: PluginStore) -> int:

@@ -163,11 +163,17 @@ def script(enterprise: str, tour: str) -> list[Event]:
                     add(t, QuestHintTaken(**q, hint=1, cost=1))
                 if i % 2 == 0:
                     add(t, QuestAnswerSubmitted(**q, correct=True, attempt=1))
-                    add(t, QuestMissionCompleted(**q, points=3, hints_used=0, correct_first_try=True))
+                    add(
+                        t,
+                        QuestMissionCompleted(**q, points=3, hints_used=0, correct_first_try=True),
+                    )
                 elif i % 4 == 1:
                     add(t, QuestAnswerSubmitted(**q, correct=False, attempt=1))
                     add(t, QuestAnswerSubmitted(**q, correct=True, attempt=2))
-                    add(t, QuestMissionCompleted(**q, points=2, hints_used=0, correct_first_try=False))
+                    add(
+                        t,
+                        QuestMissionCompleted(**q, points=2, hints_used=0, correct_first_try=False),
+                    )
                 else:
                     add(t, QuestAnswerSubmitted(**q, correct=False, attempt=1))
                     add(t, QuestAnswerSubmitted(**q, correct=False, attempt=2))
@@ -175,12 +181,20 @@ def script(enterprise: str, tour: str) -> list[Event]:
                 if i < 3:  # a mission almost nobody tries: every cell masked
                     m2 = {**q, "mission": "m2"}
                     add(t, QuestAnswerSubmitted(**m2, correct=True, attempt=1))
-                    add(t, QuestMissionCompleted(**m2, points=1, hints_used=0, correct_first_try=True))
+                    add(
+                        t,
+                        QuestMissionCompleted(**m2, points=1, hints_used=0, correct_first_try=True),
+                    )
             at += timedelta(seconds=dwell_of(i, k))
         if i < 100:
             add(at, QuestCompleted(**env, visitor=visitor, score=3))
         if i < 60:
-            add(at, CareerQuizCompleted(**env, visitor=visitor, code=["RIC", "SEA", "IRC"][i % 3], answered=12))
+            add(
+                at,
+                CareerQuizCompleted(
+                    **env, visitor=visitor, code=["RIC", "SEA", "IRC"][i % 3], answered=12
+                ),
+            )
         if i < 90:
             add(at + timedelta(seconds=1), TourFinished(**env, visitor=visitor, stations_visited=5))
     for j in range(7):
@@ -227,7 +241,10 @@ def expected() -> dict[str, Any]:
         "audio": {
             lang: [
                 len(starts),
-                *(pct(sum(1 for i in starts if i < limit), len(starts)) for limit in (140, 120, 100, 80)),
+                *(
+                    pct(sum(1 for i in starts if i < limit), len(starts))
+                    for limit in (140, 120, 100, 80)
+                ),
             ]
             for lang in ("en", "ru")
             for starts in [[i for i in range(150) if (i % 4 == 0) == (lang == "en")]]

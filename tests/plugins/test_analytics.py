@@ -15,21 +15,25 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
+from analytics_script import DAY, RANGE, STATIONS, OtherPluginEvents, expected, script
 from promtour.auth import create_token
 from promtour.plugin import PluginInfo, PluginSession, StreamEvent, hookimpl
 from promtour.plugins import analytics
 from promtour.plugins.analytics.consumer import erase_tour
 from promtour.plugins.analytics.figures import SECTIONS, Range, section
 
-from analytics_script import DAY, RANGE, STATIONS, OtherPluginEvents, expected, script
-
 PLUGINS = [("analytics", analytics), ("lookalikes", OtherPluginEvents())]
 EXPECT = expected()
 
 
 async def publish(platform: Any, events: list[Any]) -> tuple[int, int]:
-    """Publish in order; returns the first and last stream sequence."""
-    seqs = [await platform.bus.publish(e) for e in events]
+    """Publish in order (pipelined: one connection keeps the order, checked below);
+    returns the first and last stream sequence."""
+    seqs: list[int] = []
+    for start in range(0, len(events), 200):
+        chunk = events[start : start + 200]
+        seqs += await asyncio.gather(*(platform.bus.publish(e) for e in chunk))
+    assert seqs == sorted(seqs), "events were stored out of order"
     return seqs[0], seqs[-1]
 
 
@@ -215,20 +219,18 @@ class SlowAnalytics:
     @hookimpl
     def promtour_plugin_info(self) -> PluginInfo:
         info = analytics.promtour_plugin_info()
-        return msgspec.structs.replace(info, batch_size=40)
+        return msgspec.structs.replace(info, batch_size=100)
 
     @hookimpl
     async def promtour_handle_batch(self, batch: list[StreamEvent]) -> None:
         await analytics.promtour_handle_batch(batch)
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.005)
 
 
 SLOW = [("analytics", SlowAnalytics()), ("lookalikes", OtherPluginEvents())]
 
 
-async def test_stopped_replay_redelivery_and_rebuild_give_the_same_figures(
-    make_platform, new_tour
-):
+async def test_stopped_replay_redelivery_and_rebuild_give_the_same_figures(make_platform, new_tour):
     publisher = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
     tour = await new_tour(publisher, plugins={"analytics": {}}, stations=5)
     first, last = await publish(publisher, script(tour.enterprise, tour.id))
@@ -292,5 +294,3 @@ def test_quartiles_match_statistics(hist: dict[int, int]) -> None:
     values = [v for v, n in hist.items() for _ in range(n)]
     want = [round(q, 1) for q in statistics.quantiles(values, n=4, method="inclusive")]
     assert list(quantiles(hist)[1:]) == want
-
-
