@@ -294,3 +294,40 @@ def test_quartiles_match_statistics(hist: dict[int, int]) -> None:
     values = [v for v, n in hist.items() for _ in range(n)]
     want = [round(q, 1) for q in statistics.quantiles(values, n=4, method="inclusive")]
     assert list(quantiles(hist)[1:]) == want
+
+
+async def test_rebuild_command_gives_the_same_figures(make_platform, new_tour, nats_url, tmp_path):
+    """``promtour analytics rebuild ENT.TOUR`` as a person runs it, with a server (the
+    installed plugins, the real event types) consuming at the same time."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    platform = await make_platform()
+    tour = await new_tour(platform, plugins={"analytics": {}}, stations=5)
+    events = [
+        e
+        for e in script(tour.enterprise, tour.id)
+        if e.visitor in {f"v{i:03d}" for i in range(0, 200, 9)}
+    ]
+    _, last = await publish(platform, events)
+    await caught_up(platform, last)
+    before = await figures(platform, tour)
+    assert b'"Visitors",23' in before
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROMTOUR_")}
+    command = [str(Path(sys.executable).parent / "promtour"), "analytics", "rebuild", tour.key]
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [*command, "--nats", nats_url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"{tour.key}: dropped 3 records" in result.stdout
+    assert "100%" in result.stdout and "replayed the stream up to event" in result.stdout
+    assert await figures(platform, tour) == before
