@@ -107,7 +107,10 @@ class SignInPages(Controller):
             SESSION_COOKIE,
             session_value(c.platform, principal),
             max_age=SESSION_SECONDS,
-            path="/console",
+            # Site-wide: plugins' staff pages (/p/<plugin>/..., linked from the console
+            # menu) accept a console sign-in through pt.require_role. SameSite=Lax and
+            # the CSRF guard on every POST keep it from acting cross-site.
+            path="/",
             httponly=True,
             secure=c.platform.settings.web.secure_cookies,
             samesite="lax",
@@ -117,7 +120,8 @@ class SignInPages(Controller):
     @post("/logout")
     async def logout(self, request: Request[Any, Any, Any]) -> Response[Any]:
         response = Console(request).redirect("/console/login")
-        response.delete_cookie(SESSION_COOKIE, path="/console")
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        response.delete_cookie(SESSION_COOKIE, path="/console")  # set by older versions
         return response
 
 
