@@ -35,7 +35,14 @@ if TYPE_CHECKING:
     from promtour.platform import Platform
     from promtour.tours import TourState
 
-__all__ = ["ConsumerSettings", "HandledListener", "Outcome", "PluginConsumers", "StreamEvent"]
+__all__ = [
+    "ConsumerSettings",
+    "HandledListener",
+    "Outcome",
+    "PluginConsumers",
+    "StreamEvent",
+    "fetch_batch",
+]
 
 log = logging.getLogger("promtour.consumers")
 
@@ -68,6 +75,66 @@ class StreamEvent(msgspec.Struct, frozen=True):
     event: Event
     #: The plugin's context for the event's tour (and visitor).
     ctx: PluginContext
+
+
+def _stream_seq(msg: Msg) -> int:
+    """The message's stream sequence, read straight from its ack subject (nats-py's
+    ``msg.metadata`` parses every field, a fifth of a replay's CPU):
+    ``$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>...`` (9 tokens), or with a domain
+    and account hash in front (12 tokens)."""
+    tokens = (msg.reply or "").split(".")
+    if len(tokens) == 9:
+        return int(tokens[5])
+    if len(tokens) >= 11:
+        return int(tokens[7])
+    return int(msg.metadata.sequence.stream)
+
+
+async def fetch_batch(
+    sub: nats.js.JetStreamContext.PullSubscription, batch: int, timeout: float
+) -> list[Msg]:
+    """Up to ``batch`` messages, as ``sub.fetch`` but cheaper for large batches.
+
+    nats-py's fetch waits for each message with a timer of its own (a task and a
+    ``wait_for`` per message): in a replay that cost more CPU than the handler. Here
+    the batch is asked for with ``no_wait`` and the subscription's queue is drained in
+    bursts, with one timer per burst. When nothing is waiting, nats-py's own fetch
+    makes the lingering request (idle consumers cost nothing extra)."""
+    inner = sub._sub
+    queue: asyncio.Queue[Msg] = inner._pending_queue
+    msgs: list[Msg] = []
+
+    def take(msg: Msg) -> str | None:
+        inner._pending_size -= len(msg.data)
+        status = msg.headers.get("Status") if msg.headers else None
+        if not status:
+            msgs.append(msg)
+        return status
+
+    while not queue.empty():  # deliveries of an earlier request; its statuses are stale
+        take(queue.get_nowait())
+    if len(msgs) < batch:
+        request = {"batch": batch - len(msgs), "no_wait": True}
+        await sub._nc.publish(sub._nms, msgspec.json.encode(request), sub._deliver)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(msgs) < batch:
+            if queue.empty():
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                try:
+                    msg = await asyncio.wait_for(queue.get(), remaining)
+                except TimeoutError:
+                    break
+            else:
+                msg = queue.get_nowait()
+            status = take(msg)
+            if status and status != "100":  # 404/408: no more now (100: a heartbeat)
+                break
+    if not msgs:
+        return await sub.fetch(batch, timeout=timeout)
+    return msgs
 
 
 class PluginConsumers:
@@ -181,8 +248,13 @@ class PluginConsumers:
                     sub = self._subs[plugin] = await self._subscribe(plugin)
                 size = self._batch_size(plugin) if self.batched(plugin) else self.settings.batch
                 try:
-                    msgs = await sub.fetch(size, timeout=1.0)
-                except nats.errors.TimeoutError:
+                    if self.batched(plugin):
+                        msgs = await fetch_batch(sub, size, timeout=1.0)
+                    else:
+                        msgs = await sub.fetch(size, timeout=1.0)
+                except TimeoutError:
+                    # (nats.errors.TimeoutError, or the plain one nats-py's fetch raises
+                    # when its deadline passed between two steps: both mean no messages.)
                     # Silence: normal, but after a server restart a pull subscription can
                     # stay silent for good, so check the consumer now and then.
                     quiet += 1
@@ -240,6 +312,7 @@ class PluginConsumers:
         items: list[tuple[Msg, StreamEvent]] = []
         states: dict[str, TourState | None] = {}
         skipped: list[Event] = []
+        contexts: dict[tuple[str, str | None, str | None], PluginContext] = {}
         for msg in msgs:
             try:
                 event = platform.events.decode(msg.data)
@@ -253,8 +326,13 @@ class PluginConsumers:
             if tour is None:
                 skipped.append(event)
                 continue
-            ctx = PluginContext(platform, plugin, tour, visitor=event.visitor, group=event.group)
-            items.append((msg, StreamEvent(msg.metadata.sequence.stream, event, ctx)))
+            who = (key, event.visitor, event.group)
+            ctx = contexts.get(who)
+            if ctx is None:
+                ctx = contexts[who] = PluginContext(
+                    platform, plugin, tour, visitor=event.visitor, group=event.group
+                )
+            items.append((msg, StreamEvent(_stream_seq(msg), event, ctx)))
         handler = platform.plugins.impl_of("promtour_handle_batch", plugin)
         assert handler is not None
         try:
