@@ -77,6 +77,12 @@ class StreamEvent(msgspec.Struct, frozen=True):
     ctx: PluginContext
 
 
+#: Seconds an idle batch consumer waits before it asks again.
+IDLE_POLL = 0.2
+#: Seconds at most to wait for the rest of a batch the server is delivering.
+REQUEST_WAIT = 30.0
+
+
 def _stream_seq(msg: Msg) -> int:
     """The message's stream sequence, read straight from its ack subject (nats-py's
     ``msg.metadata`` parses every field, a fifth of a replay's CPU):
@@ -98,8 +104,8 @@ async def fetch_batch(
     nats-py's fetch waits for each message with a timer of its own (a task and a
     ``wait_for`` per message): in a replay that cost more CPU than the handler. Here
     the batch is asked for with ``no_wait`` and the subscription's queue is drained in
-    bursts, with one timer per burst. When nothing is waiting, nats-py's own fetch
-    makes the lingering request (idle consumers cost nothing extra)."""
+    bursts, with one timer per burst. When nothing is waiting it sleeps
+    :data:`IDLE_POLL` seconds and raises ``TimeoutError`` (no lingering request)."""
     inner = sub._sub
     queue: asyncio.Queue[Msg] = inner._pending_queue
     msgs: list[Msg] = []
@@ -113,27 +119,44 @@ async def fetch_batch(
 
     while not queue.empty():  # deliveries of an earlier request; its statuses are stale
         take(queue.get_nowait())
-    if len(msgs) < batch:
-        request = {"batch": batch - len(msgs), "no_wait": True}
-        await sub._nc.publish(sub._nms, msgspec.json.encode(request), sub._deliver)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while len(msgs) < batch:
-            if queue.empty():
-                remaining = deadline - loop.time()
-                if remaining <= 0:
+    try:
+        if len(msgs) < batch:
+            request = {"batch": batch - len(msgs), "no_wait": True}
+            await sub._nc.publish(sub._nms, msgspec.json.encode(request), sub._deliver)
+            # A no_wait request ends by itself (its count, or a 404 status): wait for
+            # that, so that no delivery of it is left behind in the queue when the
+            # process stops; ``wait`` only bounds a lost status.
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + max(timeout, REQUEST_WAIT)
+            while len(msgs) < batch:
+                if queue.empty():
+                    remaining = deadline - loop.time()
+                    if remaining <= 0:
+                        break
+                    try:
+                        msg = await asyncio.wait_for(queue.get(), remaining)
+                    except TimeoutError:
+                        break
+                else:
+                    msg = queue.get_nowait()
+                status = take(msg)
+                if status and status != "100":  # 404/408: no more now (100: a heartbeat)
                     break
-                try:
-                    msg = await asyncio.wait_for(queue.get(), remaining)
-                except TimeoutError:
-                    break
-            else:
-                msg = queue.get_nowait()
-            status = take(msg)
-            if status and status != "100":  # 404/408: no more now (100: a heartbeat)
-                break
+    except asyncio.CancelledError:
+        # Stopping: hand back what was delivered, so the next process goes on in order.
+        while not queue.empty():
+            take(queue.get_nowait())
+        for msg in msgs:
+            with contextlib.suppress(Exception):
+                await msg.nak()
+        raise
     if not msgs:
-        return await sub.fetch(batch, timeout=timeout)
+        # Idle: poll again soon rather than leave a lingering pull request on the
+        # server. A lingering request outlives a stopped process and would take
+        # messages past the batch still being handled (or handed back), and batches
+        # must be handled in stream order.
+        await asyncio.sleep(IDLE_POLL)
+        raise TimeoutError
     return msgs
 
 
@@ -146,6 +169,7 @@ class PluginConsumers:
         self._tasks: list[asyncio.Task[None]] = []
         self._subs: dict[str, nats.js.JetStreamContext.PullSubscription | None] = {}
         self._running = False
+        self._windows: dict[str, int] = {}
         #: Told of each event's final outcome per plugin. Tests wait on it (the harness
         #: of promtour.testing) instead of polling; empty, it costs nothing.
         self.listeners: list[HandledListener] = []
@@ -221,12 +245,19 @@ class PluginConsumers:
             max_ack_pending=self._batch_size(plugin) if batched else 1000,
             filter_subject=f"{SUBJECT_PREFIX}.>",
         )
-        return await self.platform.bus.js.pull_subscribe(
+        sub = await self.platform.bus.js.pull_subscribe(
             f"{SUBJECT_PREFIX}.>",
             durable=durable_name(plugin),
             stream=STREAM,
             config=config,
         )
+        if batched:
+            # Ask for the consumer's whole window (as created, maybe by another process
+            # with another batch size): a smaller request would leave room for another
+            # process to take the next messages while this batch is handled.
+            info = await sub.consumer_info()
+            self._windows[plugin] = info.config.max_ack_pending or self._batch_size(plugin)
+        return sub
 
     async def _run(self, plugin: str) -> None:
         try:
@@ -246,7 +277,7 @@ class PluginConsumers:
             try:
                 if sub is None:
                     sub = self._subs[plugin] = await self._subscribe(plugin)
-                size = self._batch_size(plugin) if self.batched(plugin) else self.settings.batch
+                size = self._windows.get(plugin, 1) if self.batched(plugin) else self.settings.batch
                 try:
                     if self.batched(plugin):
                         msgs = await fetch_batch(sub, size, timeout=1.0)
