@@ -153,8 +153,9 @@ def synthetic(ent: str, tour: str, total: int, seed: int = 7) -> list[tuple[str,
 async def publish_all(platform: Platform, events: list[tuple[str, bytes]]) -> int:
     js = platform.bus.js
     last = 0
-    for start in range(0, len(events), 2000):
-        acks = await asyncio.gather(*(js.publish(s, d) for s, d in events[start : start + 2000]))
+    for start in range(0, len(events), 500):
+        chunk = events[start : start + 500]
+        acks = await asyncio.gather(*(js.publish(s, d, timeout=60) for s, d in chunk))
         last = acks[-1].seq
         print(f"\rpublished {start + len(acks)}/{len(events)}", end="", flush=True)
     print()
