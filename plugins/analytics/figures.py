@@ -50,9 +50,20 @@ class Range:
         return self.start.isoformat() <= day <= self.end.isoformat()
 
 
+#: Longest range read day by day; a longer one lists the tour's day keys first.
+DIRECT_DAYS = 400
+
+
 async def load_days(store: PluginStore, span: Range) -> list[DayStats]:
-    """The tour's day records within ``span`` (``store`` is its tour store)."""
-    keys = [k for k in await store.keys("day.") if span.contains(k[4:])]
+    """The tour's day records within ``span`` (``store`` is its tour store).
+
+    The keys of a range are known (one per day), so they are read at once,
+    concurrently: listing the store's keys first would cost a read per key more."""
+    days = (span.end - span.start).days + 1
+    if days <= DIRECT_DAYS:
+        keys = [f"day.{span.start + timedelta(days=i)}" for i in range(days)]
+    else:
+        keys = [k for k in await store.keys("day.") if span.contains(k[4:])]
     found = await asyncio.gather(*(store.get(k, DayStats) for k in keys))
     return [d for d in found if d is not None]
 
