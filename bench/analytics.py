@@ -162,11 +162,13 @@ async def publish_all(platform: Platform, events: list[tuple[str, bytes]]) -> in
     return last
 
 
-async def replay(platform: Platform) -> tuple[float, float]:
+async def replay(platform: Platform) -> tuple[float, float, float]:
+    """(wall seconds, RSS growth MB, CPU seconds of this process) of a replay."""
     consumers = platform.consumers
     await consumers.reset("analytics")
     before = rss_mb()
     peak = before
+    cpu = time.process_time()
     started = time.perf_counter()
     await consumers.start(only=["analytics"])
     try:
@@ -180,7 +182,7 @@ async def replay(platform: Platform) -> tuple[float, float]:
     finally:
         await consumers.stop()
     print()
-    return time.perf_counter() - started, peak - before
+    return time.perf_counter() - started, peak - before, time.process_time() - cpu
 
 
 def time_pages(url: str, secret: str, ent: str, tour: str, first: str, last: str) -> None:
@@ -238,10 +240,12 @@ async def main_async(args: argparse.Namespace, nats_url: str) -> tuple[str, str,
         print(f"published in {time.perf_counter() - t:.1f} s")
         days = sorted({msgspec.json.decode(d)["time"][:10] for _, d in (events[0], events[-1])})
         del events
-        seconds, memory = await replay(platform)
+        seconds, memory, cpu = await replay(platform)
         print(
             f"replayed {args.events} events in {seconds:.1f} s: "
-            f"{args.events / seconds:,.0f} events/s; memory +{memory:.0f} MB RSS"
+            f"{args.events / seconds:,.0f} events/s; memory +{memory:.0f} MB RSS; "
+            f"{cpu:.1f} CPU s in this process = {args.events / cpu:,.0f} events per CPU "
+            f"second (what one free core would do; nats-server runs beside it)"
         )
         _, secret = await create_token(platform.bus, ent, "editor", "bench")
         return ent, tour_id, secret, days[0], days[-1]
