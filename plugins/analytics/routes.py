@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Response, get
 from litestar.exceptions import HTTPException, NotFoundException
@@ -107,7 +108,7 @@ async def _enterprise_tables(pt: RequestContext, enterprise: str, span: Range) -
 def _query(pt: RequestContext, **changes: str) -> str:
     params = {k: v for k, v in pt.request.query_params.items() if k in ("from", "to", "period")}
     params.update(changes)
-    return "?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else ""
+    return "?" + urlencode(params) if params else ""
 
 
 @get("/{enterprise:str}/", summary="Analytics: the enterprise's tours", include_in_schema=False)
