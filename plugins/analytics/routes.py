@@ -45,6 +45,25 @@ TITLES = {
 }
 
 
+#: The section that builds each table (a CSV computes only that one).
+TABLE_SECTION = {
+    "tours": "overview",
+    "summary": "overview",
+    "periods": "overview",
+    "languages": "overview",
+    "methods": "overview",
+    "funnel": "funnel",
+    "dwell": "flow",
+    "transitions": "flow",
+    "audio": "plugins",
+    "missions": "plugins",
+    "quest": "plugins",
+    "types": "plugins",
+    "codes": "plugins",
+    "live": "live",
+}
+
+
 def _span(pt: RequestContext) -> Range:
     q = pt.request.query_params
     return Range.parse(q.get("from"), q.get("to"), q.get("period"), datetime.now(UTC).date())
@@ -162,14 +181,13 @@ async def _page(pt: RequestContext, enterprise: str, tour_id: str, name: str) ->
 async def table_csv(
     pt: PT, enterprise: FromPath[str], tour_id: FromPath[str], table_id: FromPath[str]
 ) -> Response[bytes]:
+    await pt.require_role(enterprise, ROLE)
     sep = pt.request.query_params.get("sep", "comma")
     separators = {"comma": ",", ",": ",", "semicolon": ";", ";": ";"}
     if sep not in separators:
         raise HTTPException(status_code=400, detail="sep must be 'comma' or 'semicolon'.")
-    await pt.require_role(enterprise, ROLE)
-    for name in SECTIONS:
-        if tour_id == ALL and name != "overview":
-            continue
+    name = TABLE_SECTION.get(table_id)
+    if name is not None and (tour_id != ALL or name == "overview"):
         _, tables, span = await _tables(pt, enterprise, tour_id, name)
         found = next((t for t in tables if t.id == table_id), None)
         if found is not None:
