@@ -3,7 +3,8 @@
 
 - ``browser``: one headless Chromium per session (Debian's ``/usr/bin/chromium``, or
   ``$PROMTOUR_CHROMIUM``), driven by Playwright's sync API;
-- ``phone``: ``phone(locale="ru-RU")``, a new phone-sized browser context.
+- ``phone``: ``phone(locale="ru-RU")``, a new phone-sized browser context;
+- :func:`axe_violations`: what axe-core finds wrong on a page (accessibility).
 
 A page in a browser needs a real server: use ``serve_app`` (uvicorn in a thread of its
 own) or ``harness.serve()``, not the harness's in-process client. The fixtures are a
@@ -14,6 +15,7 @@ separate plugin because they need Playwright and patch pytest's run phases (see
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -23,7 +25,15 @@ from typing import Any
 
 import pytest
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "PHONE", "chromium_available", "wait_for_js"]
+__all__ = [
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
+    "PHONE",
+    "axe_violations",
+    "chromium_available",
+    "format_violations",
+    "wait_for_js",
+]
 
 CHROMIUM = os.environ.get("PROMTOUR_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -138,3 +148,54 @@ def wait_for_js(page: Any, expression: str, *, timeout: float = 30_000) -> Any:
         if time.monotonic() > deadline:
             raise TimeoutError(f"still false after {timeout / 1000:.0f} s: {expression}")
         page.wait_for_timeout(50)
+
+
+@functools.cache
+def _axe_script() -> str:
+    """axe-core as bundled by the ``axe-playwright-python`` wheel (a ``test`` extra):
+    a file on disk, so a test run needs no CDN and no network."""
+    from importlib.resources import files
+
+    return (files("axe_playwright_python") / "axe.min.js").read_text(encoding="utf-8")
+
+
+# Only what a report needs: a whole axe result for a page is hundreds of kilobytes.
+_AXE_RUN = """async (options) => {
+  const result = await axe.run(document, options);
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+    nodes: v.nodes.map(n => ({target: n.target, html: n.html, summary: n.failureSummary})),
+  }));
+}"""
+
+
+def axe_violations(
+    page: Any,
+    impact: tuple[str, ...] = ("serious", "critical"),
+    *,
+    options: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Run axe-core on ``page`` as it is now; the violations of the given ``impact``
+    levels (axe's: minor, moderate, serious, critical), each a dict with ``id``,
+    ``impact``, ``help``, ``helpUrl`` and ``nodes`` (``target``, ``html``, ``summary``).
+
+    The script is injected with ``page.evaluate``, which goes through DevTools: the
+    app's CSP refuses inline scripts (``add_script_tag``) but does not apply to it.
+    ``options`` are axe.run's (e.g. ``{"rules": {"region": {"enabled": False}}}``)."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(_axe_script())
+    run_options = {"resultTypes": ["violations"], **(options or {})}
+    found: list[dict[str, Any]] = page.evaluate(_AXE_RUN, run_options)
+    return [v for v in found if v["impact"] in impact]
+
+
+def format_violations(violations: list[dict[str, Any]], where: str = "") -> str:
+    """axe violations as lines a person can act on: rule, impact, help, then each
+    element's selector and axe's summary of what to fix."""
+    lines = []
+    for v in violations:
+        lines.append(f"{where}{v['impact']}: {v['id']}: {v['help']} ({v['helpUrl']})")
+        for node in v["nodes"]:
+            summary = " ".join((node.get("summary") or "").split())
+            lines.append(f"    {' > '.join(map(str, node['target']))}: {summary[:300]}")
+    return "\n".join(lines)
