@@ -77,6 +77,12 @@ class Tour(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     stations: list[Station] = msgspec.field(default_factory=list)
     #: Enabled plugins and their per-tour config, validated against each plugin's schema.
     plugins: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
+    #: The colour of the phone's browser bar and of the saved app (web app manifest).
+    theme_color: Annotated[str, msgspec.Meta(pattern=r"^#[0-9a-fA-F]{6}$")] = "#0b5fa5"
+    #: Saving the tour for offline use: ``offer`` (a button on the start and station
+    #: pages) or ``auto`` (the start page saves it by itself, e.g. where the entrance
+    #: has good Wi-Fi; the button stays).
+    save_offline: Annotated[str, msgspec.Meta(pattern=r"^(offer|auto)$")] = "offer"
     #: Signing keys, newest last; only the last one signs new codes.
     keys: list[TourKey] = msgspec.field(default_factory=list)
 

@@ -144,7 +144,14 @@ async def answer(
             status_code=400, detail=pt._(exc.message).format(**exc.values)
         ) from None
     outcome = await missions.answer(
-        ctx, config, mission, canonical, correct, progress=progress, current=current
+        ctx,
+        config,
+        mission,
+        canonical,
+        correct,
+        progress=progress,
+        current=current,
+        at=pt.action_time,
     )
     if outcome.result == "no_attempts":
         raise PermissionDeniedException(pt._("No attempts left for this mission."))
