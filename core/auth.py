@@ -51,7 +51,17 @@ class Roles:
     """The roles tokens can have: the core's and the installed plugins' ones."""
 
     def __init__(self, plugin_roles: Iterable[RoleSpec] = ()) -> None:
-        self.specs = {spec.name: spec for spec in plugin_roles if spec.name not in CORE_ROLES}
+        # A role several plugins declare (quests and the audio guide both need a guide)
+        # is one role: the first title, and every core role any of them grants it to.
+        self.specs: dict[str, RoleSpec] = {}
+        for spec in plugin_roles:
+            if spec.name in CORE_ROLES:
+                continue
+            known = self.specs.get(spec.name)
+            if known is not None:
+                granted = tuple(dict.fromkeys(known.granted_to + tuple(spec.granted_to)))
+                spec = msgspec.structs.replace(known, granted_to=granted)
+            self.specs[spec.name] = spec
 
     @property
     def names(self) -> tuple[str, ...]:

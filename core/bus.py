@@ -472,17 +472,22 @@ async def update_with_retry(
     type_: type[T],
     change: Callable[[T | None], T | Awaitable[T]],
     *,
-    attempts: int = 50,
+    attempts: int = 80,
     first: tuple[T | None, int | None] | None = None,
+    ttl: float | None = None,
 ) -> tuple[T, int]:
     """Read-modify-write ``key`` with optimistic concurrency.
 
     ``change`` gets the current value (``None`` if the key is absent) and returns the
-    new one; on a concurrent write it is called again on the fresh value. Returns the
-    stored value and its revision. ``first`` is a value and revision the caller has
-    just read, to save the first read.
+    new one; on a concurrent write it is called again on the fresh value. A writer that
+    loses waits a random, growing moment before it reads again, so that fifty members
+    of a team answering at once take turns instead of all re-reading after every
+    write. Returns the stored value and its revision. ``first`` is a value and
+    revision the caller has just read, to save the first read; ``ttl`` (seconds) gives
+    the written value a time-to-live.
     """
     decoder: msgspec.json.Decoder[T] = msgspec.json.Decoder(type_)
+    msg_ttl = None if ttl is None else max(1.0, float(int(ttl)))
     for attempt in range(attempts):
         if first is None:
             first = await read(kv, key, decoder)
@@ -494,14 +499,15 @@ async def update_with_retry(
         data = msgspec.json.encode(new)
         try:
             if revision is None:
-                stored = await kv.create(key, data)
+                stored = await kv.create(key, data, msg_ttl=msg_ttl)
+            elif msg_ttl is not None:
+                # nats-py's update() takes no TTL; its internal write does (same request).
+                stored = await kv._update(key, data, last=revision, msg_ttl=msg_ttl)
             else:
                 stored = await kv.update(key, data, last=revision)
             return new, stored  # type: ignore[return-value]
         except nats.js.errors.KeyWrongLastSequenceError:
-            # Back off a little, more as contention lasts, with jitter: many writers of
-            # one key (a team, a board) would otherwise retry in lock-step.
-            await asyncio.sleep(random.uniform(0, 0.001 * min(attempt + 1, 20)))
+            await asyncio.sleep(random.uniform(0, min(0.2, 0.002 * 2**attempt)))
             continue
         except _UNAVAILABLE as exc:
             raise BusUnavailable(str(exc) or type(exc).__name__) from exc

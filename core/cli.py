@@ -118,6 +118,15 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plugins_new(args: argparse.Namespace) -> int:
+    from promtour.scaffold import new_plugin
+
+    target = new_plugin(args.name, Path(args.dir))
+    print(f"wrote {target}")
+    print(f"next: cd {target} && pip install -e '.[test]' && python -m pytest")
+    return 0
+
+
 def build_parser(manager: PluginManager | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="promtour", description=__doc__)
     parser.add_argument("--version", action="version", version=f"promtour {__version__}")
@@ -156,6 +165,12 @@ def build_parser(manager: PluginManager | None = None) -> argparse.ArgumentParse
     p = plugins_sub.add_parser("list", help="name, version and hooks of each plugin")
     _settings_args(p)
     p.set_defaults(func=cmd_plugins)
+    p = plugins_sub.add_parser(
+        "new", help="write a new plugin package (panel, consumer, catalog, tests)"
+    )
+    p.add_argument("name", help="the plugin's name: lower-case letters, digits, '_'")
+    p.add_argument("--dir", default=".", help="where to create promtour-<name>/ (default .)")
+    p.set_defaults(func=cmd_plugins_new)
 
     from promtour.console.cli import add_enterprise_commands
 

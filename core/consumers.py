@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Literal
 
 import msgspec
 import nats.errors
@@ -26,7 +27,7 @@ from promtour.manager import await_maybe
 if TYPE_CHECKING:
     from promtour.platform import Platform
 
-__all__ = ["ConsumerSettings", "PluginConsumers"]
+__all__ = ["ConsumerSettings", "HandledListener", "Outcome", "PluginConsumers"]
 
 log = logging.getLogger("promtour.consumers")
 
@@ -38,6 +39,13 @@ class ConsumerSettings(msgspec.Struct, kw_only=True):
     #: Seconds a handler may take.
     handler_timeout: float = 30.0
     batch: int = 64
+
+
+#: What became of an event for one plugin: its handler returned (and the event was
+#: acked), the tour does not use the plugin, or the last attempt failed (terminated).
+Outcome = Literal["handled", "skipped", "failed"]
+#: ``listener(plugin, event, outcome)``, called in the consumer's task after the ack.
+HandledListener = Callable[[str, Event, Outcome], None]
 
 
 def durable_name(plugin: str) -> str:
@@ -53,6 +61,16 @@ class PluginConsumers:
         self._tasks: list[asyncio.Task[None]] = []
         self._subs: dict[str, nats.js.JetStreamContext.PullSubscription | None] = {}
         self._running = False
+        #: Told of each event's final outcome per plugin. Tests wait on it (the harness
+        #: of promtour.testing) instead of polling; empty, it costs nothing.
+        self.listeners: list[HandledListener] = []
+
+    def _tell(self, plugin: str, event: Event, outcome: Outcome) -> None:
+        for listener in self.listeners:
+            try:
+                listener(plugin, event, outcome)
+            except Exception:
+                log.exception("consumer %s: a listener failed", plugin)
 
     def plugins(self) -> list[str]:
         hook = self.platform.plugins.pm.hook.promtour_handle_event
@@ -141,6 +159,7 @@ class PluginConsumers:
         state = await platform.tours.get(f"{event.enterprise}.{event.tour}")
         if state is None or plugin not in state.configs:
             await msg.ack()
+            self._tell(plugin, event, "skipped")
             return
         handler = platform.plugins.impl_of("promtour_handle_event", plugin)
         assert handler is not None
@@ -154,6 +173,7 @@ class PluginConsumers:
             return
         await msg.ack()
         platform.metrics.inc("promtour_events_handled_total", plugin=plugin)
+        self._tell(plugin, event, "handled")
 
     async def _failed(self, plugin: str, msg: Msg, event: object, exc: Exception) -> None:
         deliveries = msg.metadata.num_delivered or 1
@@ -172,6 +192,8 @@ class PluginConsumers:
         )
         await msg.term()
         platform.metrics.inc("promtour_events_terminated_total", plugin=plugin)
+        if isinstance(event, Event):
+            self._tell(plugin, event, "failed")
 
         if isinstance(event, Event) and not isinstance(event, PluginEventFailed):
             report = PluginEventFailed(

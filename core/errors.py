@@ -1,5 +1,7 @@
 """Errors the platform raises on bad input; each carries a message for a person."""
 
+from collections.abc import Sequence
+
 __all__ = ["ConfigError", "PromtourError", "SettingsError", "TokenError", "TourError"]
 
 
@@ -18,8 +20,12 @@ class TourError(PromtourError):
 class ConfigError(TourError):
     """A plugin's per-tour config that fails validation; names plugin and key."""
 
-    def __init__(self, plugin: str, message: str) -> None:
+    def __init__(self, plugin: str, message: str, problems: Sequence[object] = ()) -> None:
         self.plugin = plugin
+        self.message = message
+        #: What the plugin's validation returned (strings or ``Problem``s), so that the
+        #: console can translate each one and name the field as its form shows it.
+        self.problems = list(problems)
         super().__init__(f"plugin {plugin!r}: {message}")
 
 

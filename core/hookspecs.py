@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from promtour.context import PageContext, PluginContext
     from promtour.describe import PluginInfo
     from promtour.events import Event
+    from promtour.fields import Problem
     from promtour.models import Tour
     from promtour.rendering import Panel
 
@@ -66,12 +67,16 @@ def promtour_cli_commands(subparsers: _SubParsersAction[Any]) -> None:
 
 
 @hookspec
-def promtour_validate_config(tour: Tour, config: Any, media: frozenset[str]) -> Sequence[str]:
+def promtour_validate_config(
+    tour: Tour, config: Any, media: frozenset[str]
+) -> Sequence[str | Problem]:
     """Check a tour's config for this plugin beyond its schema (stations that exist,
     media files that exist in ``media``, the tour's languages).
 
     ``config`` is the already converted config Struct. Return a list of error messages,
-    each naming the station, item and key; an empty list accepts the config.
+    each naming the station, item and key; an empty list accepts the config. A message
+    may be a :class:`~promtour.plugin.Problem` (a msgid with values and the field's
+    path): the console then shows it translated, naming the field as its form does.
 
     Call rule: called only on the plugin whose config is checked. Not awaitable.
     """
@@ -101,6 +106,20 @@ def promtour_station_panels(page: PageContext) -> Panel | Sequence[Panel] | None
 
 
 @hookspec
+def promtour_page_gate(page: PageContext) -> Panel | None:
+    """Hold back a visitor page behind one panel (a safety briefing, a consent).
+
+    Called first on the start, station and finish pages. When a plugin returns a
+    :class:`Panel`, the page shows only that panel (the first one, by plugin name)
+    instead of every plugin's panels; ``None`` lets the page through. The core's own
+    work (a check-in, the group form) is not held back.
+
+    Call rule: each plugin enabled for the tour separately, with a time limit; a plugin
+    that fails or times out gates nothing (logged). Awaitable.
+    """
+
+
+@hookspec
 def promtour_start_panels(page: PageContext) -> Panel | Sequence[Panel] | None:
     """Contribute panels to the tour's start page. Same rules as station panels."""
 
@@ -108,6 +127,24 @@ def promtour_start_panels(page: PageContext) -> Panel | Sequence[Panel] | None:
 @hookspec
 def promtour_finish_panels(page: PageContext) -> Panel | Sequence[Panel] | None:
     """Contribute panels to the tour's finish page. Same rules as station panels."""
+
+
+# --- Groups -------------------------------------------------------------------------
+
+
+@hookspec
+def promtour_check_group(page: PageContext, code: str) -> str | None:
+    """Say whether a group code may be joined on this tour (e.g. that a booking
+    issued it), before the visitor joins it.
+
+    ``code`` is upper-case. Return ``None`` to accept, or a message for the visitor (in
+    ``page.lang``: use ``page._``) to refuse: the join is then not recorded and the
+    visitor sees the message. Without any implementation every well-formed code is
+    accepted.
+
+    Call rule: each plugin enabled for the tour separately, with a time limit; a plugin
+    that fails or times out refuses with a "try again" notice. Awaitable.
+    """
 
 
 # --- Events: reacting to what happened ---------------------------------------------------

@@ -108,6 +108,13 @@ class PluginManager:
             except pluggy.PluginValidationError as exc:
                 raise self._invalid(exc) from None
         for name, plugin in plugins:
+            # An explicit plugin replaces the installed one of the same name (or the same
+            # object under another name): a test of a pip-installed plugin registers it
+            # again, and pluggy would refuse ("Plugin name already registered").
+            if self.pm.has_plugin(name):
+                self.pm.unregister(name=name)
+            if self.pm.is_registered(plugin):
+                self.pm.unregister(plugin)
             self._register(plugin, name)
         self.infos: dict[str, PluginInfo] = {}
         self.folders: dict[str, PluginFolders] = {}
@@ -273,8 +280,9 @@ class PluginManager:
             config = self.convert_config(plugin, raw)
             check = self.impl_of("promtour_validate_config", plugin)
             if check is not None:
-                errors: Sequence[str] = check(tour=tour, config=config, media=media)
+                errors: Sequence[object] = check(tour=tour, config=config, media=media)
                 if errors:
-                    raise ConfigError(plugin, "; ".join(errors))
+                    # A plugin returns strings or Problems; str() is the English text.
+                    raise ConfigError(plugin, "; ".join(map(str, errors)), errors)
             configs[plugin] = config
         return configs

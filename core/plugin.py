@@ -7,6 +7,8 @@ docs/plugins/api.md.
 
 Describe the plugin
     :data:`hookimpl`, :class:`PluginInfo`, :class:`RoleSpec`, :class:`NoConfig`
+Describe the config's form (labels, help, pickers) and its errors
+    :func:`Field`, :class:`FieldInfo`, :class:`Problem`
 Build pages
     :class:`PageContext`, :class:`Panel`, :class:`Frame`
 Handle requests in the plugin's routes
@@ -41,6 +43,7 @@ from promtour.events import (
     VisitorJoinedGroup,
     subject_for,
 )
+from promtour.fields import Field, FieldInfo, Problem
 from promtour.limits import RateLimit, TooManyRequests
 from promtour.models import SLUG, Enterprise, Progress, Station, Text, Tour, pick_text, utcnow
 from promtour.qr import qr_svg
@@ -58,6 +61,8 @@ __all__ = [
     "Enterprise",
     "EnterpriseContext",
     "Event",
+    "Field",
+    "FieldInfo",
     "Frame",
     "NoConfig",
     "PageContext",
@@ -66,6 +71,7 @@ __all__ = [
     "PluginInfo",
     "PluginStore",
     "Principal",
+    "Problem",
     "Progress",
     "PromtourError",
     "RateLimit",

@@ -13,7 +13,7 @@ ERROR = "q"
 QUIET_ZONE = 4
 
 
-def qr_svg(url: str, number: int, caption: str = "", *, scale: int = 8) -> str:
+def qr_svg(url: str, number: int | str, caption: str = "", *, scale: int = 8) -> str:
     """An SVG of the code with the station number (and a caption) printed under it."""
     qr = segno.make(url, error=ERROR, boost_error=True)
     width, height = qr.symbol_size(scale=scale, border=QUIET_ZONE)
@@ -28,10 +28,11 @@ def qr_svg(url: str, number: int, caption: str = "", *, scale: int = 8) -> str:
     )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {total_h}" '
-        f'width="{width}" height="{total_h}" role="img" aria-label="QR {number}">'
+        f'width="{width}" height="{total_h}" role="img" aria-label="QR {escape(str(number))}">'
         f'<rect width="100%" height="100%" fill="#fff"/>{inner}'
         f'<text x="{width / 2}" y="{height + 20}" font-size="24" font-weight="700" '
-        f'text-anchor="middle" font-family="sans-serif">{number}</text>{caption_svg}</svg>'
+        f'text-anchor="middle" font-family="sans-serif">{escape(str(number))}</text>'
+        f"{caption_svg}</svg>"
     )
 
 

@@ -18,9 +18,7 @@ NATS away: every call raises :class:`promtour.bus.BusUnavailable` (the page says
 
 from __future__ import annotations
 
-import asyncio
-import inspect
-import random
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
@@ -29,9 +27,8 @@ import nats.errors
 import nats.js.errors
 from nats.js.kv import KeyValue
 from promtour.bus import Bus, BusUnavailable, Conflict, is_unavailable, read, update_with_retry
-from promtour.errors import PromtourError
 
-__all__ = ["PluginStore", "StoreError", "Versioned", "bucket_name", "tour_prefix"]
+__all__ = ["PluginStore", "Versioned", "bucket_name", "tour_prefix"]
 
 T = TypeVar("T")
 
@@ -39,6 +36,8 @@ T = TypeVar("T")
 PURGE_MARKER_TTL = 2.0
 #: JetStream's error code for a message delete on a stream with ``deny_delete``.
 MESSAGE_DELETE_DENIED = 10057
+
+log = logging.getLogger("promtour.store")
 
 
 def bucket_name(plugin: str) -> str:
@@ -48,10 +47,6 @@ def bucket_name(plugin: str) -> str:
 def tour_prefix(tour_key: str) -> str:
     """The key prefix of a tour's records in a plugin's store (``tour.<ent>.<tour>.``)."""
     return f"tour.{tour_key}."
-
-
-class StoreError(PromtourError):
-    """The store cannot do what was asked (not a passing outage)."""
 
 
 class Versioned(msgspec.Struct, Generic[T]):
@@ -135,7 +130,10 @@ class PluginStore:
         kv = await self._kv()
         data = msgspec.json.encode(value)
         try:
-            return await kv._update(self.prefix + key, data, last=revision or 0, msg_ttl=_ttl(ttl))
+            if revision is None:  # create() also re-creates a deleted key
+                return await kv.create(self.prefix + key, data, msg_ttl=_ttl(ttl))
+            # nats-py's update() takes no TTL; its internal write does (same request).
+            return await kv._update(self.prefix + key, data, last=revision, msg_ttl=_ttl(ttl))
         except nats.js.errors.KeyWrongLastSequenceError:
             raise Conflict(f"{key!r} was changed meanwhile") from None
         except Exception as exc:
@@ -152,21 +150,12 @@ class PluginStore:
         ttl: float | None = None,
     ) -> T:
         """Read-modify-write with optimistic concurrency; ``change`` may be called again
-        (with the fresh value) when another writer got there first."""
-        if ttl is None:
-            value, _ = await update_with_retry(await self._kv(), self.prefix + key, type_, change)
-            return value
-        for attempt in range(50):
-            current = await self.read(key, type_)
-            new = change(current.value)
-            if inspect.isawaitable(new):
-                new = await new
-            try:
-                await self.replace(key, new, current.revision, ttl=ttl)
-                return new
-            except Conflict:
-                await asyncio.sleep(random.uniform(0, 0.002 * min(attempt + 1, 20)))
-        raise Conflict(f"too many concurrent updates of {key!r}")
+        (with the fresh value) when another writer got there first, after a random,
+        growing wait (many writers of one record take turns)."""
+        value, _ = await update_with_retry(
+            await self._kv(), self.prefix + key, type_, change, ttl=ttl
+        )
+        return value
 
     async def delete(self, key: str) -> None:
         kv = await self._kv()
@@ -213,13 +202,15 @@ class PluginStore:
             await self._bus.js.delete_msg(stream, seq)
         except nats.js.errors.NotFoundError:
             pass
-        except nats.js.errors.ServerError as exc:
-            if exc.err_code == MESSAGE_DELETE_DENIED:
-                raise StoreError(
-                    f"the bucket {self.name} was created by an older promtour that did not "
-                    "allow erasure; see docs/security.md (Erasure) to re-create it"
-                ) from None
-            raise
+        except nats.js.errors.APIError as exc:
+            if exc.err_code != MESSAGE_DELETE_DENIED:
+                raise
+            # A bucket created before promtour allowed message deletes (nats-py's
+            # default): the purge that follows hides the record from reads, but its
+            # bytes stay until compaction. docs/security.md says how to re-create it.
+            log.warning(
+                "%s: the bucket denies message deletes; message %d only purged", stream, seq
+            )
 
     async def keys(self, prefix: str = "") -> list[str]:
         """Live keys under ``prefix``, sorted, without this store's own prefix (end

@@ -87,32 +87,21 @@ def test_editor_builds_a_tour_and_prints_working_posters(browser, serve_app, nat
         # Enable the quests plugin: a bad value is refused with the field named.
         page.click("li[data-plugin=quests] >> text=Enable…")
         page.wait_for_url("**/plugins/quests")
-        attempts = page.locator("input[name='cfg.max_attempts']")
-        if attempts.count():
-            attempts.fill("50")
-            bad_field = "max_attempts"
-        else:  # a quests plugin without that setting: a wrong type in the TOML
-            page.fill("#cfg-toml", "order = 5\n")
-            bad_field = "order"
+        page.fill("input[name='cfg.max_attempts']", "50")
         page.click("text=Enable with these settings")
         error = page.locator("#error")
         error.wait_for()
-        assert "quests" in error.inner_text() and bad_field in error.inner_text()
-        assert page.locator(f"[data-field={bad_field}] [aria-invalid=true]").count() == 1
+        assert "Attempts per mission: No more than 20." in error.inner_text()
+        assert page.locator("[data-path=max_attempts] [aria-invalid=true]").count() == 1
         assert api.get("/tours/plant").json()["plugins"] == {}  # nothing half-saved
 
         # Fixed: saved and enabled.
-        if bad_field == "max_attempts":
-            page.fill("input[name='cfg.max_attempts']", "5")
-        else:
-            page.fill("#cfg-toml", "")
+        page.fill("input[name='cfg.max_attempts']", "5")
         page.click("text=Enable with these settings")
         page.wait_for_url("**/tours/plant?done=enabled")
         assert "Enabled for this tour." in page.locator(".flash").inner_text()
         stored = api.get("/tours/plant").json()["plugins"]
-        assert "quests" in stored
-        if bad_field == "max_attempts":
-            assert stored["quests"]["max_attempts"] == 5
+        assert stored["quests"]["max_attempts"] == 5
 
         # Preview a station as a visitor sees it, in English.
         page.click("tr[data-station=press] >> a[hreflang=en]")

@@ -6,24 +6,29 @@ from __future__ import annotations
 from typing import Any
 
 import jinja2
+import msgspec
 import segno
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from markupsafe import Markup
+from promtour.console import bin as bin_
 from promtour.console import service
 from promtour.console.access import EDIT, READ
 from promtour.console.forms import (
-    FIELD_PREFIX,
-    TOML_FIELD,
+    OP_FIELD,
+    FormContext,
+    FormError,
+    apply_op,
+    build_form,
     config_values,
-    error_field,
-    form_fields,
     parse_form,
+    path_labels,
 )
 from promtour.console.media import MediaError, delete_media, list_media, upload_media
+from promtour.console.messages import FieldError, describe_problem, describe_validation
 from promtour.console.ui import DOMAIN, Console
-from promtour.errors import PromtourError
+from promtour.errors import ConfigError, PromtourError
 from promtour.models import Progress, Station, Tour, pick_text
 from promtour.qr import ERROR as QR_ERROR
 from promtour.qr import QUIET_ZONE
@@ -37,6 +42,7 @@ __all__ = [
     "PosterPages",
     "PreviewContext",
     "PreviewPages",
+    "form_context",
     "plugin_form_template",
     "qr_code_svg",
 ]
@@ -55,6 +61,19 @@ def plugin_form_template(c: Console, plugin: str) -> str | None:
     return name
 
 
+async def form_context(c: Console, tour: Tour, plugin: str) -> FormContext:
+    """The tour's languages, stations and media for a plugin's form, with the plugin's
+    catalog for its labels and the console's for the rest."""
+    items = await list_media(c.platform, tour)
+    return FormContext(
+        langs=list(tour.languages),
+        stations=[(s.id, f"{s.number}. {c.text(s.name, s.id)}") for s in tour.stations],
+        media=[i.name for i in items],
+        label=c.platform.translations.translator(c.lang, plugin),
+        console=c._,
+    )
+
+
 class PluginPages(Controller):
     path = "/tours/{tour_id:str}/plugins/{plugin:str}"
     include_in_schema = False
@@ -65,26 +84,30 @@ class PluginPages(Controller):
         state: TourState,
         plugin: str,
         values: dict[str, Any],
-        toml: str | None = None,
         *,
         status: int = 200,
-        error: str = "",
+        errors: list[FieldError] | None = None,
+        unsaved: bool = False,
     ) -> Response[str]:
         info = c.platform.plugins.infos[plugin]
-        fields, complex_toml = form_fields(info.config, values)
+        ctx = await form_context(c, state.tour, plugin)
+        errors = errors or []
+        kept = await bin_.kept_config(c.platform, state.tour, plugin)
         return await c.page(
             "console/plugin_config.html",
             status=status,
-            error=error,
-            error_field=error_field(error) if error else None,
+            error="; ".join(str(e) for e in errors),
+            errors=errors,
+            invalid={e.path: e.text for e in errors if e.path},
             title=f"{c.text(info.title, plugin)} · {c.text(state.tour.name)}",
             tour=state.tour,
             info=info,
             enabled=plugin in state.tour.plugins,
-            fields=fields,
-            toml=complex_toml if toml is None else toml,
-            toml_field=TOML_FIELD,
+            kept=kept is not None and plugin not in state.tour.plugins,
+            nodes=build_form(info.config, values, ctx),
             custom_form=plugin_form_template(c, plugin),
+            unsaved=unsaved,
+            op_field=OP_FIELD,
             values=values,
         )
 
@@ -105,7 +128,11 @@ class PluginPages(Controller):
         c = Console(request)
         info = self._info(c, plugin)
         state = await service.load_tour(c.platform, enterprise, tour_id)
-        values = config_values(info.config, state.tour.plugins.get(plugin, {}))
+        stored = state.tour.plugins.get(plugin)
+        if stored is None:
+            # A plugin that was disabled comes back with the settings it had.
+            stored = await bin_.kept_config(c.platform, state.tour, plugin)
+        values = config_values(info.config, stored)
         return await self._form(c, state, plugin, values)
 
     @post("/", opt=E)
@@ -119,22 +146,43 @@ class PluginPages(Controller):
         c = Console(request)
         info = self._info(c, plugin)
         form = await c.form()
-        toml_text = form.get(TOML_FIELD)
+        state = await service.load_tour(c.platform, enterprise, tour_id)
+        ctx = await form_context(c, state.tour, plugin)
         try:
-            raw = parse_form(plugin, info.config, form.all(), toml_text)
-
-            def change(tour: Tour) -> None:
-                tour.plugins[plugin] = raw
-
-            was_enabled = (
-                plugin in (await service.load_tour(c.platform, enterprise, tour_id)).tour.plugins
+            raw = parse_form(info.config, form.items)
+        except FormError as exc:
+            typed = parse_form(info.config, [i for i in form.items if i[0] != exc.path])
+            error = FieldError(
+                path=exc.path,
+                where=" › ".join(path_labels(info.config, typed, exc.path, ctx)),
+                text=c._(str(exc)),
             )
+            return await self._form(c, state, plugin, typed, status=400, errors=[error])
+        op = form.get(OP_FIELD)
+        if op:
+            # Add/remove/move: shown again with the change, saved only by "Save".
+            raw = apply_op(info.config, raw, op)
+            return await self._form(c, state, plugin, raw, unsaved=True)
+        try:
+            msgspec.convert(raw, info.config, str_keys=True)
+        except msgspec.ValidationError as exc:
+            error = describe_validation(info.config, raw, exc, ctx)
+            return await self._form(c, state, plugin, raw, status=400, errors=[error])
+        was_enabled = plugin in state.tour.plugins
+
+        def change(tour: Tour) -> None:
+            tour.plugins[plugin] = raw
+
+        try:
             await service.change_tour(c.platform, enterprise, tour_id, change)
         except PromtourError as exc:
-            state = await service.load_tour(c.platform, enterprise, tour_id)
-            # Show what was typed, so nothing is lost; the stored config is unchanged.
-            typed = {**config_values(info.config, {}), **_typed(form.all())}
-            return await self._form(c, state, plugin, typed, toml_text, status=400, error=str(exc))
+            # Nothing was saved; what was typed is shown again with the reason.
+            if isinstance(exc, ConfigError) and exc.plugin == plugin and exc.problems:
+                errors = [describe_problem(info.config, raw, p, ctx) for p in exc.problems]
+            else:
+                errors = [FieldError(path="", where="", text=str(exc))]
+            return await self._form(c, state, plugin, raw, status=400, errors=errors)
+        await bin_.forget_config(c.platform, state.tour, plugin)
         return c.redirect(f"{c.base()}/tours/{tour_id}", "saved" if was_enabled else "enabled")
 
     @post("/disable", opt=E)
@@ -146,16 +194,17 @@ class PluginPages(Controller):
         plugin: FromPath[str],
     ) -> Response[Any]:
         c = Console(request)
+        state = await service.load_tour(c.platform, enterprise, tour_id)
+        kept = state.tour.plugins.get(plugin)
 
         def change(tour: Tour) -> None:
             tour.plugins.pop(plugin, None)
 
         await service.change_tour(c.platform, enterprise, tour_id, change)
+        if kept is not None:
+            # Kept for re-enabling: the form opens with these settings again.
+            await bin_.keep_config(c.platform, state.tour, plugin, kept)
         return c.redirect(f"{c.base()}/tours/{tour_id}", "disabled")
-
-
-def _typed(form: dict[str, str]) -> dict[str, Any]:
-    return {k[len(FIELD_PREFIX) :]: v for k, v in form.items() if k.startswith(FIELD_PREFIX)}
 
 
 class MediaPages(Controller):

@@ -25,7 +25,7 @@ from promtour.console.access import (
     session_principal,
     session_value,
 )
-from promtour.console.forms import config_values, form_fields
+from promtour.console.forms import FormContext, build_form, config_values
 from promtour.console.ui import Console, FormData
 from promtour.errors import PromtourError, TourError
 from promtour.limits import RateLimit
@@ -245,12 +245,16 @@ class ToursPages(Controller):
         states = service.tours_of(c.platform, enterprise)
         for name in c.platform.plugins.names:
             info = c.platform.plugins.infos[name]
-            fields, toml = form_fields(info.config, config_values(info.config, {}))
+            ctx = FormContext(
+                langs=[c.lang],
+                label=c.platform.translations.translator(c.lang, name),
+                console=c._,
+            )
             plugins.append(
                 {
                     "info": info,
-                    "fields": fields,
-                    "complex": bool(toml),
+                    # The settings as the tour's form names them (no programming types).
+                    "fields": build_form(info.config, config_values(info.config, {}), ctx),
                     "tours": [s.tour for s in states if name in s.tour.plugins],
                 }
             )

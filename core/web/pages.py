@@ -13,10 +13,10 @@ from promtour.errors import TokenError
 from promtour.models import Station
 from promtour.tokens import parse_station_code, verify_station
 from promtour.tours import TourState
-from promtour.web.panels import collect_panels
+from promtour.web.panels import collect_panels, page_context_for
 from promtour.web.request import PT, RequestContext
 
-__all__ = ["VisitorPages", "check_in_by_code"]
+__all__ = ["VisitorPages", "check_group", "check_in_by_code"]
 
 GROUP_CODE = r"^[A-Za-z0-9-]{2,16}$"
 
@@ -44,6 +44,32 @@ async def check_in_by_code(pt: RequestContext, code: str) -> tuple[TourState, St
     if station is None:
         raise NotFoundException("This station is no longer part of the tour.")
     return state, station, await _check_in(pt, state, station, "qr")
+
+
+async def check_group(pt: RequestContext, state: TourState, code: str) -> str | None:
+    """A plugin's reason to refuse the group ``code`` on this tour (its message for
+    the visitor), or None when every enabled plugin accepts it."""
+    platform = pt._platform
+    progress = await platform.visits.progress(state.tour, pt.visitor)
+    outcomes = await platform.plugins.call_each(
+        "promtour_check_group",
+        state.configs,
+        timeout=platform.settings.plugin_timeout,
+        kwargs_for=lambda plugin: {
+            "page": page_context_for(pt, plugin, state, progress),
+            "code": code,
+        },
+    )
+    for outcome in sorted(outcomes, key=lambda o: o.plugin):
+        if outcome.error is not None:
+            # Cannot tell whether the code is valid: refuse rather than count pupils
+            # into a group that may not exist.
+            return platform.translations.translator(pt.lang_for(state.tour))(
+                "This part of the page is not available right now."
+            )
+        if isinstance(outcome.result, str) and outcome.result:
+            return outcome.result
+    return None
 
 
 async def _check_in(pt: RequestContext, state: TourState, station: Station, method: str) -> Any:
@@ -172,7 +198,11 @@ class VisitorPages(Controller):
         data: URLEncodedBody[GroupForm],
     ) -> Response[Any]:
         state = await pt.tour(enterprise, tour_id)
-        await pt._platform.visits.join_group(state, pt.visitor, data.code.upper())
+        code = data.code.upper()
+        refusal = await check_group(pt, state, code)
+        if refusal is not None:
+            raise HTTPException(status_code=400, detail=refusal)
+        await pt._platform.visits.join_group(state, pt.visitor, code)
         # Back to the page the form was on; only a path, so never off this site.
         back = urlsplit(request.headers.get("referer") or "").path or f"/t/{enterprise}/{tour_id}"
         return pt.redirect(back)

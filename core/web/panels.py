@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from markupsafe import Markup, escape
 from promtour.context import PageContext
 from promtour.models import Progress, Station, pick_text
@@ -9,7 +11,27 @@ from promtour.rendering import Panel
 from promtour.tours import TourState
 from promtour.web.request import RequestContext
 
-__all__ = ["collect_panels"]
+__all__ = ["collect_panels", "page_context_for"]
+
+
+def page_context_for(
+    pt: RequestContext,
+    plugin: str,
+    state: TourState,
+    progress: Progress | None,
+    station: Station | None = None,
+) -> PageContext:
+    """The :class:`PageContext` of one plugin for this request's visitor."""
+    return PageContext(
+        pt._platform,
+        plugin,
+        state,
+        visitor=pt.visitor,
+        lang=pt.lang_for(state.tour),
+        progress=progress,
+        station=station,
+        csrf_token=pt.csrf_token,
+    )
 
 
 async def collect_panels(
@@ -19,22 +41,19 @@ async def collect_panels(
     progress: Progress | None,
     station: Station | None = None,
 ) -> list[Panel]:
-    """Every enabled plugin's panels, ordered; a failed plugin leaves a notice."""
+    """Every enabled plugin's panels, ordered; a failed plugin leaves a notice.
+
+    A plugin's ``promtour_page_gate`` panel, when there is one, is the page's only
+    panel (a briefing that must come first)."""
     platform = pt._platform
     lang = pt.lang_for(state.tour)
 
     def kwargs_for(plugin: str) -> dict[str, object]:
-        page = PageContext(
-            platform,
-            plugin,
-            state,
-            visitor=pt.visitor,
-            lang=lang,
-            progress=progress,
-            station=station,
-            csrf_token=pt.csrf_token,
-        )
-        return {"page": page}
+        return {"page": page_context_for(pt, plugin, state, progress, station)}
+
+    gate = await _gate(pt, state, kwargs_for)
+    if gate is not None:
+        return [gate]
 
     outcomes = await platform.plugins.call_each(
         hook, state.configs, timeout=platform.settings.plugin_timeout, kwargs_for=kwargs_for
@@ -64,3 +83,21 @@ async def collect_panels(
             panels.append(panel)
     panels.sort(key=lambda p: (p.order, p.plugin))
     return panels
+
+
+async def _gate(
+    pt: RequestContext, state: TourState, kwargs_for: Callable[[str], dict[str, object]]
+) -> Panel | None:
+    """The first gate panel of the enabled plugins (by name), or None."""
+    platform = pt._platform
+    outcomes = await platform.plugins.call_each(
+        "promtour_page_gate",
+        state.configs,
+        timeout=platform.settings.plugin_timeout,
+        kwargs_for=kwargs_for,
+    )
+    for outcome in sorted(outcomes, key=lambda o: o.plugin):
+        if outcome.error is None and isinstance(outcome.result, Panel):
+            outcome.result.plugin = outcome.plugin
+            return outcome.result
+    return None

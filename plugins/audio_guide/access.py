@@ -43,7 +43,9 @@ GUIDE_HOURS = 12
 _PURPOSE = "audio_guide.guide"
 
 #: Staff who may open group shows and fire cues; editors may too.
-GUIDE_ROLE = RoleSpec(name="guide", title={"ru": "Гид", "en": "Guide"}, granted_to=("editor",))
+GUIDE_ROLE = RoleSpec(
+    name="guide", title={"ru": "Экскурсовод", "en": "Guide"}, granted_to=("editor",)
+)
 
 #: PIN attempts: a few per phone, and a growing back-off per client address.
 PIN_LIMITS = (

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from promtour.plugin import SLUG, Text, pick_text
+from promtour.plugin import SLUG, Field, Text, pick_text
 
 __all__ = [
     "AUDIO_FORMATS",
@@ -51,16 +51,27 @@ def transcript_name(audio: str) -> str:
 class Track(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """One recording in several languages: a station's story, a cue, the intro."""
 
-    id: Slug
-    title: Text = msgspec.field(default_factory=dict)
+    id: Annotated[Slug, Field(title="Track code", help="Latin letters, digits and “-”, e.g. main.")]
+    title: Annotated[Text, Field(title="Title")] = msgspec.field(default_factory=dict)
     #: Who wrote, voiced or recorded it; shown under the player.
-    credits: Text = msgspec.field(default_factory=dict)
+    credits: Annotated[Text, Field(title="Credits")] = msgspec.field(default_factory=dict)
     #: Audio file per language code.
-    audio: dict[str, str] = msgspec.field(default_factory=dict)
+    audio: Annotated[dict[str, str], Field(title="Audio file", kind="media")] = msgspec.field(
+        default_factory=dict
+    )
     #: WebVTT transcript per language; default: the audio file's name with ``.vtt``.
-    transcript: dict[str, str] = msgspec.field(default_factory=dict)
+    transcript: Annotated[
+        dict[str, str],
+        Field(
+            title="Transcript (WebVTT)",
+            kind="media",
+            help="Empty: the audio file's name with .vtt.",
+        ),
+    ] = msgspec.field(default_factory=dict)
     #: Source text per language for ``promtour audio render`` (not shown to visitors).
-    script: Text = msgspec.field(default_factory=dict)
+    script: Annotated[Text, Field(title="Script", kind="text")] = msgspec.field(
+        default_factory=dict
+    )
 
     def languages(self) -> list[str]:
         return list(self.audio)
@@ -86,12 +97,18 @@ class Track(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class StationAudio(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The audio of one station: its tracks (the visitor picks) and the guide's cues."""
 
-    station: Slug
-    tracks: list[Track] = msgspec.field(default_factory=list)
+    station: Annotated[Slug, Field(title="Station", kind="station")]
+    tracks: Annotated[list[Track], Field(title="Tracks", item="Track")] = msgspec.field(
+        default_factory=list
+    )
     #: The track shown first; default: the tour's ``default_track``, else the first.
-    default_track: str = ""
+    default_track: Annotated[
+        str, Field(title="Track shown first", help="A track code; empty: as for the tour.")
+    ] = ""
     #: What a guide can fire at this station during a group show.
-    cues: list[Track] = msgspec.field(default_factory=list)
+    cues: Annotated[list[Track], Field(title="Cues for the group show", item="Cue")] = (
+        msgspec.field(default_factory=list)
+    )
 
     def track(self, track_id: str) -> Track | None:
         return next((t for t in self.tracks if t.id == track_id), None)
@@ -104,22 +121,38 @@ class AudioGuideConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     """``[plugins.audio_guide]`` of a tour."""
 
     #: Whether visitors may switch on "play each station when I scan it".
-    autoplay_allowed: bool = False
+    autoplay_allowed: Annotated[
+        bool, Field(title="Visitors may switch on autoplay at each station")
+    ] = False
     #: Track id shown first at stations that have it (e.g. "main", "kids").
-    default_track: str = "main"
+    default_track: Annotated[
+        str, Field(title="Track shown first", help="A track code, e.g. main or kids.")
+    ] = "main"
     #: Credits for the whole tour's audio, shown on the finish page.
-    credits: Text = msgspec.field(default_factory=dict)
+    credits: Annotated[Text, Field(title="Credits of the tour's audio")] = msgspec.field(
+        default_factory=dict
+    )
     #: Played from the tour's start page.
-    intro: Track | None = None
+    intro: Annotated[Track | None, Field(title="Introduction (start page)")] = None
     #: Played from the tour's finish page.
-    outro: Track | None = None
-    stations: list[StationAudio] = msgspec.field(default_factory=list)
+    outro: Annotated[Track | None, Field(title="Farewell (finish page)")] = None
+    stations: Annotated[
+        list[StationAudio], Field(title="Audio of the stations", item="Station audio")
+    ] = msgspec.field(default_factory=list)
     #: The guide console's PIN (digits only, 4 to 12; 6 or more recommended). Empty:
     #: guides sign in with a guide token only. Changing it signs every guide out.
-    guide_pin: Annotated[str, msgspec.Meta(pattern=rf"^(\d{{{MIN_PIN_DIGITS},12}})?$")] = ""
+    guide_pin: Annotated[
+        str,
+        msgspec.Meta(pattern=rf"^(\d{{{MIN_PIN_DIGITS},12}})?$"),
+        Field(title="Guide PIN", help="4 to 12 digits; empty: guides sign in with a token."),
+    ] = ""
     #: Seconds between the guide's tap and the phones starting a cue: time for every
     #: phone to receive the cue and load its file.
-    show_lead_seconds: Annotated[float, msgspec.Meta(ge=0.5, le=30)] = 3.0
+    show_lead_seconds: Annotated[
+        float,
+        msgspec.Meta(ge=0.5, le=30),
+        Field(title="Seconds between the guide's tap and the sound"),
+    ] = 3.0
 
     def station(self, station_id: str) -> StationAudio | None:
         return next((s for s in self.stations if s.station == station_id), None)

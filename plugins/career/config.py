@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import msgspec
-from promtour.models import SLUG, Text, Tour
+from promtour.plugin import SLUG, Field, Text, Tour
 
 __all__ = [
     "AGE_BRACKETS",
@@ -34,6 +34,16 @@ Riasec = Literal["R", "I", "A", "S", "E", "C"]
 #: Age brackets of the lead form; every bracket but ``18plus`` needs a guardian.
 AGE_BRACKETS: tuple[str, ...] = ("under14", "14-15", "16-17", "18plus")
 
+#: The console's names of the Holland types (msgids of the career catalog).
+RIASEC_NAMES = {
+    "R": "Realistic: hands and machines",
+    "I": "Investigative: finding out how",
+    "A": "Artistic: designing",
+    "S": "Social: helping and teaching",
+    "E": "Enterprising: leading",
+    "C": "Conventional: order and accuracy",
+}
+
 Slug = Annotated[str, msgspec.Meta(pattern=SLUG)]
 Tags = Annotated[list[Riasec], msgspec.Meta(min_length=1, max_length=3)]
 Url = Annotated[str, msgspec.Meta(pattern=r"^(https?://|/)\S+$")]
@@ -42,118 +52,207 @@ Url = Annotated[str, msgspec.Meta(pattern=r"^(https?://|/)\S+$")]
 class Link(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """An internship, a vacancy or any page the enterprise names."""
 
-    title: Text
-    url: Url
-    kind: Literal["internship", "vacancy", "info"] = "info"
+    title: Annotated[Text, Field(title="Title")]
+    url: Annotated[Url, Field(title="Address (https://…)")]
+    kind: Annotated[
+        Literal["internship", "vacancy", "info"],
+        Field(
+            title="Kind",
+            choices={"internship": "Internship", "vacancy": "Vacancy", "info": "Information"},
+        ),
+    ] = "info"
 
 
 class Education(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """One way into the profession: a college or university programme, or a course."""
 
-    level: Literal["course", "college", "university", "on_the_job"]
+    level: Annotated[
+        Literal["course", "college", "university", "on_the_job"],
+        Field(
+            title="Level",
+            choices={
+                "course": "Course",
+                "college": "College",
+                "university": "University",
+                "on_the_job": "Training on the job",
+            },
+        ),
+    ]
     #: The programme (with its code, e.g. "15.02.16 Технология машиностроения").
-    programme: Text
+    programme: Annotated[Text, Field(title="Programme")]
     #: Where: the partner college or university.
-    institution: Text = msgspec.field(default_factory=dict)
+    institution: Annotated[Text, Field(title="College or university")] = msgspec.field(
+        default_factory=dict
+    )
     #: How long, as people say it ("2 years 10 months after 9th grade").
-    duration: Text = msgspec.field(default_factory=dict)
-    url: Url | None = None
+    duration: Annotated[Text, Field(title="Duration")] = msgspec.field(default_factory=dict)
+    url: Annotated[Url | None, Field(title="Address (https://…)")] = None
 
 
 class Pay(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A typical monthly pay range before tax, in the tour's region."""
 
-    min: Annotated[int, msgspec.Meta(ge=0)]
-    max: Annotated[int, msgspec.Meta(ge=0)]
-    currency: str = "RUB"
+    min: Annotated[Annotated[int, msgspec.Meta(ge=0)], Field(title="From (per month)")]
+    max: Annotated[Annotated[int, msgspec.Meta(ge=0)], Field(title="To (per month)")]
+    currency: Annotated[str, Field(title="Currency")] = "RUB"
 
 
 class Profession(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    id: Slug
-    title: Text
+    id: Annotated[
+        Slug,
+        Field(title="Profession code", help="Latin letters, digits and “-”, e.g. press-operator."),
+    ]
+    title: Annotated[Text, Field(title="Profession")]
     #: What the person does, in a sentence or two.
-    summary: Text
+    summary: Annotated[Text, Field(title="What the person does", kind="text")]
     #: The stations where this profession works.
-    stations: Annotated[list[Slug], msgspec.Meta(min_length=1)]
+    stations: Annotated[
+        Annotated[list[Slug], msgspec.Meta(min_length=1)],
+        Field(title="Stations where it works", kind="station"),
+    ]
     #: The profession's Holland code, strongest first (e.g. ``["R", "I"]``).
-    riasec: Tags
+    riasec: Annotated[Tags, Field(title="Interest types (1 to 3)", choices=RIASEC_NAMES)]
     #: Skills per language: ``{ ru = ["...", ...], en = [...] }``.
-    skills: dict[str, list[str]] = msgspec.field(default_factory=dict)
-    education: list[Education] = msgspec.field(default_factory=list)
-    pay: Pay | None = None
+    skills: Annotated[dict[str, list[str]], Field(title="Skills")] = msgspec.field(
+        default_factory=dict
+    )
+    education: Annotated[list[Education], Field(title="Where to learn it", item="Way to learn")] = (
+        msgspec.field(default_factory=list)
+    )
+    pay: Annotated[Pay | None, Field(title="Pay")] = None
     #: The shift pattern ("2/2, 12-hour day and night shifts").
-    shifts: Text = msgspec.field(default_factory=dict)
-    links: list[Link] = msgspec.field(default_factory=list)
+    shifts: Annotated[Text, Field(title="Shifts")] = msgspec.field(default_factory=dict)
+    links: Annotated[list[Link], Field(title="Links", item="Link")] = msgspec.field(
+        default_factory=list
+    )
 
 
 class MissionTags(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The RIASEC tags of a quest mission (matched by the mission id in quest events)."""
 
-    id: str
-    tags: Tags
+    id: Annotated[str, Field(title="Quest mission code")]
+    tags: Annotated[Tags, Field(title="Interest types (1 to 3)", choices=RIASEC_NAMES)]
     #: How the finish page names it in a reason ("the die clearance puzzle").
-    name: Text = msgspec.field(default_factory=dict)
+    name: Annotated[Text, Field(title="How the finish page names it")] = msgspec.field(
+        default_factory=dict
+    )
 
 
 class NextStep(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    kind: Literal["open_day", "internship", "college", "other"]
-    title: Text
-    text: Text = msgspec.field(default_factory=dict)
-    url: Url | None = None
+    kind: Annotated[
+        Literal["open_day", "internship", "college", "other"],
+        Field(
+            title="Kind",
+            choices={
+                "open_day": "Open day",
+                "internship": "Internship",
+                "college": "College",
+                "other": "Other",
+            },
+        ),
+    ]
+    title: Annotated[Text, Field(title="Title")]
+    text: Annotated[Text, Field(title="Text", kind="text")] = msgspec.field(default_factory=dict)
+    url: Annotated[Url | None, Field(title="Address (https://…)")] = None
 
 
 class Consent(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The enterprise's consent text for the lead form. Changing the text means a new
     ``version``: every lead records the version (and a hash of the text) it agreed to."""
 
-    version: str = ""
-    text: Text = msgspec.field(default_factory=dict)
+    version: Annotated[
+        str, Field(title="Consent version", help="A new text needs a new version.")
+    ] = ""
+    text: Annotated[Text, Field(title="Consent text", kind="text")] = msgspec.field(
+        default_factory=dict
+    )
     #: What a parent or guardian agrees to for a visitor under 18.
-    guardian_text: Text = msgspec.field(default_factory=dict)
+    guardian_text: Annotated[
+        Text, Field(title="Consent text for a parent or guardian", kind="text")
+    ] = msgspec.field(default_factory=dict)
 
 
 class Weights(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """How the profile is built; see docs/plugins/career.md for the reasoning."""
 
     #: Share of the quiz in the combined profile when both sources exist.
-    quiz: Annotated[float, msgspec.Meta(ge=0)] = 0.6
+    quiz: Annotated[Annotated[float, msgspec.Meta(ge=0)], Field(title="Share of the quiz")] = 0.6
     #: Share of what the visitor did on the tour.
-    tour: Annotated[float, msgspec.Meta(ge=0)] = 0.4
+    tour: Annotated[Annotated[float, msgspec.Meta(ge=0)], Field(title="Share of the tour")] = 0.4
     #: Points a station's tags get from one visit (every visitor visits: kept small).
-    visit: Annotated[float, msgspec.Meta(ge=0)] = 0.25
+    visit: Annotated[
+        Annotated[float, msgspec.Meta(ge=0)], Field(title="Points per station visit")
+    ] = 0.25
     #: Points per re-scan of a station (the visitor came back).
-    replay: Annotated[float, msgspec.Meta(ge=0)] = 1.0
+    replay: Annotated[
+        Annotated[float, msgspec.Meta(ge=0)], Field(title="Points per repeated scan")
+    ] = 1.0
     #: Points per quarter of a station's audio listened to (lingering).
-    listen_progress: Annotated[float, msgspec.Meta(ge=0)] = 0.25
+    listen_progress: Annotated[
+        Annotated[float, msgspec.Meta(ge=0)], Field(title="Points per quarter of audio listened")
+    ] = 0.25
     #: Points for listening to a station's audio to its end.
-    listen_finished: Annotated[float, msgspec.Meta(ge=0)] = 1.0
+    listen_finished: Annotated[
+        Annotated[float, msgspec.Meta(ge=0)], Field(title="Points for audio listened to the end")
+    ] = 1.0
     #: Points for a completed quest mission.
-    mission: Annotated[float, msgspec.Meta(ge=0)] = 1.0
+    mission: Annotated[
+        Annotated[float, msgspec.Meta(ge=0)], Field(title="Points per quest mission")
+    ] = 1.0
     #: Extra points when the mission was solved at the first try.
-    first_try: Annotated[float, msgspec.Meta(ge=0)] = 0.5
+    first_try: Annotated[
+        Annotated[float, msgspec.Meta(ge=0)], Field(title="Extra points for a first-try answer")
+    ] = 0.5
     #: Tour points of a type that give it a tour score of one half.
-    saturation: Annotated[float, msgspec.Meta(gt=0)] = 3.0
+    saturation: Annotated[
+        Annotated[float, msgspec.Meta(gt=0)], Field(title="Points for a half score")
+    ] = 3.0
 
 
 class CareerConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     #: Where the pay ranges apply ("Свердловская область, 2025").
-    region: Text = msgspec.field(default_factory=dict)
-    show_pay: bool = True
-    professions: list[Profession] = msgspec.field(default_factory=list)
+    region: Annotated[Text, Field(title="Region of the pay ranges")] = msgspec.field(
+        default_factory=dict
+    )
+    show_pay: Annotated[bool, Field(title="Show pay")] = True
+    professions: Annotated[list[Profession], Field(title="Professions", item="Profession")] = (
+        msgspec.field(default_factory=list)
+    )
     #: Station id -> the RIASEC tags of what the station shows.
-    stations: dict[str, Tags] = msgspec.field(default_factory=dict)
-    missions: list[MissionTags] = msgspec.field(default_factory=list)
-    weights: Weights = msgspec.field(default_factory=Weights)
-    next_steps: list[NextStep] = msgspec.field(default_factory=list)
+    stations: Annotated[
+        dict[str, Tags],
+        Field(title="Interest types of the stations", kind="station", choices=RIASEC_NAMES),
+    ] = msgspec.field(default_factory=dict)
+    missions: Annotated[
+        list[MissionTags], Field(title="Interest types of quest missions", item="Mission")
+    ] = msgspec.field(default_factory=list)
+    weights: Annotated[Weights, Field(title="Profile weights")] = msgspec.field(
+        default_factory=Weights
+    )
+    next_steps: Annotated[list[NextStep], Field(title="Next steps", item="Next step")] = (
+        msgspec.field(default_factory=list)
+    )
     #: Offer the "tell me about internships" form (needs ``consent``).
-    leads: bool = True
-    consent: Consent = msgspec.field(default_factory=Consent)
+    leads: Annotated[bool, Field(title="Offer the contact form")] = True
+    consent: Annotated[Consent, Field(title="Consent")] = msgspec.field(default_factory=Consent)
     #: How a guardian's consent for a visitor under 18 is confirmed: ``link`` keeps the
     #: lead pending until the guardian opens a confirmation link; ``form`` accepts the
     #: guardian's name, contact and consent given on the form (e.g. filled in together).
-    guardian_confirmation: Literal["link", "form"] = "link"
+    guardian_confirmation: Annotated[
+        Literal["link", "form"],
+        Field(
+            title="Guardian consent",
+            choices={"link": "By a confirmation link", "form": "On the form"},
+        ),
+    ] = "link"
     #: Days a lead waits for the guardian's confirmation before it expires by itself.
-    guardian_wait_days: Annotated[int, msgspec.Meta(ge=1, le=60)] = 7
+    guardian_wait_days: Annotated[
+        Annotated[int, msgspec.Meta(ge=1, le=60)], Field(title="Days to wait for the guardian")
+    ] = 7
+    #: Days a lead is kept (its time-to-live in the store) before it expires by itself.
+    lead_retention_days: Annotated[
+        Annotated[int, msgspec.Meta(ge=1, le=3650)], Field(title="Days a lead is kept")
+    ] = 180
 
     def profession(self, profession_id: str) -> Profession | None:
         return next((p for p in self.professions if p.id == profession_id), None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from promtour.events import Event
+from promtour.plugin import Event
 
 __all__ = ["EVENT_TYPES", "CareerLeadCreated", "CareerLeadErased", "CareerQuizCompleted"]
 

@@ -1,48 +1,96 @@
-"""The station panel's markup, rendered once per (tour revision, station, language).
+"""The career panels of the tour's pages: the professions of a station, a line on the
+start page, and the ranked professions on the finish page.
 
-The profession cards of a station depend on the tour (its config and station names)
-and the language only, never on the visitor, so a scan reuses the markup rendered for
-the first visitor. A saved tour is a new ``Tour`` and a new config object (the core
-never changes a stored one in place), so the cache is keyed on their identities; each
-entry keeps both objects alive, so an id cannot be reused by another tour while its
-entry exists. The cache is bounded: the oldest entry goes first.
+What does not depend on the visitor is rendered once per tour revision and language
+with ``page.cached_frame`` (the core's render cache: a saved tour starts a new one):
+the station cards and the start line whole, the finish panel's next steps and lead
+link around a ``ranking`` slot that is filled with the visitor's own ranking.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from markupsafe import Markup
-from promtour.context import PageContext
-from promtour.models import Tour
+from promtour.plugin import PageContext, Panel
 
-__all__ = ["MAX_ENTRIES", "cached_panel", "clear", "store_panel"]
+from .config import CareerConfig
+from .views import card_view, match_views, step_views
+from .visitors import load_profile
 
-#: Entries kept (tours × stations × languages); a demo tour needs a few dozen.
-MAX_ENTRIES = 512
+__all__ = ["finish_panel", "start_panel", "station_panel"]
 
-_Key = tuple[int, int, str, str]
-# key -> (tour, config, title, html); tour and config pin the identities in the key.
-_cache: dict[_Key, tuple[Tour, Any, str, Markup]] = {}
+#: Where career panels go among the plugins' panels (lower comes first).
+ORDER = 30
 
 
-def cached_panel(page: PageContext, station_id: str) -> tuple[str, Markup] | None:
-    """The (title, html) rendered earlier for this tour, config, station and language."""
-    tour, config = page.tour, page.config
-    entry = _cache.get((id(tour), id(config), station_id, page.lang))
-    if entry is None or entry[0] is not tour or entry[1] is not config:
+def _base(page: PageContext) -> str:
+    return page.url(f"t/{page.tour.enterprise}/{page.tour.id}")
+
+
+async def station_panel(page: PageContext) -> Panel | None:
+    if page.station is None:
         return None
-    return entry[2], entry[3]
+    config: CareerConfig = page.config
+    station_id = page.station.id
+    professions = config.at_station(station_id)
+
+    def build() -> Markup:
+        if not professions:
+            # No cards for this station: the quiz is still worth a line.
+            return page.render("career/panel_quiz.html", base=_base(page))
+        cards = [
+            card_view(p, config=config, tour=page.tour, lang=page.lang, _=page._)
+            for p in professions
+        ]
+        return page.render(
+            "career/panel_station.html",
+            cards=cards,
+            region=page.text(config.region),
+            base=_base(page),
+            text=page.text,
+        )
+
+    frame = await page.cached_frame(("station", station_id), build)
+    title = page._("Who works here") if professions else page._("Careers here")
+    return Panel(title=title, html=frame.fill(), order=ORDER)
 
 
-def store_panel(page: PageContext, station_id: str, title: str, html: Markup) -> None:
-    """Keep a rendered panel; drops the oldest entry when the cache is full."""
-    tour, config = page.tour, page.config
-    while len(_cache) >= MAX_ENTRIES:
-        del _cache[next(iter(_cache))]
-    _cache[(id(tour), id(config), station_id, page.lang)] = (tour, config, title, html)
+async def start_panel(page: PageContext) -> Panel | None:
+    config: CareerConfig = page.config
+    if not config.professions:
+        return None
+
+    def build() -> Markup:
+        return page.render(
+            "career/panel_start.html", base=_base(page), count=len(config.professions)
+        )
+
+    frame = await page.cached_frame("start", build)
+    return Panel(title=page._("Careers here"), html=frame.fill(), order=ORDER)
 
 
-def clear() -> None:
-    """Forget every rendered panel (tests)."""
-    _cache.clear()
+async def finish_panel(page: PageContext) -> Panel | None:
+    config: CareerConfig = page.config
+    if not config.professions:
+        return None
+
+    def build() -> Markup:
+        return page.render(
+            "career/panel_finish.html",
+            steps=step_views(config.next_steps, page.lang, page._),
+            base=_base(page),
+            leads=config.leads_enabled,
+        )
+
+    frame = await page.cached_frame("finish", build)
+    profile, signals, quiz = await load_profile(page.tour_store, page.visitor or "", config)
+    matches = match_views(config, profile, signals, tour=page.tour, lang=page.lang, _=page._)
+    ranking = page.render(
+        "career/_ranking.html",
+        matches=matches,
+        ranked=not profile.empty,
+        has_quiz=quiz is not None,
+        base=_base(page),
+    )
+    return Panel(
+        title=page._("Professions that fit you"), html=frame.fill(ranking=ranking), order=ORDER
+    )

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import msgspec
-from promtour.models import Tour, pick_text
+from promtour.plugin import Tour, pick_text
 
 from .config import CareerConfig, Profession, Weights
 from .riasec import CODES, Quiz, empty_scores

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from functools import cache
 from pathlib import Path
+from typing import Final
 
 import msgspec
-from promtour.models import Text
+from promtour.plugin import Text
 
 from .config import Riasec
 
 __all__ = [
     "ANSWER_MAX",
     "CODES",
+    "QUIZ",
     "Quiz",
     "Statement",
     "TypeInfo",
@@ -65,10 +66,14 @@ class Quiz(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         return next(t for t in self.types if t.code == code)
 
 
-@cache
 def load_quiz(path: Path = DATA) -> Quiz:
-    """The quiz from its TOML file (read once)."""
+    """The quiz from its TOML file."""
     return msgspec.convert(tomllib.loads(path.read_text(encoding="utf-8")), Quiz)
+
+
+#: The quiz of the package: data shipped with the code, read once at import and never
+#: changed (not a cache: nothing is added to it at run time).
+QUIZ: Final[Quiz] = load_quiz()
 
 
 def empty_scores() -> Scores:

@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import msgspec
-from promtour.models import Tour, pick_text
+from promtour.plugin import Tour, pick_text
 
 from .config import CareerConfig, Education, NextStep, Pay, Profession
 from .profile import Profile, Signals, format_reason, rank_professions
-from .riasec import load_quiz as _load_quiz
-from .riasec import ranked_types
+from .riasec import QUIZ, ranked_types
 
 __all__ = [
     "CardView",
@@ -126,7 +125,7 @@ def _education(e: Education, lang: str, _: Translate) -> EducationView:
 def card_view(
     p: Profession, *, config: CareerConfig, tour: Tour, lang: str, _: Translate
 ) -> CardView:
-    quiz = _load_quiz()
+    quiz = QUIZ
     skills = p.skills.get(lang) or next(iter(p.skills.values()), [])
     return CardView(
         id=p.id,
@@ -156,7 +155,7 @@ def match_views(
     limit: int | None = None,
 ) -> list[MatchView]:
     """The professions ranked by fit, each with its one-line reason."""
-    quiz = _load_quiz()
+    quiz = QUIZ
     views = []
     for i, match in enumerate(rank_professions(config, profile, signals)[:limit], start=1):
         reason = ""
@@ -191,7 +190,7 @@ def step_views(steps: list[NextStep], lang: str, _: Translate) -> list[StepView]
 def type_views(profile: Profile, lang: str) -> list[TypeView]:
     """The six types, strongest first; up to three marked as strong (those at least
     half as strong as the strongest, so that a faint third type is not called strong)."""
-    quiz = _load_quiz()
+    quiz = QUIZ
     order = ranked_types(profile.scores)
     best = max(profile.scores.values(), default=0.0)
     return [

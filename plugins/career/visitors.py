@@ -1,5 +1,8 @@
-"""A visitor's quiz answers and tour signals in the plugin's store (pseudonymous: keyed
-by the visitor's cookie id, never by a name), and the event handler that fills them.
+"""A visitor's quiz answers and tour signals (pseudonymous: keyed by the visitor's
+cookie id, never by a name), and the event handler that fills them.
+
+Both records belong to one tour, so they live in ``ctx.tour_store``: the core erases
+them when the plugin is disabled for the tour or the tour is deleted.
 
 The handler runs at least once per event: each event id is counted once (the ids are
 kept with the signals and checked inside the optimistic update), so a redelivered or
@@ -12,10 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from promtour.bus import read, update_with_retry
-from promtour.context import PluginContext
-from promtour.models import Tour, utcnow
-from promtour.store import PluginStore
+from promtour.plugin import Conflict, PluginContext, PluginStore, utcnow
 
 from .config import CareerConfig
 from .profile import Profile, Signals, apply_observation, build_profile, observe
@@ -29,15 +29,14 @@ class QuizResult(msgspec.Struct, kw_only=True):
     taken: datetime = msgspec.field(default_factory=utcnow)
 
 
-_signals_decoder = msgspec.json.Decoder(Signals)
+def quiz_key(visitor: str) -> str:
+    """The key of a visitor's quiz result in the tour's store."""
+    return f"quiz.{visitor}"
 
 
-def quiz_key(tour: Tour, visitor: str) -> str:
-    return f"quiz.{tour.key}.{visitor}"
-
-
-def signals_key(tour: Tour, visitor: str) -> str:
-    return f"sig.{tour.key}.{visitor}"
+def signals_key(visitor: str) -> str:
+    """The key of a visitor's tour signals in the tour's store."""
+    return f"sig.{visitor}"
 
 
 async def handle_event(event: Any, ctx: PluginContext) -> None:
@@ -47,30 +46,29 @@ async def handle_event(event: Any, ctx: PluginContext) -> None:
     obs = observe(event)
     if obs is None:
         return
-    key = signals_key(ctx.tour, event.visitor)
-    kv = await ctx.store.kv()
-    current, revision = await read(kv, key, _signals_decoder)
-    if current is not None and obs.event_id in current.seen:
+    store = ctx.tour_store
+    key = signals_key(event.visitor)
+    current = await store.read(key, Signals)
+    if current.value is not None and obs.event_id in current.value.seen:
         return
-    # The value just read is the update's first attempt (one KV read per event, not
-    # two); on a concurrent write the update reads again and re-applies.
-    await update_with_retry(
-        kv,
-        key,
-        Signals,
-        lambda signals: apply_observation(signals, obs),
-        first=(current, revision),
-    )
+    # The value just read is the first attempt (one read per event, not two); on a
+    # concurrent write the update reads again and re-applies.
+    try:
+        await store.replace(key, apply_observation(current.value, obs), current.revision)
+    except Conflict:
+        await store.update(key, Signals, lambda signals: apply_observation(signals, obs))
 
 
-async def save_quiz(store: PluginStore, tour: Tour, visitor: str, result: QuizResult) -> None:
-    await store.put(quiz_key(tour, visitor), result)
+async def save_quiz(store: PluginStore, visitor: str, result: QuizResult) -> None:
+    """Keep a visitor's quiz result (``store``: the tour's store)."""
+    await store.put(quiz_key(visitor), result)
 
 
 async def load_profile(
-    store: PluginStore, tour: Tour, visitor: str, config: CareerConfig
+    store: PluginStore, visitor: str, config: CareerConfig
 ) -> tuple[Profile, Signals | None, QuizResult | None]:
-    quiz = await store.get(quiz_key(tour, visitor), QuizResult)
-    signals = await store.get(signals_key(tour, visitor), Signals)
+    """The visitor's profile from the tour's store, with what it was built from."""
+    quiz = await store.get(quiz_key(visitor), QuizResult)
+    signals = await store.get(signals_key(visitor), Signals)
     profile = build_profile(quiz.scores if quiz else None, signals, config)
     return profile, signals, quiz

@@ -13,7 +13,7 @@ import zoneinfo
 from typing import Annotated, Literal
 
 import msgspec
-from promtour.plugin import SLUG, Tour
+from promtour.plugin import SLUG, Field, Tour
 
 __all__ = [
     "Badge",
@@ -37,53 +37,77 @@ Points = Annotated[int, msgspec.Meta(ge=0, le=10_000)]
 
 MAX_MISSIONS = 300
 
+#: The console's names of the kinds of mission (msgids of the quests catalog).
+MISSION_KINDS = {
+    "single": "One right answer",
+    "multiple": "Several right answers",
+    "code": "A code or number",
+    "order": "Put in order",
+    "riddle": "Riddle: find the station",
+}
+BADGE_RULES = {
+    "all_stations": "Every station visited",
+    "no_hints": "No hints taken",
+    "speed": "Every mission within the minutes",
+    "perfect": "Every answer right at the first try",
+}
+
 
 class Hint(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """A hint the visitor may take; it costs ``cost`` points of the mission's award."""
 
-    text: Text
-    cost: Points = 1
+    text: Annotated[Text, Field(title="Hint")]
+    cost: Annotated[Points, Field(title="Costs points", help="Taken off the mission's award.")] = 1
 
 
 class TimeBonus(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Extra points for a right answer within ``seconds`` of first seeing the mission."""
 
-    seconds: Annotated[int, msgspec.Meta(ge=1, le=86_400)]
-    points: Points
+    seconds: Annotated[int, msgspec.Meta(ge=1, le=86_400), Field(title="Within seconds")]
+    points: Annotated[Points, Field(title="Bonus points")]
 
 
 class Choice(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    text: Text
-    correct: bool = False
+    text: Annotated[Text, Field(title="Answer")]
+    correct: Annotated[bool, Field(title="This answer is right")] = False
 
 
 class MissionBase(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, tag_field="type"):
     """What every mission has. ``type`` (the tag) picks the kind of answer."""
 
-    id: Id
+    id: Annotated[
+        Id, Field(title="Mission code", help="Latin letters, digits and “-”, e.g. press-1.")
+    ]
     #: The station whose check-in opens the mission.
-    station: str
-    question: Text
-    title: Text = msgspec.field(default_factory=dict)
-    points: Points = 10
-    hints: list[Hint] = msgspec.field(default_factory=list)
-    time_bonus: TimeBonus | None = None
+    station: Annotated[str, Field(title="Station", kind="station")]
+    question: Annotated[Text, Field(title="Question", kind="text")]
+    title: Annotated[Text, Field(title="Title")] = msgspec.field(default_factory=dict)
+    points: Annotated[Points, Field(title="Points")] = 10
+    hints: Annotated[list[Hint], Field(title="Hints", item="Hint")] = msgspec.field(
+        default_factory=list
+    )
+    time_bonus: Annotated[TimeBonus | None, Field(title="Bonus for speed")] = None
     #: Shown once the mission is closed (solved, or out of attempts).
-    explanation: Text = msgspec.field(default_factory=dict)
+    explanation: Annotated[Text, Field(title="Explanation after the answer", kind="text")] = (
+        msgspec.field(default_factory=dict)
+    )
     #: Overrides the tour's ``max_attempts`` for this mission.
-    max_attempts: Annotated[int, msgspec.Meta(ge=1, le=20)] | None = None
+    max_attempts: Annotated[
+        Annotated[int, msgspec.Meta(ge=1, le=20)] | None,
+        Field(title="Attempts", help="Empty: as set for the whole tour."),
+    ] = None
 
 
 class SingleChoice(MissionBase, kw_only=True, tag="single"):
     """Pick one answer; exactly one choice is correct."""
 
-    choices: list[Choice]
+    choices: Annotated[list[Choice], Field(title="Answers", item="Answer")]
 
 
 class MultipleChoice(MissionBase, kw_only=True, tag="multiple"):
     """Pick every right answer; the picked set must equal the correct set."""
 
-    choices: list[Choice]
+    choices: Annotated[list[Choice], Field(title="Answers", item="Answer")]
 
 
 class CodeMission(MissionBase, kw_only=True, tag="code"):
@@ -92,21 +116,21 @@ class CodeMission(MissionBase, kw_only=True, tag="code"):
     Compared without case, spaces or dashes, with a decimal comma read as a point and
     Cyrillic letters that look Latin read as Latin (a typed ``КР-1000`` is ``KP1000``)."""
 
-    answers: list[str]
+    answers: Annotated[list[str], Field(title="Right answers")]
     #: Shows a numeric keypad on phones.
-    numeric: bool = False
+    numeric: Annotated[bool, Field(title="Digits only (numeric keypad)")] = False
 
 
 class OrderMission(MissionBase, kw_only=True, tag="order"):
     """Put the steps of a process in order; ``steps`` lists them in the right order."""
 
-    steps: list[Text]
+    steps: Annotated[list[Text], Field(title="Steps in the right order", item="Step")]
 
 
 class RiddleMission(MissionBase, kw_only=True, tag="riddle"):
     """A riddle whose answer is a station (usually the next one): pick it from the list."""
 
-    answer_station: str
+    answer_station: Annotated[str, Field(title="The answer: a station", kind="station")]
 
 
 Mission = SingleChoice | MultipleChoice | CodeMission | OrderMission | RiddleMission
@@ -115,12 +139,15 @@ Mission = SingleChoice | MultipleChoice | CodeMission | OrderMission | RiddleMis
 class Badge(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """A badge and the rule that awards it; empty texts use the built-in name."""
 
-    id: Id
-    rule: Literal["all_stations", "no_hints", "speed", "perfect"]
-    name: Text = msgspec.field(default_factory=dict)
-    description: Text = msgspec.field(default_factory=dict)
+    id: Annotated[Id, Field(title="Badge code")]
+    rule: Annotated[
+        Literal["all_stations", "no_hints", "speed", "perfect"],
+        Field(title="Awarded for", choices=BADGE_RULES),
+    ]
+    name: Annotated[Text, Field(title="Name")] = msgspec.field(default_factory=dict)
+    description: Annotated[Text, Field(title="Description")] = msgspec.field(default_factory=dict)
     #: For ``speed``: every mission closed within this many minutes of the first opening.
-    minutes: Annotated[int, msgspec.Meta(ge=1, le=1440)] = 30
+    minutes: Annotated[int, msgspec.Meta(ge=1, le=1440), Field(title="Minutes (for speed)")] = 30
 
 
 def default_badges() -> list[Badge]:
@@ -137,20 +164,44 @@ class QuestsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     #: ``free``: any order; ``fixed``: a station's missions open only after every
     #: mission of the previous station (in tour order) is closed.
-    order: Literal["free", "fixed"] = "free"
-    max_attempts: Annotated[int, msgspec.Meta(ge=1, le=20)] = 3
+    order: Annotated[
+        Literal["free", "fixed"],
+        Field(
+            title="Order of the missions",
+            choices={"free": "Any order", "fixed": "Station by station, in tour order"},
+        ),
+    ] = "free"
+    max_attempts: Annotated[int, msgspec.Meta(ge=1, le=20), Field(title="Attempts per mission")] = 3
     #: Points taken off a mission's award for each wrong attempt before the right one.
-    wrong_answer_cost: Points = 0
+    wrong_answer_cost: Annotated[Points, Field(title="Points off per wrong answer")] = 0
     #: ``public``: the day's board and group boards; ``group``: a visitor sees only
     #: their own group's board; ``hidden``: no board for visitors (staff with a token
     #: can still read it).
-    leaderboard: Literal["public", "group", "hidden"] = "public"
-    team_size: Annotated[int, msgspec.Meta(ge=1, le=500)] = 8
+    leaderboard: Annotated[
+        Literal["public", "group", "hidden"],
+        Field(
+            title="Leaderboard",
+            choices={
+                "public": "Everyone sees the day's board",
+                "group": "Each group sees its own board",
+                "hidden": "No board for visitors",
+            },
+        ),
+    ] = "public"
+    team_size: Annotated[int, msgspec.Meta(ge=1, le=500), Field(title="Largest team")] = 8
     #: The day of a leaderboard is the local date in this zone.
-    timezone: str = "Europe/Moscow"
-    intro: Text = msgspec.field(default_factory=dict)
-    missions: list[Mission] = msgspec.field(default_factory=list)
-    badges: list[Badge] = msgspec.field(default_factory=default_badges)
+    timezone: Annotated[
+        str, Field(title="Time zone", help="The leaderboard's day follows it, e.g. Europe/Moscow.")
+    ] = "Europe/Moscow"
+    intro: Annotated[Text, Field(title="Introduction", kind="text")] = msgspec.field(
+        default_factory=dict
+    )
+    missions: Annotated[
+        list[Mission], Field(title="Missions", item="Mission", choices=MISSION_KINDS)
+    ] = msgspec.field(default_factory=list)
+    badges: Annotated[list[Badge], Field(title="Badges", item="Badge")] = msgspec.field(
+        default_factory=default_badges
+    )
 
     def mission(self, mission_id: str) -> Mission | None:
         return next((m for m in self.missions if m.id == mission_id), None)

@@ -8,7 +8,7 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-from promtour.testing import wait_for_js
+from promtour.testing.browser import wait_for_js
 from test_audio_guide_support import ONLY_AUDIO, arun, audio_tour, stream_events, tone, vtt
 
 MAIN = "#ag-s1-main"

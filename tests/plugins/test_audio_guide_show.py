@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 from promtour.auth import create_token
 from promtour.bus import Bus
-from promtour.testing import wait_for_js
+from promtour.testing.browser import wait_for_js
 from test_audio_guide_support import (
     ONLY_AUDIO,
     arun,

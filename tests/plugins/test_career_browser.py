@@ -36,11 +36,9 @@ class AudioListenFinished(Event, tag="audio_listen_finished"):
 class Probe:
     @hookimpl
     def promtour_plugin_info(self) -> PluginInfo:
-        return PluginInfo(name="career_probe", version="1", title={"en": "probe"})
-
-    @hookimpl
-    def promtour_event_types(self):
-        return [AudioListenFinished]
+        return PluginInfo(
+            name="career_probe", version="1", title={"en": "probe"}, events=[AudioListenFinished]
+        )
 
 
 PLUGINS = [("career", career), ("career_probe", Probe())]
@@ -136,7 +134,7 @@ async def publish_and_wait(nats_url: str, tour: Tour, visitor: str, events: list
         ids = {e.id for e in events}
         for _ in range(200):
             try:
-                entry = await kv.get(f"sig.{tour.key}.{visitor}")
+                entry = await kv.get(f"tour.{tour.key}.sig.{visitor}")
                 if ids <= set(msgspec.json.decode(entry.value, type=Signals).seen):
                     return
             except Exception:

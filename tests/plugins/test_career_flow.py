@@ -47,11 +47,12 @@ class QuestMissionCompleted(Event, tag="quest_mission_completed"):
 class Probe:
     @hookimpl
     def promtour_plugin_info(self) -> PluginInfo:
-        return PluginInfo(name="career_probe", version="1", title={"en": "probe"})
-
-    @hookimpl
-    def promtour_event_types(self):
-        return [AudioListenProgressed, AudioListenFinished, QuestMissionCompleted]
+        return PluginInfo(
+            name="career_probe",
+            version="1",
+            title={"en": "probe"},
+            events=[AudioListenProgressed, AudioListenFinished, QuestMissionCompleted],
+        )
 
 
 PLUGINS = [("career", career), ("career_probe", Probe())]
@@ -129,15 +130,16 @@ async def test_tour_events_become_signals_once(make_platform, new_tour):
     await platform.bus.js.publish(
         events[1].subject, msgspec.json.encode(events[1]), headers={"Nats-Msg-Id": "again"}
     )
-    key = f"sig.{tour.key}.{visitor}"
+    key = f"sig.{visitor}"
+    store = platform.store_for("career").for_tour(tour.key)
 
     async def counted() -> Signals | None:
-        signals = await platform.store_for("career").get(key, Signals)
+        signals = await store.get(key, Signals)
         return signals if signals and len(signals.seen) >= 6 else None
 
     signals = await wait_for(counted)
     await asyncio.sleep(0.5)  # let the duplicate arrive, if it were to count
-    signals = await platform.store_for("career").get(key, Signals)
+    signals = await store.get(key, Signals)
     station = signals.stations["s2"]
     assert (station.visits, station.replays, station.progressed, station.finished) == (1, 1, 2, 1)
     assert set(signals.missions) == {"cnc-quiz"} and signals.missions["cnc-quiz"].first_try
@@ -200,11 +202,9 @@ async def scan_stream(bus) -> list[bytes]:
 
 async def test_leads_consent_storage_hr_access_and_erasure(make_platform, serve_app, new_tour):
     setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
-    tour = await new_tour(setup, plugins={"career": career_config()})
+    tour = await new_tour(setup, plugins={"career": {**career_config(), "lead_retention_days": 30}})
     other = await new_tour(setup, plugins={"career": career_config()})
-    await setup.import_enterprise(
-        Enterprise(id=tour.enterprise, name=t("Works A"), lead_retention_days=30)
-    )
+    await setup.import_enterprise(Enterprise(id=tour.enterprise, name=t("Works A")))
     _, hr_a = await create_token(setup.bus, tour.enterprise, "hr", "hr of A")
     _, guide_a = await create_token(setup.bus, tour.enterprise, "guide", "guide of A")
     _, hr_b = await create_token(setup.bus, other.enterprise, "hr", "hr of B")
@@ -220,7 +220,7 @@ async def test_leads_consent_storage_hr_access_and_erasure(make_platform, serve_
         "profession": ["press-operator", "cnc-programmer"],
     }
     personal = [adult["name"], adult["contact"]]
-    kv = await setup.store_for("career").kv()
+    kv = await setup.bus.bucket(bucket_name("career"))
 
     def auth(secret: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {secret}"}

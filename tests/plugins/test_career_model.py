@@ -17,16 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from promtour.i18n import Translations
 from promtour.models import Station, Tour
-from promtour.plugins.career import pages, views
+from promtour.plugins.career import forms, views
 from promtour.plugins.career.config import CareerConfig, Weights, validate_config
-from promtour.plugins.career.leads import (
-    ConsentRecord,
-    Lead,
-    LeadInput,
-    check_lead,
-    leads_csv,
-    valid_contact,
-)
+from promtour.plugins.career.export import leads_csv
+from promtour.plugins.career.forms import LeadInput, check_lead, valid_contact
+from promtour.plugins.career.leads import ConsentRecord, Lead
 from promtour.plugins.career.profile import (
     Observation,
     Profile,
@@ -501,7 +496,7 @@ def _msgids() -> set[str]:
         for m in re.finditer(r'FieldError\(\s*"\w+",\s*((?:"(?:[^"\\]|\\.)*"\s*)+)\)', source):
             found.add("".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(1))))
     found |= set(views.LEVELS.values()) | set(views.STEP_KINDS.values())
-    found |= set(pages.AGE_LABELS.values())
+    found |= set(forms.AGE_LABELS.values())
     return {m.replace("\\'", "'") for m in found}
 
 

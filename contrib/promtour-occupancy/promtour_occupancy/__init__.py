@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Annotated
 
 import msgspec
-from promtour import hookimpl
-from promtour.context import PageContext, PluginContext
-from promtour.events import Event, VisitorCheckedIn
-from promtour.plugin import Panel, PluginAssets, PluginInfo
+from promtour.plugin import (
+    Event,
+    PageContext,
+    Panel,
+    PluginContext,
+    PluginInfo,
+    VisitorCheckedIn,
+    hookimpl,
+)
 
 __all__ = ["OccupancyConfig", "slot_of"]
 
@@ -41,7 +45,6 @@ def recent_slots(now: datetime, window_minutes: int) -> list[str]:
 def promtour_plugin_info() -> PluginInfo:
     return PluginInfo(
         name="occupancy",
-        version="0.1.0",
         title={"ru": "Загруженность", "en": "How busy"},
         description={
             "ru": "Сколько посетителей сейчас у каждой станции",
@@ -49,11 +52,6 @@ def promtour_plugin_info() -> PluginInfo:
         },
         config=OccupancyConfig,
     )
-
-
-@hookimpl
-def promtour_assets() -> PluginAssets:
-    return PluginAssets(templates=Path(__file__).parent / "templates")
 
 
 @hookimpl

@@ -1,0 +1,145 @@
+"""The visits plugin's per-tour config: the slots a tour offers and the booking rules.
+
+Slots are written in the tour's ``[plugins.visits]`` table (the console's config form
+or TOML): one-off ``slots``, ``recurring`` slots (weekdays and a time over a term) and
+``blackout`` dates. Times are local to ``timezone``. A slot's id is its date and time
+(``2025-03-04-1000``), so a booking stays attached to it across edits of the config.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+from promtour.plugin import Text, Tour
+
+__all__ = ["Recurring", "Slot", "SlotSpec", "VisitsConfig", "validate_config"]
+
+Capacity = Annotated[int, msgspec.Meta(ge=1, le=500)]
+Age = Annotated[int, msgspec.Meta(ge=0, le=120)]
+HHMM = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
+class SlotSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One visit slot on one date."""
+
+    date: date
+    time: HHMM
+    capacity: Capacity
+    min_age: Age = 0
+    #: Languages the visit is given in (codes); empty: the tour's languages.
+    languages: list[str] = msgspec.field(default_factory=list)
+    notes: Text = msgspec.field(default_factory=dict)
+
+
+class Recurring(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A slot on some weekdays (1 = Monday ... 7 = Sunday) from ``start`` to ``end``."""
+
+    weekdays: list[Annotated[int, msgspec.Meta(ge=1, le=7)]]
+    time: HHMM
+    start: date
+    end: date
+    capacity: Capacity
+    min_age: Age = 0
+    languages: list[str] = msgspec.field(default_factory=list)
+    notes: Text = msgspec.field(default_factory=dict)
+
+
+class Slot(msgspec.Struct, frozen=True, kw_only=True):
+    """A concrete slot: a spec on a date, with its id and its start in UTC."""
+
+    id: str
+    date: date
+    time: str
+    starts: datetime
+    capacity: int
+    min_age: int
+    languages: tuple[str, ...]
+    notes: Text
+
+
+class VisitsConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    slots: list[SlotSpec] = msgspec.field(default_factory=list)
+    recurring: list[Recurring] = msgspec.field(default_factory=list)
+    #: Dates without visits (holidays, maintenance), even for recurring slots.
+    blackout: list[date] = msgspec.field(default_factory=list)
+    timezone: str = "Europe/Moscow"
+    #: Hours before a slot's start after which it can no longer be booked.
+    book_until_hours: Annotated[int, msgspec.Meta(ge=0, le=720)] = 0
+    #: The consent the booking contact gives, and its version (kept with the contact).
+    consent: Text = msgspec.field(
+        default_factory=lambda: {
+            "ru": "Я согласен(на), что предприятие хранит мои контакты до визита и "
+            "30 дней после, чтобы связаться со мной по поводу этой записи.",
+            "en": "I agree that the enterprise keeps my contact details until the visit "
+            "and 30 days after, to reach me about this booking.",
+        }
+    )
+    consent_version: str = "1"
+    #: Days the contact is kept after the slot (then the server removes it by itself).
+    contact_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 30
+    #: Slots listed on the booking page: this many days ahead.
+    horizon_days: Annotated[int, msgspec.Meta(ge=1, le=400)] = 120
+
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def all_slots(self, tour: Tour) -> list[Slot]:
+        """Every slot the config describes, by start time (blackout dates left out)."""
+        zone = self.zone()
+        blackout = set(self.blackout)
+        found: dict[str, Slot] = {}
+
+        def add(day: date, spec: SlotSpec | Recurring) -> None:
+            if day in blackout:
+                return
+            hh, mm = (int(x) for x in spec.time.split(":"))
+            starts = datetime.combine(day, time(hh, mm), tzinfo=zone)
+            slot_id = f"{day.isoformat()}-{hh:02d}{mm:02d}"
+            found[slot_id] = Slot(
+                id=slot_id,
+                date=day,
+                time=spec.time,
+                starts=starts,
+                capacity=spec.capacity,
+                min_age=spec.min_age,
+                languages=tuple(spec.languages or tour.languages),
+                notes=spec.notes,
+            )
+
+        for rule in self.recurring:
+            day = rule.start
+            while day <= rule.end:
+                if day.isoweekday() in rule.weekdays:
+                    add(day, rule)
+                day += timedelta(days=1)
+        for spec in self.slots:  # a one-off slot wins over a recurring one at that time
+            add(spec.date, spec)
+        return sorted(found.values(), key=lambda s: s.starts)
+
+    def slot(self, tour: Tour, slot_id: str) -> Slot | None:
+        for slot in self.all_slots(tour):
+            if slot.id == slot_id:
+                return slot
+        return None
+
+
+def validate_config(tour: Tour, config: VisitsConfig) -> Sequence[str]:
+    errors: list[str] = []
+    try:
+        config.zone()
+    except (ZoneInfoNotFoundError, ValueError):
+        errors.append(f"timezone: unknown time zone {config.timezone!r}")
+    for index, rule in enumerate(config.recurring):
+        if rule.end < rule.start:
+            errors.append(f"recurring[{index}]: end {rule.end} is before start {rule.start}")
+        if (rule.end - rule.start).days > 400:
+            errors.append(f"recurring[{index}]: a term of more than 400 days")
+    for index, spec in enumerate([*config.slots, *config.recurring]):
+        unknown = [code for code in spec.languages if code not in tour.languages]
+        if unknown:
+            errors.append(f"slot {index}: languages {unknown} are not the tour's {tour.languages}")
+    return errors

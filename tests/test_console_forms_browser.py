@@ -1,0 +1,101 @@
+"""A tour manager who types no TOML: in Russian, in Chromium, adds one single-choice
+mission (3 answers, a hint) per station of a 3-station tour with the generated quest
+form; a wrong value is refused in Russian naming the field, nothing saved. Clicks are
+counted and printed."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.test_console_browser import onboard
+
+RU = {"viewport": {"width": 1280, "height": 900}, "locale": "ru-RU"}
+STATIONS = [("gate", "Проходная"), ("press", "Пресс"), ("qc", "ОТК")]
+
+
+def test_manager_builds_missions_in_russian_forms(browser, serve_app, nats_url):
+    ent, secret = onboard(nats_url)
+    server = serve_app(entrypoints=False, plugins=_quests())
+    api = httpx.Client(
+        base_url=f"{server.url}/api/v1/enterprises/{ent}",
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    created = api.post(
+        "/tours",
+        json={
+            "id": "plant",
+            "name": {"ru": "Завод"},
+            "languages": ["ru"],
+            "default_language": "ru",
+            "stations": [
+                {"id": sid, "number": n, "name": {"ru": name}}
+                for n, (sid, name) in enumerate(STATIONS, 1)
+            ],
+        },
+    )
+    assert created.status_code == 201, created.text
+    context = browser.new_context(**RU)
+    page = context.new_page()
+    clicks = 0
+
+    def click(selector: str) -> None:
+        nonlocal clicks
+        clicks += 1
+        page.click(selector)
+        page.wait_for_load_state()
+
+    try:
+        page.goto(f"{server.url}/console/login")
+        page.fill("#token", secret)
+        click("button[type=submit]")
+        page.goto(f"{server.url}/console/{ent}/tours/plant/plugins/quests")
+        assert "Порядок заданий" in page.content()  # labels in Russian, not field names
+        assert "TOML" not in page.content()
+        for m, (sid, name) in enumerate(STATIONS):
+            click("button[value='add:missions:single']")
+            assert page.locator(".flash.unsaved").count() == 1  # nothing saved yet
+            path = f"missions.{m}"
+            p = f"cfg.{path}"
+            page.fill(f"input[name='{p}.id']", f"q-{sid}")
+            page.select_option(f"select[name='{p}.station']", sid)
+            page.fill(f"textarea[name='{p}.question.ru']", f"Что делают на станции «{name}»?")
+            for _ in range(3):
+                click(f"button[value='add:{path}.choices']")
+            for c, text in enumerate(("Штампуют", "Красят", "Отдыхают")):
+                page.fill(f"input[name='{p}.choices.{c}.text.ru']", text)
+            page.check(f"input[type=checkbox][name='{p}.choices.0.correct']")
+            click(f"button[value='add:{path}.hints']")
+            page.fill(f"input[name='{p}.hints.0.text.ru']", "Прислушайтесь к грохоту")
+
+        # A wrong value: refused in Russian, naming the field as the form shows it.
+        page.fill("input[name='cfg.missions.1.max_attempts']", "50")
+        click("text=Включить с этими настройками")
+        error = page.locator("#error").inner_text()
+        assert "Задания › Задание 2 › Попыток: Не больше 20." in error, error
+        assert page.locator("[data-path='missions.1.max_attempts'] [aria-invalid=true]").count()
+        assert api.get("/tours/plant").json()["plugins"] == {}  # nothing saved
+
+        page.fill("input[name='cfg.missions.1.max_attempts']", "")
+        click("text=Включить с этими настройками")
+        page.wait_for_url("**/tours/plant?done=enabled")
+        quests = api.get("/tours/plant").json()["plugins"]["quests"]
+        missions = quests["missions"]
+        assert [m["station"] for m in missions] == [sid for sid, _ in STATIONS]
+        for mission in missions:
+            assert mission["type"] == "single" and len(mission["choices"]) == 3
+            assert [c.get("correct", False) for c in mission["choices"]] == [True, False, False]
+            assert mission["hints"][0]["text"] == {"ru": "Прислушайтесь к грохоту"}
+        print(f"\nclicks to build 3 missions (3 answers, a hint each) and save: {clicks}")
+
+        # Reopened, the form shows what was typed (no reformatted TOML).
+        page.goto(f"{server.url}/console/{ent}/tours/plant/plugins/quests")
+        assert page.input_value("input[name='cfg.missions.2.choices.2.text.ru']") == "Отдыхают"
+    finally:
+        context.close()
+        api.close()
+
+
+def _quests() -> list[tuple[str, object]]:
+    import promtour.plugins.quests as quests
+
+    return [("quests", quests)]
