@@ -24,7 +24,8 @@ from promtour.manager import PluginManager
 from promtour.models import Tour
 from promtour.platform import Platform
 from promtour.testing import test_settings as settings_for
-from promtour.testing import unique, wait_for_js
+from promtour.testing import unique
+from promtour.testing.browser import wait_for_js
 from promtour.tours import load_enterprise_toml, load_tour_toml
 
 PLUGINS = [("quests", quests_plugin), ("audio_guide", audio_guide_plugin)]
