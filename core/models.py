@@ -79,6 +79,9 @@ class Tour(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     plugins: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
     #: The colour of the phone's browser bar and of the saved app (web app manifest).
     theme_color: Annotated[str, msgspec.Meta(pattern=r"^#[0-9a-fA-F]{6}$")] = "#0b5fa5"
+    #: ``listed``: on the site's front page for anyone; ``unlisted``: reached only by
+    #: its link and its posters (a private group's or a not yet opened tour).
+    visibility: Annotated[str, msgspec.Meta(pattern=r"^(listed|unlisted)$")] = "listed"
     #: Saving the tour for offline use: ``offer`` (a button on the start and station
     #: pages) or ``auto`` (the start page saves it by itself, e.g. where the entrance
     #: has good Wi-Fi; the button stays).

@@ -70,8 +70,9 @@ def run(coro: Any) -> Any:
         return pool.submit(asyncio.run, coro).result()
 
 
-async def demo_tour(nats_url: str) -> Tour:
-    """The demo tour with its audio (quests and the audio guide), under fresh ids."""
+async def demo_tour(nats_url: str, **fields: Any) -> Tour:
+    """The demo tour with its audio (quests and the audio guide), under fresh ids
+    (and ``fields`` changed)."""
     tour_file = load_tour_toml(DEMO / "tours" / "main.toml")
     enterprise = load_enterprise_toml(DEMO / "enterprise.toml")
     enterprise.id = unique("ent")
@@ -79,6 +80,8 @@ async def demo_tour(nats_url: str) -> Tour:
     tour.id = unique("demo")
     tour.enterprise = enterprise.id
     tour.plugins = {k: v for k, v in tour.plugins.items() if k in dict(PLUGINS)}
+    for name, value in fields.items():
+        setattr(tour, name, value)
     platform = Platform(
         settings_for(nats_url), plugins=PluginManager(load_entrypoints=False, plugins=PLUGINS)
     )

@@ -119,7 +119,9 @@ class VisitorPages(Controller):
 
     @get("/")
     async def index(self, pt: PT) -> Response[str]:
-        return pt.page("index.html", tours=[s.tour for s in pt._platform.tours.all()])
+        # Unlisted tours are reached by their link and posters only.
+        listed = [s.tour for s in pt._platform.tours.all() if s.tour.visibility == "listed"]
+        return pt.page("index.html", tours=listed)
 
     @get("/s/{code:str}")
     async def scan(self, pt: PT, code: FromPath[str]) -> Response[str]:

@@ -1,0 +1,92 @@
+"""Rough edges a visitor walk found on a phone (issue 12, 390x844, Russian), each as a
+visitor would check it: error pages in plain words with a way to type the station
+number (6), the wrong-answer feedback next to the answer and announced (5), the
+layout of the station list and of buttons beside fields (7), only listed tours on the
+front page (11)."""
+
+from __future__ import annotations
+
+import promtour.plugins.quests as quests_plugin
+from playwright.sync_api import expect
+from promtour.testing import unique
+from test_offline_browser import demo_tour, run
+
+PLUGINS = [("quests", quests_plugin)]
+
+
+def test_a_bad_or_truncated_code_explains_and_offers_the_station_number(serve_app, phone, nats_url):
+    tour = run(demo_tour(nats_url))
+    server = serve_app(entrypoints=False, plugins=PLUGINS)
+    page = phone(locale="ru-RU").new_page()
+    code = server.station_url(tour, "press")
+    page.goto(code[:-6])  # the camera read the code only in part
+    expect(page.locator("h1")).to_have_text("Ссылка не сработала")
+    main = page.locator("main")
+    expect(main).not_to_contain_text("promtour")
+    expect(main).not_to_contain_text("Неверный запрос")
+    page.get_by_label("Введите номер, напечатанный под QR-кодом станции").fill("2")
+    page.get_by_role("button", name="Перейти").click()
+    expect(page.locator("h1")).to_have_text("Прессовая линия")
+
+
+def test_wrong_answer_feedback_is_next_to_the_answer_and_announced(serve_app, phone, nats_url):
+    tour = run(demo_tour(nats_url))
+    server = serve_app(entrypoints=False, plugins=PLUGINS)
+    page = phone(locale="ru-RU").new_page()
+    page.goto(server.station_url(tour, "warehouse"))
+    mission = page.locator("#m-coil-crane")
+    mission.get_by_label("Вилочным погрузчиком").check()
+    mission.get_by_role("button", name="Ответить").click()
+    mission = page.locator("#m-coil-crane")
+    status = mission.locator("[data-quest-status]")
+    expect(status).to_contain_text("Неверно. Осталось попыток: 2.")
+    expect(status).to_have_attribute("aria-live", "polite")
+    # Between the options and the Answer button, not under the hint button.
+    options = mission.locator("fieldset").bounding_box()
+    box = status.bounding_box()
+    answer = mission.get_by_role("button", name="Ответить").bounding_box()
+    hint = mission.locator(".quest-hint-form").bounding_box()
+    assert options and box and answer and hint
+    assert options["y"] + options["height"] <= box["y"] < answer["y"] < hint["y"]
+    colour = status.evaluate("el => getComputedStyle(el).color")
+    assert colour != "rgb(27, 31, 36)", "the feedback stands out from the text"
+
+
+def test_station_list_and_buttons_beside_fields_keep_their_shape(serve_app, phone, nats_url):
+    tour = run(demo_tour(nats_url))
+    server = serve_app(entrypoints=False, plugins=PLUGINS)
+    page = phone(locale="ru-RU").new_page()
+    page.goto(server.station_url(tour, "warehouse"))
+    for badge in page.locator(".stations .num").all():
+        box = badge.bounding_box()
+        assert box and abs(box["width"] - box["height"]) < 1, "a circle, not an oval"
+    for state in page.locator(".stations .todo .state").all():
+        box = state.bounding_box()
+        line = float(state.evaluate("el => parseFloat(getComputedStyle(el).lineHeight)"))
+        assert box and box["height"] < line * 1.5, "«ещё нет» on one line"
+    for button in page.locator(".row button").all():
+        if not button.is_visible():
+            continue
+        padding = button.evaluate(
+            "el => { const r = el.getBoundingClientRect(); const range = document.createRange();"
+            " range.selectNodeContents(el); const t = range.getBoundingClientRect();"
+            " return Math.min(t.left - r.left, r.right - t.right); }"
+        )
+        assert padding >= 12, f"the text of {button.inner_text()!r} touches its edges"
+
+
+def test_the_front_page_lists_only_listed_tours(serve_app, phone, nats_url):
+    listed = run(demo_tour(nats_url))
+    hidden = run(
+        demo_tour(nats_url, visibility="unlisted", name={"ru": unique("Закрытая"), "en": "Hidden"})
+    )
+    server = serve_app(entrypoints=False, plugins=PLUGINS)
+    page = phone(locale="ru-RU").new_page()
+    page.goto(server.url + "/")
+    links = page.locator("ul.tours a")
+    hrefs = [a.get_attribute("href") for a in links.all()]
+    assert f"/t/{listed.enterprise}/{listed.id}" in hrefs
+    assert f"/t/{hidden.enterprise}/{hidden.id}" not in hrefs
+    # Unlisted is not private: its link still opens it.
+    page.goto(f"{server.url}/t/{hidden.enterprise}/{hidden.id}")
+    expect(page.locator("h1")).to_contain_text("Закрытая")
