@@ -18,6 +18,12 @@ trimmed: its stream ends, the browser's EventSource reconnects with ``Last-Event
 and gets what it missed from the stream, so a slow phone costs bounded memory and
 never sees a silent gap, and never holds up the others.
 
+Presence: a page may name a presence key (a group show: tour, group and language);
+the hub counts the pages open under each key in this process (:meth:`LiveHub.present`),
+in memory: opening a page writes nothing shared, so a burst of a thousand phones is a
+thousand dictionary increments, and a phone that leaves is uncounted when its stream
+ends. Several processes each count their own pages.
+
 A page that resumes (``after`` a sequence) or replays (``since`` a time) first gets the
 backlog: from the feed's memory of recent events when that reaches back far enough
 (the usual case: a feed starts ``REPLAY_SECONDS`` in the past and keeps the last
@@ -315,6 +321,8 @@ class LiveHub:
         self.idle_close = IDLE_CLOSE
         self._closing: set[asyncio.Task[None]] = set()
         self._running = False
+        #: Pages open now in this process, per presence key.
+        self._present: dict[str, int] = {}
 
     async def start(self) -> None:
         self._running = True
@@ -329,6 +337,23 @@ class LiveHub:
         for task in list(self._closing):
             with contextlib.suppress(BaseException):
                 await task
+
+    def enter(self, key: str) -> None:
+        """A page under presence ``key`` opened (see :meth:`present`)."""
+        self._present[key] = self._present.get(key, 0) + 1
+
+    def exit(self, key: str) -> None:
+        """A page under presence ``key`` closed."""
+        left = self._present.get(key, 0) - 1
+        if left > 0:
+            self._present[key] = left
+        else:
+            self._present.pop(key, None)
+
+    def present(self, prefix: str) -> dict[str, int]:
+        """Pages open now in this process under keys starting with ``prefix``, by the
+        rest of the key (e.g. ``{"en": 3, "ru": 12}``)."""
+        return {k[len(prefix) :]: n for k, n in self._present.items() if k.startswith(prefix)}
 
     @property
     def listeners(self) -> int:

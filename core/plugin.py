@@ -51,7 +51,7 @@ from promtour.rendering import Frame, Panel
 from promtour.store import PluginStore, Versioned
 from promtour.tours import TourState
 from promtour.web.request import PT, RequestContext
-from promtour.web.sse import SseMessage, event_stream
+from promtour.web.sse import SseMessage, event_stream, live_presence
 
 __all__ = [
     "PT",
@@ -91,6 +91,7 @@ __all__ = [
     "__version__",
     "event_stream",
     "hookimpl",
+    "live_presence",
     "pick_text",
     "qr_svg",
     "subject_for",

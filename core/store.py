@@ -102,8 +102,11 @@ class PluginStore:
         try:
             if ttl is None:
                 return await kv.put(self.prefix + key, data)
-            # nats-py's put() takes no TTL; its internal write does (same request).
-            return await kv._update(self.prefix + key, data, msg_ttl=_ttl(ttl))
+            # nats-py's put() takes no TTL, and its _update() always sends an expected
+            # revision (0 when none: "create"), which fails on a key that exists; so the
+            # plain publish a put() is, with the TTL header.
+            ack = await kv._js.publish(f"{kv._pre}{self.prefix + key}", data, msg_ttl=_ttl(ttl))
+            return ack.seq
         except Exception as exc:
             if is_unavailable(exc):
                 raise BusUnavailable(str(exc) or type(exc).__name__) from exc

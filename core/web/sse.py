@@ -20,7 +20,7 @@ from promtour.events import Event
 from promtour.platform import Platform
 from promtour.web.request import RequestContext
 
-__all__ = ["SseMessage", "event_stream", "follow"]
+__all__ = ["SseMessage", "event_stream", "follow", "live_presence"]
 
 HEARTBEAT = 15.0
 
@@ -58,33 +58,49 @@ def event_stream(
     *,
     since: datetime | None = None,
     first: list[SseMessage] | None = None,
+    presence: str | None = None,
 ) -> ServerSentEvent:
     """An SSE response following ``subject``. ``to_message(seq, event)`` turns an event
     into a message for this page (or ``None`` to skip it); ``first`` messages are sent
-    at once (e.g. the current leaderboard). ``Last-Event-ID`` resumes after that id."""
+    at once (e.g. the current leaderboard). ``Last-Event-ID`` resumes after that id.
+    ``presence``: count this page under that key while its stream is open (read with
+    :func:`live_presence`; this process's pages only, nothing is written)."""
     last_id = pt.request.headers.get("last-event-id", "")
     after = int(last_id) if last_id.isdigit() else None
+    hub = pt._platform.live
 
     async def generate() -> AsyncIterator[ServerSentEventMessage]:
-        for message in first or []:
-            yield _encode(message, None)
-        async for item in follow(pt._platform, subject, after=after, since=since):
-            if item is None:
-                # data=None: litestar's default adds an empty "data:" line, which a browser
-                # dispatches as a (data-less) "message" event.
-                yield ServerSentEventMessage(comment="keep-alive", data=None)
-                continue
-            seq, event = item
-            result = to_message(seq, event)
-            if inspect.isawaitable(result):
-                result = await result
-            if result is not None:
-                yield _encode(result, seq)
-        await asyncio.sleep(0)
+        if presence is not None:
+            hub.enter(presence)
+        try:
+            for message in first or []:
+                yield _encode(message, None)
+            async for item in follow(pt._platform, subject, after=after, since=since):
+                if item is None:
+                    # data=None: litestar's default adds an empty "data:" line, which a
+                    # browser dispatches as a (data-less) "message" event.
+                    yield ServerSentEventMessage(comment="keep-alive", data=None)
+                    continue
+                seq, event = item
+                result = to_message(seq, event)
+                if inspect.isawaitable(result):
+                    result = await result
+                if result is not None:
+                    yield _encode(result, seq)
+            await asyncio.sleep(0)
+        finally:
+            if presence is not None:
+                hub.exit(presence)
 
     return ServerSentEvent(
         generate(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     )
+
+
+def live_presence(pt: RequestContext, prefix: str) -> dict[str, int]:
+    """Live pages open now in this process whose ``presence`` key starts with
+    ``prefix``, by the rest of the key."""
+    return pt._platform.live.present(prefix)
 
 
 def _encode(message: SseMessage, seq: int | None) -> ServerSentEventMessage:

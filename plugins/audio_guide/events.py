@@ -9,7 +9,7 @@ therefore part of the public interface: do not rename them.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from promtour.plugin import Event
@@ -20,6 +20,8 @@ __all__ = [
     "AudioListenFinished",
     "AudioListenProgressed",
     "AudioListenStarted",
+    "AudioShowControl",
+    "AudioShowMessage",
 ]
 
 
@@ -53,9 +55,31 @@ class AudioCueFired(Event, tag="audio_cue_fired"):
     start_at: datetime
 
 
+class AudioShowControl(Event, tag="audio_show_control"):
+    """A guide paused, resumed or stopped the group's cue in progress (``cue_event``:
+    the id of its :class:`AudioCueFired`) for every phone of the group. ``start_at`` is
+    when position zero of the file plays from now on: unchanged by a pause or a stop,
+    moved on by a resume (the phones start again together, from where they paused)."""
+
+    action: Literal["pause", "resume", "stop"]
+    cue_event: str
+    #: When it takes effect (server clock): at once for a pause or a stop, after the
+    #: show's lead for a resume.
+    at: datetime
+    start_at: datetime
+
+
+class AudioShowMessage(Event, tag="audio_show_message"):
+    """A short text from the guide to every phone of the group (shown, not spoken)."""
+
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     AudioListenStarted,
     AudioListenProgressed,
     AudioListenFinished,
     AudioCueFired,
+    AudioShowControl,
+    AudioShowMessage,
 )

@@ -6,15 +6,21 @@ which the core erases when the tour drops the audio guide or is deleted. Keys:
 - ``pos.<visitor>``: where a visitor stopped, in every track of the tour
   (:class:`Positions`): one record per visitor, so a station page reads one key
   whatever the number of tracks it offers.
-- ``group.<CODE>``: a group show: its phones (visitor -> language) and the last cue.
+- ``group.<CODE>``: a group show: its last cue (paused, stopped) and last message,
+  written by the guide only. Phones are not recorded: a record written per joining
+  phone made a burst of joins fail (issue 17); they are counted live (:mod:`.presence`).
+- ``presence.<CODE>.<process>``: a worker process's count of a group's phones, a
+  heartbeat with a time-to-live (:mod:`.presence`).
 - ``groups``: the tour's recent groups, for the guide console.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
-from collections import Counter
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import msgspec
@@ -27,16 +33,19 @@ __all__ = [
     "GroupIndex",
     "GroupRef",
     "LastCue",
+    "LastMessage",
     "Position",
     "Positions",
     "create_group",
     "get_group",
+    "get_group_shared",
     "list_groups",
-    "note_member",
     "position_slot",
     "positions_key",
     "recent_since",
     "set_last_cue",
+    "set_message",
+    "update_last_cue",
 ]
 
 #: Letters and digits that cannot be confused when read aloud or typed (no 0/O, 1/I).
@@ -63,22 +72,29 @@ class Positions(msgspec.Struct, kw_only=True):
 
 
 class LastCue(msgspec.Struct, kw_only=True):
+    #: The id of the cue's :class:`~.events.AudioCueFired`.
     event: str
     station: str
     cue: str
+    #: When position zero of the file plays (server clock); moved on by a resume.
     start_at: datetime
     fired: datetime
+    #: Paused for everyone at this moment (the position is ``paused_at - start_at``).
+    paused_at: datetime | None = None
+    #: Stopped for everyone at this moment: over.
+    stopped_at: datetime | None = None
+
+
+class LastMessage(msgspec.Struct, kw_only=True):
+    text: str
+    sent: datetime
 
 
 class Group(msgspec.Struct, kw_only=True):
     code: str
     created: datetime = msgspec.field(default_factory=utcnow)
-    #: Phones that opened the show: pseudonymous visitor id -> language.
-    members: dict[str, str] = msgspec.field(default_factory=dict)
     last_cue: LastCue | None = None
-
-    def counts(self) -> dict[str, int]:
-        return dict(sorted(Counter(self.members.values()).items()))
+    last_message: LastMessage | None = None
 
     @property
     def expired(self) -> bool:
@@ -150,6 +166,28 @@ async def get_group(store: PluginStore, code: str) -> Group | None:
     return group
 
 
+#: How long a group read is shared by the show streams of a process.
+SHARED_READ_SECONDS = 1.0
+_shared: dict[tuple[str, str], tuple[float, asyncio.Task[Group | None]]] = {}
+
+
+async def get_group_shared(store: PluginStore, code: str) -> Group | None:
+    """:func:`get_group`, one read per group and process per second, shared by every
+    stream opened meanwhile: a class of phones joining at once is one read, not one
+    request each that the server must answer before its timeout."""
+    slot = (store.prefix, code.upper())
+    now = time.monotonic()
+    held = _shared.get(slot)
+    if held is None or held[0] < now or (held[1].done() and held[1].exception()):
+        if len(_shared) > 1000:
+            for key in [k for k, (until, _) in _shared.items() if until < now]:
+                del _shared[key]
+        task = asyncio.ensure_future(get_group(store, code))
+        held = _shared[slot] = (now + SHARED_READ_SECONDS, task)
+    # shield: one stream that is cancelled must not cancel the read of the others.
+    return await asyncio.shield(held[1])
+
+
 async def list_groups(store: PluginStore) -> list[GroupRef]:
     index = await store.get(INDEX_KEY, GroupIndex)
     if index is None:
@@ -157,24 +195,34 @@ async def list_groups(store: PluginStore) -> list[GroupRef]:
     return [g for g in reversed(index.groups) if utcnow() - g.created <= GROUP_TTL]
 
 
-async def note_member(store: PluginStore, group: Group, visitor: str, lang: str) -> Group:
-    """Count a phone in a group, in its language (a no-op when nothing changed)."""
-    if group.members.get(visitor) == lang:
-        return group
-
-    def add(current: Group | None) -> Group:
-        current = current or group
-        current.members[visitor] = lang
-        return current
-
-    return await store.update(_group_key(group.code), Group, add)
-
-
 async def set_last_cue(store: PluginStore, code: str, cue: LastCue) -> None:
     def change(current: Group | None) -> Group:
         current = current or Group(code=code)
         if current.last_cue is None or current.last_cue.start_at <= cue.start_at:
             current.last_cue = cue
+        return current
+
+    await store.update(_group_key(code), Group, change)
+
+
+async def update_last_cue(
+    store: PluginStore, code: str, change: Callable[[LastCue], None]
+) -> Group:
+    """Change the group's last cue (pause, resume, stop) in place."""
+
+    def apply(current: Group | None) -> Group:
+        current = current or Group(code=code)
+        if current.last_cue is not None:
+            change(current.last_cue)
+        return current
+
+    return await store.update(_group_key(code), Group, apply)
+
+
+async def set_message(store: PluginStore, code: str, message: LastMessage) -> None:
+    def change(current: Group | None) -> Group:
+        current = current or Group(code=code)
+        current.last_message = message
         return current
 
     await store.update(_group_key(code), Group, change)

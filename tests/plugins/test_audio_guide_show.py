@@ -101,7 +101,7 @@ def test_guide_fires_cue_phones_play_together_late_phone_catches_up(
     expect(guide.locator(".ag-counts")).to_contain_text("RU: 1")
 
     guide.locator("form.ag-fire button").first.click()
-    expect(guide.locator(".ag-last")).to_contain_text("Слушайте пресс!")
+    expect(guide.locator(".ag-np-title")).to_have_text("Слушайте пресс!")
 
     ru_start, en_start = started(ru), started(en)
     cue = ru.evaluate("window.agShow.cue")

@@ -6,14 +6,16 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from ..records import Group, LastCue
+from ..records import Group, LastCue, LastMessage
 
 __all__ = [
     "Accepted",
+    "ControlForm",
     "FireCue",
     "Fired",
     "GroupStatus",
     "ListenReport",
+    "MessageForm",
     "PinForm",
     "PositionReport",
     "ServerTime",
@@ -68,22 +70,47 @@ class Fired(msgspec.Struct, kw_only=True):
     title: str
     #: When the phones start, milliseconds since the epoch (server clock).
     start_at: float
+    #: The cue's audio in the guide's language (the console reads its length).
+    src: str = ""
 
 
 class GroupStatus(msgspec.Struct, kw_only=True):
     code: str
-    #: Phones on the show page per language.
+    #: Phones connected to the show now, per language (not every phone that ever was).
     members: dict[str, int]
     total: int
     last_cue: LastCue | None = None
+    #: The last cue's title and audio in the guide's language (for the now-playing bar).
+    title: str = ""
+    src: str = ""
+    last_message: LastMessage | None = None
 
 
 class PinForm(msgspec.Struct, kw_only=True):
     pin: Annotated[str, msgspec.Meta(max_length=64)] = ""
 
 
-def group_status(group: Group) -> GroupStatus:
-    counts = group.counts()
+class ControlForm(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Pause, resume or stop the cue in progress for every phone of the group."""
+
+    action: Literal["pause", "resume", "stop"]
+
+
+class MessageForm(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A short text for every phone of the group."""
+
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+def group_status(
+    group: Group, counts: dict[str, int], title: str = "", src: str = ""
+) -> GroupStatus:
     return GroupStatus(
-        code=group.code, members=counts, total=sum(counts.values()), last_cue=group.last_cue
+        code=group.code,
+        members=counts,
+        total=sum(counts.values()),
+        last_cue=group.last_cue,
+        title=title,
+        src=src,
+        last_message=group.last_message,
     )

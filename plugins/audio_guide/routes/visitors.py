@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import timedelta
 from typing import Annotated, Any
 
 from litestar import Response, get, post
@@ -24,14 +25,23 @@ from promtour.plugin import (
     utcnow,
 )
 
-from .. import records
+from .. import presence, records
 from ..config import INTRO, OUTRO, AudioGuideConfig
-from ..events import AudioCueFired, AudioListenFinished, AudioListenProgressed, AudioListenStarted
+from ..events import (
+    AudioCueFired,
+    AudioListenFinished,
+    AudioListenProgressed,
+    AudioListenStarted,
+    AudioShowControl,
+    AudioShowMessage,
+)
 from ..panels import transcript
 from .bodies import Accepted, ListenReport, PositionReport, ServerTime
 
 __all__ = ["REPORTS", "VISITOR_ROUTES", "show_path"]
 
+#: A guide's message is shown to a phone that opens the show this long after it.
+MESSAGE_KEPT = timedelta(minutes=10)
 _LISTEN_NS = uuid.UUID("0b7e4c8a-2d6f-4e55-9a3c-5f1d2e8b7a61")
 #: Listening reports and positions: a player sends a few a minute; a whole school
 #: class behind one address sends many more.
@@ -148,32 +158,51 @@ async def show(
         group=group,
         joined=joined,
         join_url=ctx.tour_url("group"),
-        events_url=f"{show_path(tour)}/events",
+        events_url=f"{show_path(tour)}/events?code={group.code}" if group else "",
         time_url="/p/audio_guide/time",
         show_url=show_path(tour),
     )
 
 
 @get("/{enterprise:str}/{tour_id:str}/show/events")
-async def show_events(pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]) -> ServerSentEvent:
-    """The cues of the visitor's group, live; a late phone first gets the cue in
-    progress. Each message carries this phone's language's file and transcript."""
+async def show_events(
+    pt: PT,
+    enterprise: FromPath[str],
+    tour_id: FromPath[str],
+    code: Annotated[str, QueryParameter(name="code")] = "",
+) -> ServerSentEvent:
+    """The cues of the visitor's group, live, with the guide's pauses, stops and
+    messages; a late phone first gets the cue in progress. Each cue carries this phone's
+    language's file and transcript. Opening it only reads: the phone is counted live
+    (:mod:`..presence`), so a class joining at once makes no write conflicts."""
     state = await pt.tour(enterprise, tour_id)
     ctx = pt.context(state)
-    progress = await ctx.progress()
-    code = progress.group if progress else None
-    group = await records.get_group(ctx.tour_store, code or "")
+    if not code:
+        # No code in the URL (an old page): the group the visitor joined.
+        progress = await ctx.progress()
+        code = (progress.group if progress else None) or ""
+    # The group's code is what lets a phone in (joining takes nothing else), so the
+    # stream needs no per-visitor read: a burst of a class costs one shared read.
+    group = await records.get_group_shared(ctx.tour_store, code.strip().upper())
     if group is None:
         raise NotFoundException(pt._("Join an open group first: ask your guide for the code."))
-    lang = pt.lang_for(state.tour)
-    group = await records.note_member(ctx.tour_store, group, pt.visitor, lang)
+    tour = state.tour
+    lang = pt.lang_for(tour)
     config: AudioGuideConfig = state.configs["audio_guide"]
 
     async def to_message(seq: int, event: Event) -> SseMessage | None:
-        if not isinstance(event, AudioCueFired) or event.group != group.code:
+        if event.group != group.code:
+            return None
+        if isinstance(event, AudioShowControl):
+            data = {"action": event.action, "cue_event": event.cue_event}
+            data.update(at=ms(event.at), start_at=ms(event.start_at))
+            return SseMessage(event="control", data=data)
+        if isinstance(event, AudioShowMessage):
+            return SseMessage(event="message", data={"id": event.id, "text": event.text})
+        if not isinstance(event, AudioCueFired):
             return None
         cue = config.cue(event.station or "", event.cue)
-        play = cue.lang_for(lang, state.tour.default_language) if cue else None
+        play = cue.lang_for(lang, tour.default_language) if cue else None
         if cue is None or play is None:
             return None
         cues = await transcript(ctx, cue.transcript_for(play))
@@ -191,13 +220,19 @@ async def show_events(pt: PT, enterprise: FromPath[str], tour_id: FromPath[str])
             },
         )
 
-    hello = SseMessage(event="hello", data={"group": group.code, "lang": lang})
+    hello: dict[str, Any] = {"group": group.code, "lang": lang}
+    if group.last_message is not None and utcnow() - group.last_message.sent < MESSAGE_KEPT:
+        hello["message"] = group.last_message.text
+    presence.watch(pt, ctx.tour_store, tour.key, group.code)
     return event_stream(
         pt,
-        subject_for(state.tour.enterprise, state.tour.id, AudioCueFired.__struct_config__.tag),
+        # Every event of the tour: cues, controls and messages are three types, and
+        # one filter per tour is one shared feed per process (other types are skipped).
+        subject_for(tour.enterprise, tour.id, ">"),
         to_message,
         since=records.recent_since(group, utcnow()),
-        first=[hello],
+        first=[SseMessage(event="hello", data=hello)],
+        presence=presence.key_for(tour.key, group.code, lang),
     )
 
 

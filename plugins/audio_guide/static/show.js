@@ -2,7 +2,11 @@
    page measures its clock offset to the server (NTP style: the sample with the
    shortest round trip wins), follows the group's cues over Server-Sent Events and
    starts each cue, in this phone's language, at the moment the guide set: every phone
-   of the group together. A phone that comes late seeks into the cue in progress. */
+   of the group together. A phone that comes late seeks into the cue in progress.
+   A phone that reloads (already in the group) follows the group at once, but a phone
+   plays sound only after a tap on the page: it offers "Tap to rejoin the cue in
+   progress", and that one tap starts the cue in step with the others. The guide can
+   pause, resume and stop the cue for everyone, and send a short message. */
 (function () {
   "use strict";
 
@@ -16,13 +20,18 @@
   var tapButton = root.querySelector(".ag-tap");
   var list = root.querySelector(".ag-show-transcript");
   var form = root.querySelector(".ag-join");
+  var hint = root.querySelector(".ag-hint");
+  var messageBox = root.querySelector(".ag-message");
+  var messageText = root.querySelector(".ag-message-text");
   var SILENCE = "/static/p/audio_guide/silence.mp3";
 
   // What the page did, for people (the status line) and for tests (window.agShow).
   var state = window.agShow = {
     offset: 0, rtt: null, synced: false, connected: false, ready: false,
-    cue: null, started: null, seen: {}
+    cue: null, started: null, seen: {}, unlocked: false, paused: false, stopped: false,
+    message: null
   };
+  var following = false;
   var current = null;
   var timer = null;
   var cues = [];
@@ -89,12 +98,25 @@
     if (index >= 0) { cues[index].li.classList.add("ag-current"); cues[index].li.setAttribute("aria-current", "true"); }
   }
 
+  function offerTap(inProgress) {
+    // The visitor's one tap: it both allows sound and starts the cue in step.
+    tapButton.textContent = inProgress ? root.dataset.labelRejoin : root.dataset.labelTap;
+    tapButton.hidden = false;
+    form.hidden = true;
+    hint.hidden = true;
+  }
+
   function startNow(cue) {
-    if (current !== cue) return;
+    if (current !== cue || cue.paused || cue.stopped) return;
     var elapsed = (serverNow() - cue.start_at) / 1000;
     if (isFinite(audio.duration) && elapsed >= audio.duration) {
       nowBox.hidden = true; // over before this phone came: wait for the next one
+      tapButton.hidden = true;
       say(root.dataset.labelReady);
+      return;
+    }
+    if (!state.unlocked) {
+      offerTap(elapsed > 0);
       return;
     }
     if (elapsed > 0.04 && audio.readyState >= 1) audio.currentTime = elapsed;
@@ -105,7 +127,9 @@
       // The phone wants a tap (or the start was interrupted): if nothing plays, offer
       // the button, which catches up with the cue from where it is by then.
       setTimeout(function () {
-        if (current === cue && audio.paused) tapButton.hidden = false;
+        if (current === cue && audio.paused && !cue.paused && !cue.stopped) {
+          offerTap((serverNow() - cue.start_at) > 0);
+        }
       }, 300);
     });
   }
@@ -133,6 +157,7 @@
     current = cue;
     state.cue = { id: cue.id, cue: cue.cue, start_at: cue.start_at, lang: cue.lang };
     state.started = null;
+    state.paused = state.stopped = false;
     clearTimeout(timer);
     audio.pause();
     audio.preload = "auto";
@@ -161,18 +186,63 @@
   audio.addEventListener("ended", function () { say(root.dataset.labelEnded); });
 
   tapButton.addEventListener("click", function () {
+    state.unlocked = true;
+    state.ready = true;
+    tapButton.hidden = true;
     if (current) startNow(current);
+    else unlock();
   });
 
+  function control(data) {
+    var cue = current;
+    if (!cue || cue.id !== data.cue_event) return;
+    clearTimeout(timer);
+    if (data.action === "pause") {
+      cue.paused = state.paused = true;
+      audio.pause();
+      var held = Math.max(0, (data.at - cue.start_at) / 1000);
+      if (audio.readyState >= 1) audio.currentTime = held;
+      tapButton.hidden = true;
+      say(root.dataset.labelPaused);
+    } else if (data.action === "resume") {
+      cue.paused = state.paused = false;
+      cue.start_at = data.start_at;
+      state.cue.start_at = data.start_at;
+      state.started = null;
+      schedule(cue);
+    } else if (data.action === "stop") {
+      cue.stopped = state.stopped = true;
+      audio.pause();
+      nowBox.hidden = true;
+      tapButton.hidden = true;
+      say(root.dataset.labelStopped);
+    }
+  }
+
+  function showMessage(text) {
+    state.message = text;
+    messageText.textContent = text;
+    messageBox.hidden = false;
+  }
+
+  function read(handler) {
+    return function (e) {
+      try { handler(JSON.parse(e.data)); } catch (err) { /* a bad message: skip it */ }
+    };
+  }
+
   function connect() {
+    if (following) return;
+    following = true;
     var source = new EventSource(root.dataset.eventsUrl);
-    source.addEventListener("hello", function () {
+    source.addEventListener("hello", read(function (hello) {
       state.connected = true;
-      if (state.ready) say(root.dataset.labelReady);
-    });
-    source.addEventListener("cue", function (e) {
-      try { take(JSON.parse(e.data)); } catch (err) { /* a bad message: skip it */ }
-    });
+      if (hello.message && !state.message) showMessage(hello.message);
+      if (state.ready && !current) say(root.dataset.labelReady);
+    }));
+    source.addEventListener("cue", read(take));
+    source.addEventListener("control", read(control));
+    source.addEventListener("message", read(function (m) { showMessage(m.text); }));
     source.onerror = function () {
       state.connected = false;
       say(root.dataset.labelOffline);
@@ -191,23 +261,37 @@
     });
   }
 
+  function follow() {
+    return sync(5).then(function () {
+      connect();
+      setInterval(function () { sync(3); }, 60000);
+    });
+  }
+
   form.addEventListener("submit", function (e) {
     e.preventDefault();
-    unlock();
+    state.unlocked = true;
+    if (current && !current.paused && !current.stopped) startNow(current);
+    else unlock();
     form.querySelector("button").disabled = true;
+    var wasJoined = root.dataset.joined === "true" && following;
     join().then(function (ok) {
       if (!ok) throw new Error("join");
       root.dataset.joined = "true";
       form.hidden = true;
+      hint.hidden = true;
       state.ready = true;
-      say(root.dataset.labelReady);
-      return sync(5);
-    }).then(function () {
-      connect();
-      setInterval(function () { sync(3); }, 60000);
+      if (!current) say(root.dataset.labelReady);
+      return wasJoined ? null : follow();
     }).catch(function () {
       form.querySelector("button").disabled = false;
       say(root.dataset.labelFailed);
     });
   });
+
+  // Already in this group (a reload): follow it now, so that a cue in progress is
+  // offered at once; the sound waits for the visitor's tap.
+  if (root.dataset.joined === "true") {
+    follow().catch(function () { say(root.dataset.labelOffline); });
+  }
 })();
