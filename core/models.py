@@ -57,6 +57,10 @@ class Station(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: Text
     description: Text = msgspec.field(default_factory=dict)
     enabled: bool = True
+    #: A picture of the station: a file of the tour's media (``img/press.png``), shown
+    #: at the top of its page; ``image_alt`` says what it shows, per language.
+    image: str = ""
+    image_alt: Text = msgspec.field(default_factory=dict)
 
 
 class TourKey(msgspec.Struct, kw_only=True):

@@ -184,6 +184,7 @@ class Platform:
 
     def render(self, template: str, lang: str, domain: str = "promtour", **values: Any) -> str:
         values.setdefault("_", self.translations.translator(lang, domain))
+        values.setdefault("ngettext", self.translations.plural_translator(lang, domain))
         values.setdefault("lang", lang)
         return self.templates.get_template(template).render(values)
 
@@ -221,6 +222,11 @@ class Platform:
         if media is None:
             media = await self.media_names(tour)
         self.plugins.validate_tour(tour, media)
+        for station in tour.stations:
+            if station.image and station.image not in media:
+                raise TourError(
+                    f"station {station.id!r}: picture {station.image!r} is not in the tour's media"
+                )
         current = await self.tours.refresh(tour.key)
         if current is not None and create_only:
             raise TourError(f"tour {tour.key} already exists")

@@ -6,6 +6,8 @@ front page (11)."""
 
 from __future__ import annotations
 
+import re
+
 import promtour.plugins.quests as quests_plugin
 from playwright.sync_api import expect
 from promtour.testing import unique
@@ -90,3 +92,31 @@ def test_the_front_page_lists_only_listed_tours(serve_app, phone, nats_url):
     # Unlisted is not private: its link still opens it.
     page.goto(f"{server.url}/t/{hidden.enterprise}/{hidden.id}")
     expect(page.locator("h1")).to_contain_text("Закрытая")
+
+
+def test_points_take_russian_plural_forms(serve_app, phone, nats_url):
+    tour = run(demo_tour(nats_url))
+    server = serve_app(entrypoints=False, plugins=PLUGINS)
+    page = phone(locale="ru-RU").new_page()
+    page.goto(server.station_url(tour, "warehouse"))
+    mission = page.locator("#m-coil-crane")
+    expect(mission.locator(".quest-points")).to_contain_text("10 очков")
+    expect(mission.get_by_role("button", name="Взять подсказку (−3 очка)")).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("очков: 10")
+    expect(page.locator("main")).not_to_contain_text("(очки: ")
+
+
+def test_a_station_has_a_picture_with_alt_text_in_both_languages(serve_app, phone, nats_url):
+    tour = run(demo_tour(nats_url))
+    server = serve_app(entrypoints=False, plugins=PLUGINS)
+    page = phone(locale="ru-RU").new_page()
+    page.goto(server.station_url(tour, "press"))
+    picture = page.locator("article.station img.station-image")
+    expect(picture).to_have_attribute("alt", re.compile("^Пресс: синяя станина"))
+    assert picture.evaluate("img => img.complete && img.naturalWidth") == 780
+    box = picture.bounding_box()
+    assert box and box["width"] <= 390 and box["height"] > 100
+    page.goto(f"{server.url}/t/{tour.enterprise}/{tour.id}/at/press?lang=en")
+    expect(page.locator("img.station-image")).to_have_attribute(
+        "alt", re.compile("^A press: the blue frame")
+    )

@@ -98,7 +98,8 @@ class OfflinePages(Controller):
             size = _static_size(folders.static / file) if folders and folders.static else 0
             files.append(OfflineFile(url=url, bytes=size, kind="asset"))
         sizes = await _media_sizes(platform, tour)
-        wanted = set()
+        # Station pictures, then what the plugins' configs name in this language.
+        wanted = {s.image for s in tour.enabled_stations if s.image in sizes}
         for config in tour.plugins.values():
             wanted |= media_for_language(config, lang, frozenset(sizes), tour.languages)
         files += [
