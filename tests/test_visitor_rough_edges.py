@@ -120,3 +120,31 @@ def test_a_station_has_a_picture_with_alt_text_in_both_languages(serve_app, phon
     expect(page.locator("img.station-image")).to_have_attribute(
         "alt", re.compile("^A press: the blue frame")
     )
+
+
+def test_the_quiz_shows_where_the_visitor_is(serve_app, phone, nats_url):
+    import promtour.plugins.career as career_plugin
+    import test_offline_browser
+
+    plugins = [("quests", quests_plugin), ("career", career_plugin)]
+    test_offline_browser.PLUGINS, saved = plugins, test_offline_browser.PLUGINS
+    try:
+        tour = run(demo_tour(nats_url))
+    finally:
+        test_offline_browser.PLUGINS = saved
+    server = serve_app(entrypoints=False, plugins=plugins)
+    page = phone(locale="ru-RU").new_page()
+    page.goto(f"{server.url}/p/career/t/{tour.enterprise}/{tour.id}/quiz")
+    legends = page.locator(".career-q legend")
+    total = legends.count()
+    assert total >= 20
+    expect(legends.first).to_contain_text(f"1 / {total}")
+    expect(legends.nth(total - 1)).to_contain_text(f"{total} / {total}")
+    # The answered count stays on screen while the visitor scrolls through the quiz.
+    progress = page.locator(".career-progress")
+    for n in (0, 1, 2):
+        page.locator(".career-q").nth(n).get_by_text("Про меня", exact=True).click()
+    legends.nth(total // 2).scroll_into_view_if_needed()
+    box = progress.bounding_box()
+    assert box and 0 <= box["y"] and box["y"] + box["height"] <= 844
+    assert progress.evaluate("el => getComputedStyle(el, '::before').content.includes('Отвечено:')")
