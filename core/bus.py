@@ -10,11 +10,10 @@ caller gets :class:`BusUnavailable` at once and can tell the visitor to try agai
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import inspect
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import msgspec
@@ -23,12 +22,25 @@ import nats.errors
 import nats.js.errors
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js.api import DiscardPolicy, ObjectStoreConfig, StorageType, StreamConfig
 from nats.js.kv import KeyValue
 from nats.js.object_store import ObjectStore
+from promtour import streams
 from promtour.errors import PromtourError
-from promtour.events import STREAM, SUBJECT_PREFIX, Event, encode
+from promtour.events import STREAM, Event, encode
 from promtour.kv import faster_gets
+from promtour.streams import (
+    BUCKET_ENTERPRISES,
+    BUCKET_META,
+    BUCKET_PROGRESS,
+    BUCKET_TOURS,
+    CORE_BUCKETS,
+    DEFAULT_EVENTS_MAX_AGE,
+    DEFAULT_EVENTS_MAX_BYTES,
+    DEFAULT_PROGRESS_TTL,
+    DEFAULT_VISITOR_RECORD_TTL,
+    MEDIA_STORE,
+)
+from promtour.tasks import cancel_tasks
 
 __all__ = [
     "BUCKET_ENTERPRISES",
@@ -38,6 +50,7 @@ __all__ = [
     "DEFAULT_EVENTS_MAX_AGE",
     "DEFAULT_EVENTS_MAX_BYTES",
     "DEFAULT_PROGRESS_TTL",
+    "DEFAULT_VISITOR_RECORD_TTL",
     "MEDIA_STORE",
     "Bus",
     "BusUnavailable",
@@ -49,25 +62,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("promtour.bus")
-
-BUCKET_TOURS = "PROMTOUR_TOURS"
-BUCKET_ENTERPRISES = "PROMTOUR_ENTERPRISES"
-BUCKET_PROGRESS = "PROMTOUR_PROGRESS"
-BUCKET_META = "PROMTOUR_META"
-MEDIA_STORE = "PROMTOUR_MEDIA"
-CORE_BUCKETS = (BUCKET_TOURS, BUCKET_ENTERPRISES, BUCKET_PROGRESS, BUCKET_META)
-
-# Storage bounds (docs/settings.md explains the choice). Events are the tour statistics:
-# a little over a year, so that a season can be compared with the same one a year ago.
-DEFAULT_EVENTS_MAX_AGE = 400 * 86_400.0
-# A check-in takes about 420 bytes in the stream: 2 GiB is about five million check-ins,
-# years of a busy factory, and still fits on a small machine, where JetStream must be
-# able to reserve it (a stream's max_bytes is reserved from the server's storage).
-DEFAULT_EVENTS_MAX_BYTES = 2 * 1024**3
-# A visitor who has not scanned for half a year is not coming back to finish the tour.
-DEFAULT_PROGRESS_TTL = 180 * 86_400.0
-# Nats-Msg-Id de-duplication window of the events stream (at most its max age).
-DUPLICATE_WINDOW = 120.0
 
 T = TypeVar("T")
 
@@ -225,77 +219,15 @@ class Bus:
 
     async def ensure_schema(self) -> None:
         """Create the stream, the core buckets and the media store if missing, and give
-        the stream and the progress bucket the configured limits (also when they exist:
-        a changed setting applies at the next start)."""
-        config = StreamConfig(
-            name=STREAM,
-            subjects=[f"{SUBJECT_PREFIX}.>"],
-            storage=StorageType.FILE,
-            num_replicas=self.replicas,
-            duplicate_window=_duplicate_window(self.events_max_age),
-            max_age=self.events_max_age or None,
-            max_bytes=self.events_max_bytes or None,
-        )
-        try:
-            await self.js.stream_info(STREAM)
-        except nats.js.errors.NotFoundError:
-            try:
-                await self.js.add_stream(config)
-            except nats.js.errors.APIError as exc:
-                raise _limit_error(STREAM, exc, self.events_max_bytes) from None
-        else:
-            await self.set_limits(
-                STREAM, max_age=self.events_max_age, max_bytes=self.events_max_bytes
-            )
-        for bucket in CORE_BUCKETS:
-            progress = bucket == BUCKET_PROGRESS
-            await self.bucket(
-                bucket,
-                history=5 if bucket == BUCKET_TOURS else 1,
-                ttl=(self.progress_ttl or None) if progress else None,
-            )
-        # A bucket that existed before keeps its config: bring the TTL up to date.
-        await self.set_limits(f"KV_{BUCKET_PROGRESS}", max_age=self.progress_ttl)
-        try:
-            self._media = await self.js.object_store(MEDIA_STORE)
-        except nats.js.errors.BucketNotFoundError:
-            self._media = await self.js.create_object_store(
-                MEDIA_STORE, config=ObjectStoreConfig(replicas=self.replicas)
-            )
+        them the configured limits (:func:`promtour.streams.ensure_schema`)."""
+        self._media = await streams.ensure_schema(self)
 
     async def set_limits(
         self, stream: str, *, max_age: float, max_bytes: int | None = None
     ) -> bool:
         """Give ``stream`` this max age (seconds) and, unless None, max bytes; 0 means
-        no limit. Returns whether the config changed. Lowering a limit drops the
-        messages beyond it at once, oldest first."""
-        info = await self.js.stream_info(stream)
-        current = info.config
-        age_ns, current_age_ns = round(max_age * 1e9), round((current.max_age or 0) * 1e9)
-        wanted = dataclasses.replace(current, max_age=max_age)
-        changed = age_ns != current_age_ns
-        if max_bytes is not None:
-            wanted.max_bytes = max_bytes or -1
-            changed |= wanted.max_bytes != (current.max_bytes or -1)
-        if not changed:
-            return False
-        # The de-duplication window may not be longer than the max age.
-        wanted.duplicate_window = min(
-            current.duplicate_window or DUPLICATE_WINDOW, _duplicate_window(max_age)
-        )
-        try:
-            await self.js.update_stream(wanted)
-        except nats.js.errors.APIError as exc:
-            raise _limit_error(stream, exc, max_bytes) from None
-        log.info(
-            "stream %s: max age %s s → %s s, max bytes %s → %s",
-            stream,
-            current.max_age or 0,
-            max_age,
-            current.max_bytes,
-            wanted.max_bytes,
-        )
-        return True
+        no limit. Returns whether the config changed (:func:`promtour.streams.set_limits`)."""
+        return await streams.set_limits(self.js, stream, max_age=max_age, max_bytes=max_bytes)
 
     async def bucket(self, name: str, *, history: int = 1, ttl: float | None = None) -> KeyValue:
         """The KV bucket ``name``, created on first use."""
@@ -304,39 +236,13 @@ class Bus:
             try:
                 kv = await self.js.key_value(name)
             except nats.js.errors.BucketNotFoundError:
-                await self._create_bucket(name, history=history, ttl=ttl)
+                await streams.create_bucket(
+                    self.js, name, history=history, ttl=ttl, replicas=self.replicas
+                )
                 kv = await self.js.key_value(name)
             # Same bucket; reads of a key's latest value cost less CPU (promtour.kv).
             kv = self._kv[name] = faster_gets(kv)
         return kv
-
-    async def _create_bucket(self, name: str, *, history: int, ttl: float | None) -> None:
-        """Create a KV bucket's stream as nats-py's ``create_key_value`` does, but with
-        message deletes allowed: erasure of personal data deletes each stored message
-        securely (the server overwrites it on disk), and ``deny_delete`` cannot be
-        lifted from a stream once it is set."""
-        try:
-            await self.js.add_stream(
-                StreamConfig(
-                    name=f"KV_{name}",
-                    subjects=[f"$KV.{name}.>"],
-                    allow_direct=True,
-                    allow_rollup_hdrs=True,
-                    allow_msg_ttl=True,
-                    deny_delete=False,
-                    discard=DiscardPolicy.NEW,
-                    duplicate_window=min(120.0, ttl) if ttl else 120.0,
-                    max_age=ttl,
-                    max_consumers=-1,
-                    max_msgs=-1,
-                    max_msgs_per_subject=history,
-                    num_replicas=self.replicas,
-                    storage=StorageType.FILE,
-                )
-            )
-        except nats.js.errors.BadRequestError:
-            # Another process created it meanwhile (with the same settings).
-            await self.js.stream_info(f"KV_{name}")
 
     async def keys(self, bucket: str, prefix: str = "") -> list[str]:
         """The live keys of a KV bucket that start with ``prefix``, sorted.
@@ -426,44 +332,6 @@ class Bus:
             except Exception as exc:
                 problems.append(f"bucket {bucket}: {exc or type(exc).__name__}")
         return problems
-
-
-def _duplicate_window(max_age: float) -> float:
-    return min(DUPLICATE_WINDOW, max_age) if max_age else DUPLICATE_WINDOW
-
-
-def _limit_error(stream: str, exc: nats.js.errors.APIError, max_bytes: int | None) -> Exception:
-    """A server refusal of a stream's limits, as an error that names the setting."""
-    if exc.err_code == 10047 and max_bytes:  # insufficient storage resources
-        return PromtourError(
-            f"stream {stream}: NATS cannot reserve {max_bytes} bytes for it "
-            f"({exc.description}): lower nats.events_max_bytes or raise the server's "
-            "jetstream max_file_store"
-        )
-    return exc
-
-
-async def cancel_tasks(tasks: Iterable[asyncio.Task[Any]], *, timeout: float = 5.0) -> None:
-    """Cancel ``tasks`` and wait until they have ended.
-
-    On Python 3.11 ``asyncio.wait_for`` (which nats-py uses for every request) can
-    swallow a cancellation that races with the reply, and the task then goes on as if
-    nothing happened; so the cancel is repeated until each task is done, for at most
-    ``timeout`` seconds, rather than waiting for ever."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    pending = {task for task in tasks if not task.done()}
-    while pending:
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            log.warning("%d task(s) did not stop: %s", len(pending), pending)
-            return
-        for task in pending:
-            task.cancel()
-        _, pending = await asyncio.wait(pending, timeout=min(0.1, remaining))
-    for task in tasks:
-        if task.done() and not task.cancelled() and task.exception() is not None:
-            log.debug("task %s ended with %r", task.get_name(), task.exception())
 
 
 async def update_with_retry(

@@ -15,11 +15,14 @@ import logging
 from collections.abc import Awaitable, Callable, Hashable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import msgspec
 import nats.js.errors
 from markupsafe import Markup
+from promtour.errors import TourError
 from promtour.events import Event
 from promtour.models import Enterprise, Progress, Station, Tour, pick_text
 from promtour.rendering import Frame, slot
+from promtour.settings import DAY
 from promtour.store import PluginStore
 
 if TYPE_CHECKING:
@@ -70,6 +73,33 @@ class EnterpriseContext:
     async def publish(self, event: Event) -> int:
         """Store an event in the stream (waits for the ack); returns its sequence."""
         return await self._platform.bus.publish(event)
+
+    async def set_enabled(self, tour_id: str, enabled: bool) -> bool:
+        """Enable the plugin (with its default config) for one of the enterprise's tours,
+        or disable it; True if the tour changed.
+
+        For a plugin that joins a tour on the enterprise's word (an admin accepting a
+        proposal on the plugin's page: check the caller with ``pt.require_role`` first).
+        Disabling runs the plugin's teardown and erases its tour-scoped records, as the
+        console does. A config set before is kept when the plugin is enabled again."""
+        for _attempt in range(5):
+            state = await self._platform.tours.refresh(f"{self.enterprise_id}.{tour_id}")
+            if state is None:
+                raise LookupError(f"no tour {tour_id!r} of {self.enterprise_id!r}")
+            tour = state.tour
+            if (self.plugin in tour.plugins) == enabled:
+                return False
+            plugins = dict(tour.plugins)
+            if enabled:
+                plugins[self.plugin] = {}
+            else:
+                plugins.pop(self.plugin)
+            try:
+                await self._platform.save_tour(msgspec.structs.replace(tour, plugins=plugins))
+            except TourError:
+                continue  # saved by someone else meanwhile: read it again
+            return True
+        raise TourError(f"tour {tour_id!r} keeps changing; try again")
 
 
 class PluginContext:
@@ -128,6 +158,14 @@ class PluginContext:
         """The plugin's records of this tour: erased by the core when the plugin is
         disabled for the tour or the tour is deleted."""
         return self.store.for_tour(self.tour.key)
+
+    @property
+    def visitor_ttl(self) -> float | None:
+        """Seconds a record about one visitor should live after its last write (the
+        ``nats.visitor_record_ttl_days`` setting), as ``ttl=`` of the store's writes;
+        ``None`` when the operator keeps such records for ever. Records that are not
+        about one visitor (a team, a board, the tour's options) take no TTL."""
+        return self._platform.settings.nats.visitor_record_ttl_days * DAY or None
 
     @property
     def public_url(self) -> str:

@@ -47,6 +47,10 @@ class PluginInfo(msgspec.Struct, kw_only=True):
     routes: Sequence[Any] = ()
     #: Staff roles the plugin checks (see :meth:`RequestContext.require_role`).
     roles: Sequence[RoleSpec] = ()
+    #: The prefix of bearer tokens the plugin issues and checks itself (e.g. ``"rto_"``):
+    #: on the plugin's own routes such a request needs no CSRF token, so the routes must
+    #: authenticate it (401 when it is not valid) and never act on a cookie instead.
+    token_prefix: str = ""
     #: Files in the plugin's ``static/`` folder that every page of its tours includes.
     css: Sequence[str] = ()
     js: Sequence[str] = ()

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from argparse import _SubParsersAction
 from collections.abc import Awaitable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 if TYPE_CHECKING:
-    from promtour.context import PageContext, PluginContext
+    from promtour.context import EnterpriseContext, PageContext, PluginContext
     from promtour.describe import PluginInfo
     from promtour.events import Event
     from promtour.fields import Problem
@@ -60,6 +61,18 @@ def promtour_cli_commands(subparsers: _SubParsersAction[Any]) -> None:
     returns an exit code; it may be ``async def``.
 
     Call rule: called on every plugin. Not awaitable.
+    """
+
+
+@hookspec
+def promtour_import_demo(ctx: EnterpriseContext, demo_dir: Path) -> Awaitable[None] | None:
+    """Add the plugin's part of the demo after ``promtour demo`` imported the demo's
+    enterprises and tours from ``demo_dir`` (``config/demo``): records the demo needs
+    that are not part of a tour (enable the plugin in the demo tours' files instead).
+    ``ctx`` is the plugin's context of no enterprise: its ``store`` and ``publish``.
+    Must be idempotent: the demo is imported at every start.
+
+    Call rule: called on every plugin, one at a time. Awaitable.
     """
 
 

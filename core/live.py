@@ -12,11 +12,11 @@ messages delivered by a consumer carry it; an ordered consumer also notices a ga
 a stalled server (heartbeats) and is restarted from the last sequence seen after a
 reconnect. The price is one consumer per *filter* per process, not per phone.
 
-Each page is a :class:`Listener` with a bounded queue. A page that falls
-``QUEUE_LIMIT`` events behind (a phone in a tunnel, a stalled socket) is dropped, not
-trimmed: its stream ends, the browser's EventSource reconnects with ``Last-Event-ID``
-and gets what it missed from the stream, so a slow phone costs bounded memory and
-never sees a silent gap, and never holds up the others.
+Each page is a :class:`Listener` (:mod:`promtour.live_listener`) with a bounded
+queue. A page that falls ``QUEUE_LIMIT`` events behind (a phone in a tunnel, a
+stalled socket) is dropped, not trimmed: its stream ends, the browser's EventSource
+reconnects with ``Last-Event-ID`` and gets what it missed from the stream, so a slow
+phone costs bounded memory and never sees a silent gap, and never holds up the others.
 
 Presence: a page may name a presence key (a group show: tour, group and language);
 the hub counts the pages open under each key in this process (:meth:`LiveHub.present`),
@@ -38,7 +38,7 @@ import base64
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -49,6 +49,7 @@ from nats.aio.subscription import Subscription
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from promtour.bus import Bus
 from promtour.events import STREAM, Event
+from promtour.live_listener import QUEUE_LIMIT, RING_SIZE, Decode, Item, Listener
 
 __all__ = [
     "IDLE_CLOSE",
@@ -65,98 +66,8 @@ log = logging.getLogger("promtour.live")
 #: How far back a new feed starts, so that a page asking for the last few seconds (a
 #: group show's cue in progress, a board "since now") is served from memory.
 REPLAY_SECONDS = 30.0
-#: Recent events a feed keeps for pages that join or resume.
-RING_SIZE = 512
-#: Events a page may fall behind before it is dropped (it reconnects and resumes).
-QUEUE_LIMIT = 256
 #: Seconds a feed stays open after its last page left: a reload comes back at once.
 IDLE_CLOSE = 5.0
-
-#: (stream sequence, stream time, event)
-Item = tuple[int, datetime, Event]
-Decode = Callable[[bytes], Event]
-
-
-class Listener:
-    """One page's view of a feed: a bounded queue of ``(sequence, event)``."""
-
-    __slots__ = ("_holding", "_last", "_queue", "_since", "_waiter", "closed", "dropped", "feed")
-
-    def __init__(self, feed: Feed, *, since: datetime | None, holding: bool) -> None:
-        self.feed = feed
-        self._queue: deque[Item] = deque()
-        self._since = since
-        #: The highest sequence queued: a duplicate (resume overlap, consumer reset) is
-        #: one with a sequence at or below it.
-        self._last = 0
-        #: While the backlog is read from the stream, live events wait here.
-        self._holding: deque[Item] | None = deque() if holding else None
-        self._waiter: asyncio.Future[None] | None = None
-        self.closed = False
-        #: Dropped for falling too far behind (the page reconnects and resumes).
-        self.dropped = False
-
-    def push(self, item: Item) -> None:
-        """A live event from the feed."""
-        if self._holding is not None:
-            if len(self._holding) >= QUEUE_LIMIT + RING_SIZE:
-                self._drop()
-            else:
-                self._holding.append(item)
-            return
-        self._put(item)
-
-    def backlog(self, item: Item) -> None:
-        """An event from before the page joined, in sequence order."""
-        self._put(item)
-
-    def release(self) -> None:
-        """The backlog is in: queue the live events held meanwhile."""
-        held, self._holding = self._holding, None
-        for item in held or ():
-            self._put(item)
-
-    def _put(self, item: Item) -> None:
-        if self.closed or item[0] <= self._last:
-            return
-        if self._since is not None and item[1] < self._since:
-            return
-        if len(self._queue) >= QUEUE_LIMIT:
-            self._drop()
-            return
-        self._queue.append(item)
-        self._last = item[0]
-        self._wake()
-
-    def _drop(self) -> None:
-        self.dropped = True
-        self.close()
-
-    def close(self) -> None:
-        self.closed = True
-        self._queue.clear()
-        self._wake()
-
-    def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    async def next(self, timeout: float) -> Item | None:
-        """The next event, or ``None`` after ``timeout`` seconds of silence. Raises
-        :class:`EOFError` once the listener is closed (dropped or the hub stopped)."""
-        if not self._queue and not self.closed:
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                async with asyncio.timeout(timeout):
-                    await self._waiter
-            except TimeoutError:
-                return None
-            finally:
-                self._waiter = None
-        if self._queue:
-            return self._queue.popleft()
-        raise EOFError("live feed closed")
 
 
 class Feed:
@@ -412,11 +323,15 @@ class LiveHub:
         listener.close()
         feed = listener.feed
         feed.listeners.discard(listener)
-        if feed.listeners or self.feeds.get(feed.subject) is not feed or feed.idle_timer:
+        # A feed the hub has replaced meanwhile is closed already: no timer for it.
+        if feed.listeners or feed.idle_timer or not self._is_current(feed):
             return
         feed.idle_timer = asyncio.get_running_loop().call_later(
             self.idle_close, self._close_idle, feed
         )
+
+    def _is_current(self, feed: Feed) -> bool:
+        return self.feeds.get(feed.subject) is feed
 
     def _close_idle(self, feed: Feed) -> None:
         feed.idle_timer = None

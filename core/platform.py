@@ -17,7 +17,7 @@ import nats.js.errors
 from promtour.auth import Roles
 from promtour.bus import BUCKET_META, Bus
 from promtour.consumers import ConsumerSettings, PluginConsumers
-from promtour.context import PluginContext
+from promtour.context import EnterpriseContext, PluginContext
 from promtour.errors import TourError
 from promtour.events import CORE_EVENT_TYPES, EventRegistry
 from promtour.i18n import Translations
@@ -287,6 +287,14 @@ class Platform:
 
     async def import_enterprise(self, enterprise: Enterprise) -> None:
         await self.tours.save_enterprise(enterprise)
+
+    async def import_plugin_demos(self, demo_dir: Path) -> None:
+        """Each plugin's ``promtour_import_demo``, after the demo's tours are in."""
+        for plugin in self.plugins.names:
+            impl = self.plugins.impl_of("promtour_import_demo", plugin)
+            if impl is not None:
+                ctx = EnterpriseContext(self, plugin, "")
+                await await_maybe(impl(ctx=ctx, demo_dir=demo_dir))
 
 
 def _check_media_file(name: str, path: Path) -> bytes:

@@ -23,6 +23,8 @@ Live pages
 The tour
     :class:`Tour`, :class:`Station`, :class:`Enterprise`, :class:`Progress`,
     :class:`TourState`, :data:`Text`, :data:`SLUG`, :func:`pick_text`, :func:`utcnow`
+Command line
+    :func:`add_settings_args`, :func:`plugin_session`
 Errors
     :class:`PromtourError`, :class:`ConfigError`
 """
@@ -33,6 +35,7 @@ from promtour import __version__, hookimpl
 from promtour.auth import Principal
 from promtour.bus import BusUnavailable as StoreUnavailable
 from promtour.bus import Conflict
+from promtour.cli import add_settings_args, plugin_session
 from promtour.context import EnterpriseContext, PageContext, PluginContext
 from promtour.describe import NoConfig, PluginInfo, RoleSpec
 from promtour.errors import ConfigError, PromtourError
@@ -89,10 +92,12 @@ __all__ = [
     "VisitorCheckedIn",
     "VisitorJoinedGroup",
     "__version__",
+    "add_settings_args",
     "event_stream",
     "hookimpl",
     "live_presence",
     "pick_text",
+    "plugin_session",
     "qr_svg",
     "subject_for",
     "utcnow",

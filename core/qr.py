@@ -13,26 +13,33 @@ ERROR = "q"
 QUIET_ZONE = 4
 
 
-def qr_svg(url: str, number: int | str, caption: str = "", *, scale: int = 8) -> str:
-    """An SVG of the code with the station number (and a caption) printed under it."""
+def qr_svg(url: str, number: int | str | None, caption: str = "", *, scale: int = 8) -> str:
+    """An SVG of the code with the station number or a short code (and a caption) printed
+    under it; ``number=None`` for a code that is printed with its caption only."""
     qr = segno.make(url, error=ERROR, boost_error=True)
     width, height = qr.symbol_size(scale=scale, border=QUIET_ZONE)
     inner = qr.svg_inline(scale=scale, border=QUIET_ZONE, omitsize=False)
-    text_h = 56 if caption else 40
+    label = "" if number is None else str(number)
+    text_h = (56 if caption else 40) if label else (32 if caption else 0)
     total_h = height + text_h
     caption_svg = (
-        f'<text x="{width / 2}" y="{height + 48}" font-size="16" text-anchor="middle" '
+        f'<text x="{width / 2}" y="{height + (48 if label else 22)}" font-size="16" '
+        f'text-anchor="middle" '
         f'font-family="sans-serif">{escape(caption)}</text>'
         if caption
         else ""
     )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {total_h}" '
-        f'width="{width}" height="{total_h}" role="img" aria-label="QR {escape(str(number))}">'
+        f'width="{width}" height="{total_h}" role="img" aria-label="QR {escape(label or caption)}">'
         f'<rect width="100%" height="100%" fill="#fff"/>{inner}'
-        f'<text x="{width / 2}" y="{height + 20}" font-size="24" font-weight="700" '
-        f'text-anchor="middle" font-family="sans-serif">{escape(str(number))}</text>'
-        f"{caption_svg}</svg>"
+        + (
+            f'<text x="{width / 2}" y="{height + 20}" font-size="24" font-weight="700" '
+            f'text-anchor="middle" font-family="sans-serif">{escape(label)}</text>'
+            if label
+            else ""
+        )
+        + f"{caption_svg}</svg>"
     )
 
 

@@ -90,6 +90,7 @@ async def import_demo(platform: Platform, demo_dir: Path = DEMO_DIR) -> list[str
     for path in sorted((demo_dir / "tours").glob("*.toml")):
         state = await platform.import_tour(load_tour_toml(path))
         keys.append(state.tour.key)
+    await platform.import_plugin_demos(demo_dir)
     return keys
 
 

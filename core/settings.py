@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
-from promtour.bus import DEFAULT_EVENTS_MAX_AGE, DEFAULT_EVENTS_MAX_BYTES, DEFAULT_PROGRESS_TTL
+from promtour.bus import (
+    DEFAULT_EVENTS_MAX_AGE,
+    DEFAULT_EVENTS_MAX_BYTES,
+    DEFAULT_PROGRESS_TTL,
+    DEFAULT_VISITOR_RECORD_TTL,
+)
 from promtour.errors import SettingsError
 
 __all__ = ["DAY", "NatsSettings", "Settings", "WebSettings", "load_settings"]
@@ -41,6 +46,9 @@ class NatsSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     events_max_bytes: Annotated[int, msgspec.Meta(ge=0)] = DEFAULT_EVENTS_MAX_BYTES
     #: Days a visitor's progress record is kept after its last change; 0: for ever.
     progress_ttl_days: Annotated[float, msgspec.Meta(ge=0)] = DEFAULT_PROGRESS_TTL / DAY
+    #: Days a plugin's record about one visitor (``ctx.visitor_ttl``) is kept after its
+    #: last change; 0: for ever.
+    visitor_record_ttl_days: Annotated[float, msgspec.Meta(ge=0)] = DEFAULT_VISITOR_RECORD_TTL / DAY
     #: Credentials for a server that requires them (the embedded one brings its own).
     user: str = ""
     password: str = ""

@@ -12,7 +12,7 @@ DEMO_PLUGINS = {"audio_guide", "quests", "career"}
 
 
 def test_demo_station_on_a_phone(nats_url, serve_app, phone):
-    assert import_demo_in_thread(nats_url) == ["uralpress.main"]
+    assert "uralpress.main" in import_demo_in_thread(nats_url)
     server = serve_app()
     state = server.platform.tours.cached("uralpress.main")
     assert state is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -13,7 +13,6 @@ from litestar import get
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent
 from promtour import hookimpl
-from promtour.embedded import EmbeddedNats
 from promtour.events import STREAM, Event, VisitorJoinedGroup, subject_for
 from promtour.plugin import PluginInfo
 from promtour.testing import SseClient, station_path
@@ -175,15 +174,6 @@ async def test_a_slow_page_is_dropped_not_the_others(make_platform, new_tour):
     with pytest.raises(EOFError):
         while True:
             await slow.next(1)
-
-
-@pytest.fixture
-def own_nats(tmp_path) -> Iterator[EmbeddedNats]:
-    server = EmbeddedNats(tmp_path / "nats").start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.mark.timeout(60)

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import msgspec
-import pytest
 from promtour import hookimpl
 from promtour.bus import Bus
-from promtour.embedded import EmbeddedNats
 from promtour.events import STREAM, VisitorCheckedIn, subject_for
 from promtour.plugin import PluginInfo
 from promtour.testing import station_path, unique
@@ -31,16 +29,6 @@ class Recorder:
     def promtour_handle_event(self, event, ctx) -> None:
         if isinstance(event, VisitorCheckedIn):
             self.handled.append(event.station)
-
-
-@pytest.fixture
-def own_nats(tmp_path) -> Iterator[EmbeddedNats]:
-    """A nats-server for this test alone, so that it can be stopped and restarted."""
-    server = EmbeddedNats(tmp_path / "nats").start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 async def eventually(check: Callable[[], object], timeout: float = 20.0) -> None:

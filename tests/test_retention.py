@@ -5,7 +5,6 @@ read back from the server, and a changed setting updates an existing stream."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -16,16 +15,6 @@ from promtour.settings import DAY, load_settings
 from promtour.testing import station_path
 
 PROGRESS_STREAM = f"KV_{BUCKET_PROGRESS}"
-
-
-@pytest.fixture
-def own_nats(tmp_path) -> Iterator[EmbeddedNats]:
-    """A server of its own: the test changes the stream's limits."""
-    server = EmbeddedNats(tmp_path / "nats").start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 async def limits(platform) -> tuple[float, int, float]:

@@ -106,7 +106,7 @@ def _admin_token(nats_url: str, enterprise: str) -> str:
 def test_demo_and_console_pages_run_under_the_csp(nats_url, serve_app, phone, browser):
     """Any "Refused to execute/apply/load ..." in the console fails: a page that needs
     an inline script or style to work is broken under the CSP, silently for users."""
-    assert import_demo_in_thread(nats_url) == ["uralpress.main"]
+    assert "uralpress.main" in import_demo_in_thread(nats_url)
     secret = _admin_token(nats_url, "uralpress")
     server = serve_app()
     state = server.platform.tours.cached("uralpress.main")

@@ -25,18 +25,32 @@ __all__ = ["console_handlers"]
 def console_handlers(platform: Platform) -> list[Any]:
     """The console's and the API's route handlers, for ``Litestar(route_handlers=...)``."""
     from litestar import Router
+    from litestar.exceptions import PermissionDeniedException
     from promtour.console.access import SignInRequired, enterprise_guard
     from promtour.console.api import api_router
-    from promtour.console.content import MediaPages, PluginPages, PosterPages, PreviewPages
+    from promtour.console.content import PluginPages, PosterPages, PreviewPages
+    from promtour.console.media_pages import MediaPages
     from promtour.console.pages import SignInPages, TourPages, ToursPages, sign_in_redirect
+    from promtour.console.signin import no_access
+    from promtour.console.stations import StationPages
+    from promtour.console.tokens import TokenPages
     from promtour.console.ui import DOMAIN, LOCALES
 
     platform.translations.add_domain(DOMAIN, LOCALES)
     pages = Router(
         path="/console/{enterprise:str}",
-        route_handlers=[ToursPages, TourPages, PluginPages, MediaPages, PreviewPages, PosterPages],
+        route_handlers=[
+            ToursPages,
+            TourPages,
+            StationPages,
+            TokenPages,
+            PluginPages,
+            MediaPages,
+            PreviewPages,
+            PosterPages,
+        ],
         guards=[enterprise_guard],
-        exception_handlers={SignInRequired: sign_in_redirect},
+        exception_handlers={SignInRequired: sign_in_redirect, PermissionDeniedException: no_access},
         include_in_schema=False,
     )
     return [SignInPages, pages, api_router()]

@@ -26,19 +26,27 @@ from promtour.platform import Platform
 __all__ = [
     "ADMIN",
     "EDIT",
+    "PLUGIN_SESSION_COOKIE",
     "READ",
     "SESSION_COOKIE",
     "SESSION_SECONDS",
+    "A",
+    "E",
+    "R",
     "SignInRequired",
     "api_principal",
     "current_principal",
     "enterprise_guard",
     "principal_of",
+    "session_end",
     "session_principal",
     "session_value",
 ]
 
 SESSION_COOKIE = "pt_console"
+#: The same session, sent to plugin pages under ``/p/`` (``pt.require_role``); a cookie
+#: of its own name so that no client sees two cookies of one name.
+PLUGIN_SESSION_COOKIE = "pt_console_p"
 SESSION_SECONDS = 12 * 3600
 SESSION_PURPOSE = "console-session"
 STATE_KEY = "promtour.principal"
@@ -47,6 +55,11 @@ STATE_KEY = "promtour.principal"
 READ: tuple[str, ...] = (ANY_ROLE,)
 EDIT: tuple[str, ...] = ("editor",)
 ADMIN: tuple[str, ...] = ("admin",)
+
+#: Route ``opt`` for each kind of route: ``@get("/", opt=R)``.
+R: dict[str, object] = {"roles": READ}
+E: dict[str, object] = {"roles": EDIT}
+A: dict[str, object] = {"roles": ADMIN}
 
 
 class SignInRequired(NotAuthorizedException):
@@ -62,13 +75,28 @@ def session_value(platform: Platform, principal: Principal, now: float | None = 
 async def session_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
     """The principal of the console session cookie, or None (none, expired, revoked)."""
     platform: Platform = connection.app.state.platform
-    value = platform.signer.unsign(connection.cookies.get(SESSION_COOKIE), purpose=SESSION_PURPOSE)
+    raw = connection.cookies.get(SESSION_COOKIE) or connection.cookies.get(PLUGIN_SESSION_COOKIE)
+    value = platform.signer.unsign(raw, purpose=SESSION_PURPOSE)
     if not value or "~" not in value:
         return None
     token_id, _, issued = value.partition("~")
     if not issued.isdigit() or time.time() - int(issued) > SESSION_SECONDS:
         return None
     return await principal_for_token_id(platform.bus, token_id, platform.roles)
+
+
+def session_end(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """Why a signed session cookie no longer signs in: ``expired``, ``revoked`` (the
+    cookie is genuine and fresh, so the token behind it is gone), or ``""`` (no
+    session cookie at all: nothing to explain)."""
+    platform: Platform = connection.app.state.platform
+    value = platform.signer.unsign(connection.cookies.get(SESSION_COOKIE), purpose=SESSION_PURPOSE)
+    if not value or "~" not in value:
+        return ""
+    issued = value.partition("~")[2]
+    if not issued.isdigit() or time.time() - int(issued) > SESSION_SECONDS:
+        return "expired"
+    return "revoked"
 
 
 async def api_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
@@ -104,8 +132,9 @@ async def enterprise_guard(
     if not isinstance(enterprise, str):
         raise RuntimeError(f"{handler} uses enterprise_guard without an {{enterprise}} path")
     roles = handler.opt.get("roles") or ADMIN
-    principal.require(enterprise, *roles)
+    # Known before the role check, so that the no-access page keeps the person's menu.
     connection.scope.setdefault("state", {})[STATE_KEY] = principal  # type: ignore[typeddict-item]
+    principal.require(enterprise, *roles)
 
 
 def current_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:

@@ -7,21 +7,29 @@ enterprise, changes to tours need ``editor``, tokens need ``admin``.
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, Router, delete, get, post, put
+from litestar import Controller, Request, Response, Router
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import HTTPException, NotFoundException
+from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
-from promtour.auth import create_token, list_tokens, revoke_token
 from promtour.console import service
-from promtour.console.access import ADMIN, EDIT, READ, current_principal, enterprise_guard
+from promtour.console.access import A, E, R, enterprise_guard
+from promtour.console.apibase import (
+    api_delete,
+    api_get,
+    api_post,
+    api_put,
+    platform_of,
+    poster_base,
+    tour_out,
+    tour_summary,
+)
 from promtour.console.media import MediaItem, delete_media, list_media, upload_media
-from promtour.console.openapi import API_RESPONSES, SECURITY
+from promtour.console.openapi import SECURITY
 from promtour.console.schemas import (
     EnterpriseUpdate,
     KeyRotated,
@@ -29,12 +37,6 @@ from promtour.console.schemas import (
     PluginConfigOut,
     PluginOut,
     Poster,
-    StationEnabled,
-    StationOrder,
-    StationUpdate,
-    TokenCreate,
-    TokenCreated,
-    TokenOut,
     TourCreate,
     TourFields,
     TourImport,
@@ -42,16 +44,17 @@ from promtour.console.schemas import (
     TourOut,
     TourSummary,
 )
+from promtour.console.stations import StationsApi
+from promtour.console.tokens import TokensApi
 from promtour.errors import TourError
-from promtour.models import Enterprise, Station, Tour, pick_text
-from promtour.platform import Platform
-from promtour.qr import qr_svg
-from promtour.tours import MAX_MEDIA_BYTES, TourState
+from promtour.models import Enterprise, Tour
+from promtour.tours import MAX_MEDIA_BYTES
 
 __all__ = [
     "EnterpriseApi",
     "MediaApi",
     "StationsApi",
+    "TokensApi",
     "TourPluginsApi",
     "ToursApi",
     "api_router",
@@ -60,64 +63,14 @@ __all__ = [
     "tour_summary",
 ]
 
-api_get = partial(get, responses=API_RESPONSES)
-api_post = partial(post, responses=API_RESPONSES)
-api_put = partial(put, responses=API_RESPONSES)
-api_delete = partial(delete, responses=API_RESPONSES)
 
-
-def _platform(request: Request[Any, Any, Any]) -> Platform:
-    return request.app.state.platform  # type: ignore[no-any-return]
-
-
-# --- conversions -----------------------------------------------------------------------
-
-
-def tour_out(state: TourState) -> TourOut:
-    tour = state.tour
-    return TourOut(
-        id=tour.id,
-        enterprise=tour.enterprise,
-        name=tour.name,
-        description=tour.description,
-        languages=tour.languages,
-        default_language=tour.default_language,
-        stations=tour.stations,
-        plugins=tour.plugins,
-        key_id=tour.keys[-1].kid if tour.keys else "",
-        revision=state.revision,
-    )
-
-
-def tour_summary(tour: Tour) -> TourSummary:
-    return TourSummary(
-        id=tour.id,
-        name=tour.name,
-        stations=len(tour.stations),
-        enabled_stations=len(tour.enabled_stations),
-        plugins=sorted(tour.plugins),
-        languages=tour.languages,
-    )
-
-
-def _apply(tour: Tour, data: JSONBody[TourFields]) -> None:
+def _apply(tour: Tour, data: TourFields) -> None:
     tour.name = data.name
     tour.description = data.description
     tour.languages = list(data.languages)
     tour.default_language = data.default_language
     tour.stations = list(data.stations)
     tour.plugins = data.plugins
-
-
-def poster_base(request: Request[Any, Any, Any]) -> str:
-    """The base URL on QR codes: the configured public URL, else this request's."""
-    configured = _platform(request).settings.web.public_url
-    return (configured or str(request.base_url)).rstrip("/")
-
-
-R = {"roles": READ}
-E = {"roles": EDIT}
-A = {"roles": ADMIN}
 
 
 class EnterpriseApi(Controller):
@@ -128,7 +81,7 @@ class EnterpriseApi(Controller):
     async def get_enterprise(
         self, request: Request[Any, Any, Any], enterprise: FromPath[str]
     ) -> Enterprise:
-        return await service.enterprise_of(_platform(request), enterprise)
+        return await service.enterprise_of(platform_of(request), enterprise)
 
     @api_put("/", opt=A, summary="Change the enterprise's name and contact (admin)")
     async def update_enterprise(
@@ -137,7 +90,7 @@ class EnterpriseApi(Controller):
         enterprise: FromPath[str],
         data: JSONBody[EnterpriseUpdate],
     ) -> Enterprise:
-        platform = _platform(request)
+        platform = platform_of(request)
         current = await service.enterprise_of(platform, enterprise)
         updated = msgspec.structs.replace(
             current,
@@ -151,7 +104,7 @@ class EnterpriseApi(Controller):
     async def plugins(
         self, request: Request[Any, Any, Any], enterprise: FromPath[str]
     ) -> list[PluginOut]:
-        platform = _platform(request)
+        platform = platform_of(request)
         out = []
         for name in platform.plugins.names:
             info = platform.plugins.infos[name]
@@ -171,58 +124,6 @@ class EnterpriseApi(Controller):
             )
         return out
 
-    @api_get("/tokens", opt=A, summary="API tokens (admin); the secrets are never shown again")
-    async def tokens(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str]
-    ) -> list[TokenOut]:
-        tokens = await list_tokens(_platform(request).bus, enterprise)
-        return [
-            TokenOut(id=t.id, role=t.role, label=t.label, created=t.created.isoformat())
-            for t in tokens
-        ]
-
-    @api_post("/tokens", opt=A, summary="Create a token (admin); the secret is in this answer only")
-    async def create_token(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        data: JSONBody[TokenCreate],
-    ) -> Response[TokenCreated]:
-        platform = _platform(request)
-        try:
-            token, secret = await create_token(
-                platform.bus, enterprise, data.role, data.label, roles=platform.roles
-            )
-        except ValueError as exc:
-            raise HTTPException(status_code=400, detail=str(exc)) from None
-        body = TokenCreated(id=token.id, role=token.role, label=token.label, token=secret)
-        return Response(body, status_code=HTTP_201_CREATED)
-
-    @api_post(
-        "/tokens/{token_id:str}/rotate",
-        opt=A,
-        summary="Rotate a token (admin): a new secret, same role and label; the old one is revoked",
-    )
-    async def rotate_token(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], token_id: FromPath[str]
-    ) -> Response[TokenCreated]:
-        if current_principal(request).token_id == token_id:
-            raise TourError("you cannot rotate the token you are using; use another admin token")
-        token, secret = await service.rotate_token(_platform(request), enterprise, token_id)
-        body = TokenCreated(id=token.id, role=token.role, label=token.label, token=secret)
-        return Response(body, status_code=HTTP_201_CREATED)
-
-    @api_delete(
-        "/tokens/{token_id:str}", opt=A, summary="Revoke a token (admin): 401 for it at once"
-    )
-    async def revoke_token(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], token_id: FromPath[str]
-    ) -> None:
-        if current_principal(request).token_id == token_id:
-            raise TourError("you cannot revoke the token you are using; use another admin token")
-        if not await revoke_token(_platform(request).bus, enterprise, token_id):
-            raise NotFoundException("There is no such token.")
-
 
 class ToursApi(Controller):
     path = "/tours"
@@ -232,7 +133,7 @@ class ToursApi(Controller):
     async def list_tours(
         self, request: Request[Any, Any, Any], enterprise: FromPath[str]
     ) -> list[TourSummary]:
-        return [tour_summary(s.tour) for s in service.tours_of(_platform(request), enterprise)]
+        return [tour_summary(s.tour) for s in service.tours_of(platform_of(request), enterprise)]
 
     @api_post("/", opt=E, summary="Create a tour")
     async def create_tour(
@@ -241,7 +142,7 @@ class ToursApi(Controller):
         tour = Tour(id=data.id, enterprise=enterprise, name={})
         _apply(tour, data)
         service.check_tour(tour)
-        state = await service.create_tour(_platform(request), tour)
+        state = await service.create_tour(platform_of(request), tour)
         return Response(tour_out(state), status_code=HTTP_201_CREATED)
 
     @api_post("/import", opt=E, summary="Import a tour from TOML (as exported)")
@@ -249,7 +150,7 @@ class ToursApi(Controller):
         self, request: Request[Any, Any, Any], enterprise: FromPath[str], data: JSONBody[TourImport]
     ) -> Response[TourOut]:
         state = await service.import_tour(
-            _platform(request), enterprise, data.toml, replace=data.replace
+            platform_of(request), enterprise, data.toml, replace=data.replace
         )
         return Response(tour_out(state), status_code=HTTP_201_CREATED)
 
@@ -257,7 +158,7 @@ class ToursApi(Controller):
     async def get_tour(
         self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
     ) -> TourOut:
-        return tour_out(await service.load_tour(_platform(request), enterprise, tour_id))
+        return tour_out(await service.load_tour(platform_of(request), enterprise, tour_id))
 
     @api_put("/{tour_id:str}", opt=E, summary="Replace a tour's content (keys and id stay)")
     async def update_tour(
@@ -268,7 +169,7 @@ class ToursApi(Controller):
         data: JSONBody[TourFields],
     ) -> TourOut:
         state = await service.change_tour(
-            _platform(request), enterprise, tour_id, lambda t: _apply(t, data)
+            platform_of(request), enterprise, tour_id, lambda t: _apply(t, data)
         )
         return tour_out(state)
 
@@ -276,7 +177,7 @@ class ToursApi(Controller):
     async def delete_tour(
         self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
     ) -> None:
-        await service.delete_tour(_platform(request), enterprise, tour_id)
+        await service.delete_tour(platform_of(request), enterprise, tour_id)
 
     @api_put("/{tour_id:str}/languages", opt=E, summary="Set the tour's languages")
     async def set_languages(
@@ -290,7 +191,9 @@ class ToursApi(Controller):
             tour.languages = list(dict.fromkeys(data.languages))
             tour.default_language = data.default_language
 
-        return tour_out(await service.change_tour(_platform(request), enterprise, tour_id, change))
+        return tour_out(
+            await service.change_tour(platform_of(request), enterprise, tour_id, change)
+        )
 
     @api_get(
         "/{tour_id:str}/export",
@@ -301,7 +204,7 @@ class ToursApi(Controller):
     async def export_tour(
         self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
     ) -> Response[str]:
-        state = await service.load_tour(_platform(request), enterprise, tour_id)
+        state = await service.load_tour(platform_of(request), enterprise, tour_id)
         return Response(
             service.export_tour(state.tour),
             media_type="application/toml",
@@ -314,7 +217,7 @@ class ToursApi(Controller):
     async def rotate_key(
         self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
     ) -> Response[KeyRotated]:
-        state = await service.rotate_key(_platform(request), enterprise, tour_id)
+        state = await service.rotate_key(platform_of(request), enterprise, tour_id)
         body = KeyRotated(
             key_id=state.tour.keys[-1].kid,
             stations=len(state.tour.stations),
@@ -326,7 +229,7 @@ class ToursApi(Controller):
     async def posters(
         self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
     ) -> list[Poster]:
-        state = await service.load_tour(_platform(request), enterprise, tour_id)
+        state = await service.load_tour(platform_of(request), enterprise, tour_id)
         base = poster_base(request)
         return [
             Poster(
@@ -340,109 +243,6 @@ class ToursApi(Controller):
         ]
 
 
-class StationsApi(Controller):
-    path = "/tours/{tour_id:str}/stations"
-    tags = ["stations"]
-
-    @api_post("/", opt=E, summary="Add a station at the end of the tour")
-    async def add_station(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        data: JSONBody[Station],
-    ) -> Response[TourOut]:
-        def change(tour: Tour) -> None:
-            if tour.station(data.id) is not None:
-                raise service.Conflict(detail=f"The tour already has a station {data.id!r}.")
-            tour.stations.append(data)
-
-        state = await service.change_tour(_platform(request), enterprise, tour_id, change)
-        return Response(tour_out(state), status_code=HTTP_201_CREATED)
-
-    @api_put("/order", opt=E, summary="Reorder the stations (their numbers stay: no reprint)")
-    async def reorder(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        data: JSONBody[StationOrder],
-    ) -> TourOut:
-        return tour_out(
-            await service.change_tour(
-                _platform(request),
-                enterprise,
-                tour_id,
-                lambda t: service.reorder_stations(t, data.order),
-            )
-        )
-
-    @api_put("/{station_id:str}", opt=E, summary="Change a station")
-    async def update_station(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        station_id: FromPath[str],
-        data: JSONBody[StationUpdate],
-    ) -> TourOut:
-        def change(tour: Tour) -> None:
-            station = service.station_of(tour, station_id)
-            station.number = data.number
-            station.name = data.name
-            station.description = data.description
-            station.enabled = data.enabled
-
-        return tour_out(await service.change_tour(_platform(request), enterprise, tour_id, change))
-
-    @api_put("/{station_id:str}/enabled", opt=E, summary="Enable or disable a station (no reprint)")
-    async def set_enabled(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        station_id: FromPath[str],
-        data: JSONBody[StationEnabled],
-    ) -> TourOut:
-        def change(tour: Tour) -> None:
-            service.station_of(tour, station_id).enabled = data.enabled
-
-        return tour_out(await service.change_tour(_platform(request), enterprise, tour_id, change))
-
-    @api_delete("/{station_id:str}", opt=E, summary="Remove a station")
-    async def delete_station(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        station_id: FromPath[str],
-    ) -> None:
-        def change(tour: Tour) -> None:
-            station = service.station_of(tour, station_id)
-            tour.stations = [s for s in tour.stations if s.id != station.id]
-
-        await service.change_tour(_platform(request), enterprise, tour_id, change)
-
-    @api_get(
-        "/{station_id:str}/qr.svg",
-        opt=R,
-        media_type="image/svg+xml",
-        summary="The station's QR code (SVG, error correction Q, quiet zone)",
-    )
-    async def qr(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        station_id: FromPath[str],
-    ) -> Response[str]:
-        state = await service.load_tour(_platform(request), enterprise, tour_id)
-        station = service.station_of(state.tour, station_id)
-        url = service.station_url(poster_base(request), state.tour, station.id)
-        caption = pick_text(station.name, state.tour.default_language)
-        return Response(qr_svg(url, station.number, caption), media_type="image/svg+xml")
-
-
 class TourPluginsApi(Controller):
     path = "/tours/{tour_id:str}/plugins"
     tags = ["plugins"]
@@ -451,7 +251,7 @@ class TourPluginsApi(Controller):
     async def enabled(
         self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
     ) -> list[PluginConfigOut]:
-        state = await service.load_tour(_platform(request), enterprise, tour_id)
+        state = await service.load_tour(platform_of(request), enterprise, tour_id)
         return [
             PluginConfigOut(plugin=name, config=msgspec.to_builtins(config))
             for name, config in sorted(state.configs.items())
@@ -466,7 +266,7 @@ class TourPluginsApi(Controller):
         plugin: FromPath[str],
         data: JSONBody[dict[str, Any]],
     ) -> PluginConfigOut:
-        platform = _platform(request)
+        platform = platform_of(request)
         if plugin not in platform.plugins.infos:
             raise NotFoundException(f"There is no plugin {plugin!r} installed.")
 
@@ -489,7 +289,7 @@ class TourPluginsApi(Controller):
                 raise NotFoundException("This plugin is not enabled for the tour.")
             del tour.plugins[plugin]
 
-        await service.change_tour(_platform(request), enterprise, tour_id, change)
+        await service.change_tour(platform_of(request), enterprise, tour_id, change)
 
 
 class MediaApi(Controller):
@@ -500,8 +300,8 @@ class MediaApi(Controller):
     async def list_files(
         self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
     ) -> list[MediaItem]:
-        state = await service.load_tour(_platform(request), enterprise, tour_id)
-        return await list_media(_platform(request), state.tour)
+        state = await service.load_tour(platform_of(request), enterprise, tour_id)
+        return await list_media(platform_of(request), state.tour)
 
     @api_post(
         "/",
@@ -516,7 +316,7 @@ class MediaApi(Controller):
         tour_id: FromPath[str],
         data: Annotated[MediaUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Response[MediaItem]:
-        platform = _platform(request)
+        platform = platform_of(request)
         state = await service.load_tour(platform, enterprise, tour_id)
         if not isinstance(data.file, UploadFile):
             raise TourError("send the file as the multipart field 'file'")
@@ -532,15 +332,15 @@ class MediaApi(Controller):
         tour_id: FromPath[str],
         name: FromPath[str],
     ) -> None:
-        state = await service.load_tour(_platform(request), enterprise, tour_id)
-        await delete_media(_platform(request), state.tour, name.lstrip("/"))
+        state = await service.load_tour(platform_of(request), enterprise, tour_id)
+        await delete_media(platform_of(request), state.tour, name.lstrip("/"))
 
 
 def api_router() -> Router:
     """Every enterprise API route, behind the enterprise guard."""
     return Router(
         path="/api/v1/enterprises/{enterprise:str}",
-        route_handlers=[EnterpriseApi, ToursApi, StationsApi, TourPluginsApi, MediaApi],
+        route_handlers=[EnterpriseApi, TokensApi, ToursApi, StationsApi, TourPluginsApi, MediaApi],
         guards=[enterprise_guard],
         security=SECURITY,
         tags=["enterprise API"],

@@ -25,19 +25,18 @@ from promtour.console.forms import (
     parse_form,
     path_labels,
 )
-from promtour.console.media import MediaError, delete_media, list_media, upload_media
+from promtour.console.media import list_media
 from promtour.console.messages import FieldError, describe_problem, describe_validation
 from promtour.console.ui import DOMAIN, Console
 from promtour.errors import ConfigError, PromtourError
 from promtour.models import Progress, Station, Tour, pick_text
 from promtour.qr import ERROR as QR_ERROR
 from promtour.qr import QUIET_ZONE
-from promtour.tours import MAX_MEDIA_BYTES, TourState
+from promtour.tours import TourState
 from promtour.web.panels import collect_panels
 from promtour.web.request import RequestContext
 
 __all__ = [
-    "MediaPages",
     "PluginPages",
     "PosterPages",
     "PreviewContext",
@@ -205,59 +204,6 @@ class PluginPages(Controller):
             # Kept for re-enabling: the form opens with these settings again.
             await bin_.keep_config(c.platform, state.tour, plugin, kept)
         return c.redirect(f"{c.base()}/tours/{tour_id}", "disabled")
-
-
-class MediaPages(Controller):
-    path = "/tours/{tour_id:str}/media"
-    include_in_schema = False
-
-    async def _page(self, c: Console, state: TourState, **values: Any) -> Response[str]:
-        items = await list_media(c.platform, state.tour)
-        return await c.page(
-            "console/media.html",
-            title=f"{c._('Media')} · {c.text(state.tour.name)}",
-            tour=state.tour,
-            items=items,
-            max_mb=MAX_MEDIA_BYTES // 1048576,
-            **values,
-        )
-
-    @get("/", opt=R)
-    async def media(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> Response[str]:
-        c = Console(request)
-        return await self._page(c, await service.load_tour(c.platform, enterprise, tour_id))
-
-    @post("/", opt=E, request_max_body_size=MAX_MEDIA_BYTES + 1024 * 1024)
-    async def upload(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> Response[Any]:
-        c = Console(request)
-        state = await service.load_tour(c.platform, enterprise, tour_id)
-        form = await c.form()
-        upload = form.file("file")
-        try:
-            if upload is None or not upload.filename:
-                raise MediaError("choose a file to upload")
-            folder = form.get("folder").strip().strip("/")
-            name = f"{folder}/{upload.filename}" if folder else upload.filename
-            await upload_media(c.platform, state.tour, name, await upload.read())
-        except PromtourError as exc:
-            return await self._page(c, state, status=400, error=str(exc))
-        return c.redirect(f"{c.base()}/tours/{tour_id}/media", "uploaded")
-
-    @post("/delete", opt=E)
-    async def delete(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> Response[Any]:
-        c = Console(request)
-        state = await service.load_tour(c.platform, enterprise, tour_id)
-        try:
-            await delete_media(c.platform, state.tour, (await c.form()).get("name"))
-        except PromtourError as exc:
-            return await self._page(c, state, status=400, error=str(exc))
-        return c.redirect(f"{c.base()}/tours/{tour_id}/media", "deleted")
 
 
 class PreviewContext(RequestContext):

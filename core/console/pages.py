@@ -10,25 +10,19 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
-from promtour.auth import authenticate, create_token, list_tokens, revoke_token
+from promtour.console import bin as bin_
 from promtour.console import service
 from promtour.console.access import (
-    ADMIN,
-    EDIT,
-    READ,
-    SESSION_COOKIE,
-    SESSION_SECONDS,
-    session_principal,
-    session_value,
+    E,
+    R,
 )
 from promtour.console.forms import FormContext, build_form, config_values
+from promtour.console.signin import SignInPages, safe_next, sign_in_redirect
 from promtour.console.ui import Console, FormData
 from promtour.errors import PromtourError, TourError
-from promtour.limits import RateLimit
 from promtour.models import SLUG_RE, Station, Text, Tour
 from promtour.tours import TourState
 
@@ -36,8 +30,10 @@ __all__ = [
     "SignInPages",
     "TourPages",
     "ToursPages",
+    "change_or_show",
     "form_languages",
     "languages_from",
+    "refused",
     "safe_next",
     "sign_in_redirect",
     "station_from",
@@ -45,87 +41,7 @@ __all__ = [
     "tour_page",
 ]
 
-R = {"roles": READ}
-E = {"roles": EDIT}
-A = {"roles": ADMIN}
 LANG_RE = re.compile(r"^[a-z]{2,3}$")
-
-#: Sign-in attempts per browser and per address (a staff room shares one address).
-LOGIN_LIMIT = RateLimit(name="console-login", per_visitor=10, per_address=60, window=60.0)
-
-
-def safe_next(value: str | None) -> str | None:
-    """A console path to return to after sign-in; never another site."""
-    if value and value.startswith("/console/") and not value.startswith("//"):
-        return value
-    return None
-
-
-class SignInPages(Controller):
-    path = "/console"
-    include_in_schema = False
-
-    @get("/")
-    async def home(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        c = Console(request)
-        principal = await session_principal(request)
-        if principal is None:
-            return c.redirect("/console/login")
-        return c.redirect(f"/console/{principal.enterprise}")
-
-    @get("/login")
-    async def login_form(self, request: Request[Any, Any, Any]) -> Response[str]:
-        c = Console(request)
-        return await c.page(
-            "console/login.html",
-            title=c._("Sign in"),
-            next=safe_next(request.query_params.get("next")),
-        )
-
-    @post("/login")
-    async def login(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        c = Console(request)
-        # Tokens are long random secrets; the limit stops a flood, not a guess.
-        c.pt.limit(LOGIN_LIMIT)
-        form = await c.form()
-        principal = await authenticate(c.platform.bus, form.get("token").strip(), c.platform.roles)
-        if principal is None:
-            return await c.page(
-                "console/login.html",
-                status=401,
-                title=c._("Sign in"),
-                next=safe_next(form.get("next")),
-                error=c._("This access token is not valid or was revoked."),
-            )
-        target = safe_next(form.get("next")) or f"/console/{principal.enterprise}"
-        if not target.startswith(f"/console/{principal.enterprise}/") and target != (
-            f"/console/{principal.enterprise}"
-        ):
-            target = f"/console/{principal.enterprise}"
-        response = c.redirect(target)
-        response.set_cookie(
-            SESSION_COOKIE,
-            session_value(c.platform, principal),
-            max_age=SESSION_SECONDS,
-            path="/console",
-            httponly=True,
-            secure=c.platform.settings.web.secure_cookies,
-            samesite="lax",
-        )
-        return response
-
-    @post("/logout")
-    async def logout(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        response = Console(request).redirect("/console/login")
-        response.delete_cookie(SESSION_COOKIE, path="/console")
-        return response
-
-
-def sign_in_redirect(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """Exception handler: a console page without a session goes to the sign-in form."""
-    target = "/console/login?next=" + quote(request.url.path, safe="/")
-    return Console(request).redirect(target)
-
 
 # --- form helpers ------------------------------------------------------------------------
 
@@ -260,55 +176,6 @@ class ToursPages(Controller):
             )
         return await c.page("console/plugins.html", title=c._("Plugins"), plugins=plugins)
 
-    @get("/tokens", opt=A)
-    async def tokens(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str]
-    ) -> Response[str]:
-        c = Console(request)
-        return await self._tokens_page(c, enterprise)
-
-    async def _tokens_page(self, c: Console, enterprise: str, **values: Any) -> Response[str]:
-        tokens = await list_tokens(c.platform.bus, enterprise)
-        return await c.page(
-            "console/tokens.html",
-            title=c._("Access tokens"),
-            tokens=tokens,
-            roles=c.platform.roles.names,
-            **values,
-        )
-
-    @post("/tokens", opt=A)
-    async def create_token(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str]
-    ) -> Response[str]:
-        c = Console(request)
-        form = await c.form()
-        role, label = form.get("role"), form.get("label").strip()
-        if role not in c.platform.roles.names or not label or len(label) > 100:
-            return await self._tokens_page(
-                c, enterprise, status=400, error=c._("Choose a role and give the token a label.")
-            )
-        token, secret = await create_token(c.platform.bus, enterprise, role, label)
-        return await self._tokens_page(c, enterprise, created=token, secret=secret)
-
-    @post("/tokens/{token_id:str}/revoke", opt=A)
-    async def revoke(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], token_id: FromPath[str]
-    ) -> Response[Any]:
-        c = Console(request)
-        if c.principal is not None and c.principal.token_id == token_id:
-            return await self._tokens_page(
-                c,
-                enterprise,
-                status=400,
-                error=c._(
-                    "You are signed in with this token: "
-                    "sign in with another admin token to revoke it."
-                ),
-            )
-        await revoke_token(c.platform.bus, enterprise, token_id)
-        return c.redirect(f"{c.base()}/tokens", "revoked")
-
     @get("/import", opt=E)
     async def import_form(
         self, request: Request[Any, Any, Any], enterprise: FromPath[str]
@@ -355,6 +222,9 @@ async def tour_page(
     for name in c.platform.plugins.names:
         info = c.platform.plugins.infos[name]
         plugins.append({"info": info, "enabled": name in tour.plugins})
+    # The bin: stations deleted in the last days, «Вернуть» puts one back.
+    deleted = await bin_.deleted_stations(c.platform, tour)
+    undo = c.request.query_params.get("undo") or ""
     return await c.page(
         "console/tour.html",
         status=status,
@@ -365,7 +235,48 @@ async def tour_page(
         langs=form_languages(c, tour),
         form=values.pop("form", None) or {},
         form_kind=values.pop("form_kind", ""),
+        deleted=deleted,
+        keep_days=bin_.KEEP_DAYS,
+        undo=next((s for s, _ in deleted if s.id == undo), None),
         **values,
+    )
+
+
+async def change_or_show(
+    c: Console,
+    enterprise: str,
+    tour_id: str,
+    change: Any,
+    done: str = "saved",
+    form: dict[str, str] | None = None,
+    kind: str = "",
+) -> Response[Any]:
+    """Change the tour and go back to its page; if the change is refused, show the
+    tour page with the reason (status 400) and what was typed, nothing saved."""
+    try:
+        await service.change_tour(c.platform, enterprise, tour_id, change)
+    except (PromtourError, service.Conflict) as exc:
+        return await refused(c, enterprise, tour_id, exc, form=form, kind=kind)
+    return c.redirect(f"{c.base()}/tours/{tour_id}", done)
+
+
+async def refused(
+    c: Console,
+    enterprise: str,
+    tour_id: str,
+    exc: Exception,
+    form: dict[str, str] | None = None,
+    kind: str = "",
+) -> Response[str]:
+    """The tour page with the reason a change was refused."""
+    state = await service.load_tour(c.platform, enterprise, tour_id)
+    return await tour_page(
+        c,
+        state,
+        status=400,
+        error=str(getattr(exc, "detail", None) or exc),
+        form=form,
+        form_kind=kind,
     )
 
 
@@ -395,31 +306,6 @@ class TourPages(Controller):
         c = Console(request)
         return await tour_page(c, await service.load_tour(c.platform, enterprise, tour_id))
 
-    async def _change(
-        self,
-        c: Console,
-        enterprise: str,
-        tour_id: str,
-        change: Any,
-        done: str = "saved",
-        form: dict[str, str] | None = None,
-        kind: str = "",
-        target: str = "",
-    ) -> Response[Any]:
-        try:
-            await service.change_tour(c.platform, enterprise, tour_id, change)
-        except (PromtourError, service.Conflict) as exc:
-            state = await service.load_tour(c.platform, enterprise, tour_id)
-            return await tour_page(
-                c,
-                state,
-                status=400,
-                error=str(getattr(exc, "detail", None) or exc),
-                form=form,
-                form_kind=kind,
-            )
-        return c.redirect(target or f"{c.base()}/tours/{tour_id}", done)
-
     @post("/", opt=E)
     async def save(
         self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
@@ -437,7 +323,7 @@ class TourPages(Controller):
             tour.description = texts_from(form, "description", shown)
             tour.languages, tour.default_language = langs, default
 
-        return await self._change(c, enterprise, tour_id, change, form=form.all(), kind="details")
+        return await change_or_show(c, enterprise, tour_id, change, form=form.all(), kind="details")
 
     @post("/close", opt=E)
     async def close(
@@ -447,7 +333,7 @@ class TourPages(Controller):
             for station in tour.stations:
                 station.enabled = False
 
-        return await self._change(Console(request), enterprise, tour_id, change, "closed")
+        return await change_or_show(Console(request), enterprise, tour_id, change, "closed")
 
     @post("/open", opt=E)
     async def open(
@@ -457,7 +343,7 @@ class TourPages(Controller):
             for station in tour.stations:
                 station.enabled = True
 
-        return await self._change(Console(request), enterprise, tour_id, change, "opened")
+        return await change_or_show(Console(request), enterprise, tour_id, change, "opened")
 
     @get("/delete", opt=E)
     async def delete_form(
@@ -488,122 +374,3 @@ class TourPages(Controller):
             media_type="application/toml",
             headers={"Content-Disposition": f'attachment; filename="{state.tour.id}.toml"'},
         )
-
-    # --- stations ------------------------------------------------------------------
-
-    @post("/stations", opt=E)
-    async def add_station(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> Response[Any]:
-        c = Console(request)
-        form = await c.form()
-
-        def change(tour: Tour) -> None:
-            station_id = form.get("id").strip().lower()
-            if not SLUG_RE.match(station_id):
-                raise TourError("station id: use 1–40 lower-case letters, digits, '-' or '_'")
-            if tour.station(station_id) is not None:
-                raise TourError(f"station id: the tour already has a station {station_id!r}")
-            if not form.get("number").strip():
-                numbers = [s.number for s in tour.stations]
-                form.items.append(("number", str(max(numbers, default=0) + 1)))
-            form.items.append(("enabled", "on"))
-            tour.stations.append(station_from(form, form_languages(c, tour), station_id))
-
-        return await self._change(
-            c, enterprise, tour_id, change, "created", form=form.all(), kind="station"
-        )
-
-    @get("/stations/{station_id:str}", opt=R)
-    async def station(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        station_id: FromPath[str],
-    ) -> Response[str]:
-        c = Console(request)
-        state = await service.load_tour(c.platform, enterprise, tour_id)
-        station = service.station_of(state.tour, station_id)
-        return await c.page(
-            "console/station.html",
-            title=c.text(station.name, station.id),
-            tour=state.tour,
-            station=station,
-            langs=form_languages(c, state.tour),
-            form=None,
-        )
-
-    @post("/stations/{station_id:str}", opt=E)
-    async def save_station(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        station_id: FromPath[str],
-    ) -> Response[Any]:
-        c = Console(request)
-        form = await c.form()
-        try:
-
-            def change(tour: Tour) -> None:
-                current = service.station_of(tour, station_id)
-                new = station_from(form, form_languages(c, tour), current.id)
-                tour.stations = [new if s.id == current.id else s for s in tour.stations]
-
-            await service.change_tour(c.platform, enterprise, tour_id, change)
-        except PromtourError as exc:
-            state = await service.load_tour(c.platform, enterprise, tour_id)
-            return await c.page(
-                "console/station.html",
-                status=400,
-                title=c._("Station"),
-                tour=state.tour,
-                station=service.station_of(state.tour, station_id),
-                langs=form_languages(c, state.tour),
-                form=form.all(),
-                error=str(exc),
-            )
-        return c.redirect(f"{c.base()}/tours/{tour_id}", "saved")
-
-    @post("/stations/{station_id:str}/move", opt=E)
-    async def move(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        station_id: FromPath[str],
-    ) -> Response[Any]:
-        c = Console(request)
-        step = -1 if (await c.form()).get("direction") == "up" else 1
-        return await self._change(
-            c, enterprise, tour_id, lambda t: service.move_station(t, station_id, step)
-        )
-
-    @post("/stations/{station_id:str}/toggle", opt=E)
-    async def toggle(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        station_id: FromPath[str],
-    ) -> Response[Any]:
-        def change(tour: Tour) -> None:
-            station = service.station_of(tour, station_id)
-            station.enabled = not station.enabled
-
-        return await self._change(Console(request), enterprise, tour_id, change)
-
-    @post("/stations/{station_id:str}/delete", opt=E)
-    async def delete_station(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        station_id: FromPath[str],
-    ) -> Response[Any]:
-        def change(tour: Tour) -> None:
-            station = service.station_of(tour, station_id)
-            tour.stations = [s for s in tour.stations if s.id != station.id]
-
-        return await self._change(Console(request), enterprise, tour_id, change, "deleted")

@@ -28,6 +28,8 @@ DONE = {
     "created": "Created.",
     "saved": "Saved.",
     "deleted": "Deleted.",
+    "station_deleted": "The station was deleted.",
+    "restored": "The station is back in the tour.",
     "uploaded": "Uploaded.",
     "enabled": "Enabled for this tour.",
     "disabled": "Disabled for this tour.",
@@ -78,6 +80,13 @@ class Console:
         self.lang = self.pt.lang
         self._ = self.platform.translations.translator(self.lang, DOMAIN)
 
+    def role_title(self, role: str) -> str:
+        """A role as people call it (the core's from the console catalog, a plugin's
+        from the title it declares)."""
+        if role in self.platform.roles.specs:
+            return self.platform.roles.title(role, self.lang)
+        return self._(role)
+
     def text(self, text: Text | None, fallback: str = "") -> str:
         return pick_text(text, self.lang, fallback)
 
@@ -103,6 +112,7 @@ class Console:
             pt=self.pt,
             csrf_token=self.pt.csrf_token,
             text=self.text,
+            role_title=self.role_title,
             principal=self.principal,
             base=self.base(),
             languages=self.platform.settings.languages,

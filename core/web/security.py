@@ -103,6 +103,17 @@ async def _bearer_authenticated(request: Request[Any, Any, Any]) -> bool:
         return False
     if request.url.path == "/console" or request.url.path.startswith("/console/"):
         return False
+    platform = request.app.state.platform
+    for name, info in platform.plugins.infos.items():
+        # A plugin's own tokens (PluginInfo.token_prefix), on its own routes only: they
+        # authenticate them and never act on a cookie when a bearer header is present.
+        prefix = getattr(info, "token_prefix", "")
+        if (
+            prefix
+            and secret.strip().startswith(prefix)
+            and request.url.path.startswith(f"/p/{name}/")
+        ):
+            return True
     if (
         not secret.strip()
         or await authenticate(request.app.state.platform.bus, secret.strip(), None) is None

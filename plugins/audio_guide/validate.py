@@ -1,12 +1,14 @@
 """Checking a tour's audio config against the tour: stations, languages, media files.
 
-Every message names where the problem is (station, track or cue, the key and the
-language) so that the person importing the tour can fix it without guessing.
+Every problem is a :class:`~promtour.plugin.Problem`: an English msgid with values
+(translated by the console with this plugin's catalog) and the path of the field
+(``stations[0].tracks[1].audio.ru``), which the console names as its form labels it
+and the CLI prints as it is.
 """
 
 from __future__ import annotations
 
-from promtour.plugin import Tour
+from promtour.plugin import Problem, Tour
 
 from .config import AUDIO_FORMATS, AudioGuideConfig, Track
 
@@ -14,72 +16,127 @@ __all__ = ["check_config"]
 
 
 def _check_track(
-    where: str, track: Track, tour: Tour, media: frozenset[str], errors: list[str]
+    where: str, track: Track, tour: Tour, media: frozenset[str], errors: list[Problem]
 ) -> None:
     languages = ", ".join(tour.languages)
     if not track.audio:
-        errors.append(f"{where}: audio: no audio file (give one per language, e.g. audio.ru)")
+        errors.append(
+            Problem(path=f"{where}.audio", message="No audio file: give one per language.")
+        )
     for lang, name in track.audio.items():
-        key = f"{where}, audio.{lang}"
+        key = f"{where}.audio.{lang}"
         if lang not in tour.languages:
-            errors.append(f"{key}: {lang!r} is not one of the tour's languages ({languages})")
+            errors.append(
+                Problem(
+                    path=key,
+                    message="“{lang}” is not one of the tour's languages ({languages}).",
+                    values={"lang": lang, "languages": languages},
+                )
+            )
             continue
         suffix = "." + name.rpartition(".")[2].lower() if "." in name else ""
         if suffix not in AUDIO_FORMATS:
-            formats = ", ".join(AUDIO_FORMATS)
-            errors.append(f"{key}: {name!r} is not a supported audio format ({formats})")
+            errors.append(
+                Problem(
+                    path=key,
+                    message="{file} is not a supported audio format ({formats}).",
+                    values={"file": name, "formats": ", ".join(AUDIO_FORMATS)},
+                )
+            )
             continue
         if name not in media:
-            errors.append(f"{key}: file {name!r} is not in the tour's media folder")
+            errors.append(
+                Problem(
+                    path=key,
+                    message="The file {file} is not among the tour's media: upload it.",
+                    values={"file": name},
+                )
+            )
             continue
         transcript = track.transcript_for(lang)
         if not transcript.lower().endswith(".vtt"):
-            errors.append(f"{where}, transcript.{lang}: {transcript!r} is not a WebVTT file (.vtt)")
+            errors.append(
+                Problem(
+                    path=f"{where}.transcript.{lang}",
+                    message="{file} is not a WebVTT transcript (.vtt).",
+                    values={"file": transcript},
+                )
+            )
         elif transcript not in media:
             errors.append(
-                f"{where}, transcript.{lang}: file {transcript!r} is not in the tour's media "
-                "folder (every audio file needs its WebVTT transcript)"
+                Problem(
+                    path=f"{where}.transcript.{lang}",
+                    message="The transcript {file} of {audio} is missing: every audio file "
+                    "needs its WebVTT transcript among the tour's media.",
+                    values={"file": transcript, "audio": name},
+                )
             )
     for lang in track.transcript:
         if lang not in track.audio:
             errors.append(
-                f"{where}, transcript.{lang}: there is no audio in {lang!r} for this transcript"
+                Problem(
+                    path=f"{where}.transcript.{lang}",
+                    message="There is no audio in “{lang}” for this transcript.",
+                    values={"lang": lang},
+                )
             )
 
 
-def _unique(where: str, ids: list[str], what: str, errors: list[str]) -> None:
+def _unique(where: str, ids: list[str], errors: list[Problem]) -> None:
     seen: set[str] = set()
-    for item in ids:
+    for index, item in enumerate(ids):
         if item in seen:
-            errors.append(f"{where}: {what} id {item!r} appears twice")
+            errors.append(
+                Problem(
+                    path=f"{where}[{index}].id",
+                    message="The id {id} appears twice.",
+                    values={"id": item},
+                )
+            )
         seen.add(item)
 
 
-def check_config(tour: Tour, config: AudioGuideConfig, media: frozenset[str]) -> list[str]:
+def check_config(tour: Tour, config: AudioGuideConfig, media: frozenset[str]) -> list[Problem]:
     """All problems of ``config`` for ``tour`` (empty: accepted)."""
-    errors: list[str] = []
+    errors: list[Problem] = []
     station_ids = {s.id for s in tour.stations}
     if config.intro is not None:
-        _check_track(f"intro {config.intro.id!r}", config.intro, tour, media, errors)
+        _check_track("intro", config.intro, tour, media, errors)
     if config.outro is not None:
-        _check_track(f"outro {config.outro.id!r}", config.outro, tour, media, errors)
+        _check_track("outro", config.outro, tour, media, errors)
     seen_stations: set[str] = set()
-    for station in config.stations:
-        place = f"station {station.station!r}"
+    for index, station in enumerate(config.stations):
+        place = f"stations[{index}]"
         if station.station not in station_ids:
-            errors.append(f"{place}: the tour has no such station")
+            errors.append(
+                Problem(
+                    path=f"{place}.station",
+                    message="The tour has no station {station}.",
+                    values={"station": station.station},
+                )
+            )
             continue
         if station.station in seen_stations:
-            errors.append(f"{place}: listed twice under stations")
+            errors.append(
+                Problem(
+                    path=f"{place}.station",
+                    message="The station {station} is listed twice.",
+                    values={"station": station.station},
+                )
+            )
         seen_stations.add(station.station)
-        _unique(place, [t.id for t in station.tracks], "track", errors)
-        _unique(place, [c.id for c in station.cues], "cue", errors)
+        _unique(f"{place}.tracks", [t.id for t in station.tracks], errors)
+        _unique(f"{place}.cues", [c.id for c in station.cues], errors)
         if station.default_track and station.track(station.default_track) is None:
             errors.append(
-                f"{place}, default_track: the station has no track {station.default_track!r}"
+                Problem(
+                    path=f"{place}.default_track",
+                    message="The station has no track {track}.",
+                    values={"track": station.default_track},
+                )
             )
-        for track in station.tracks:
-            _check_track(f"{place}, track {track.id!r}", track, tour, media, errors)
-        for cue in station.cues:
-            _check_track(f"{place}, cue {cue.id!r}", cue, tour, media, errors)
+        for t, track in enumerate(station.tracks):
+            _check_track(f"{place}.tracks[{t}]", track, tour, media, errors)
+        for q, cue in enumerate(station.cues):
+            _check_track(f"{place}.cues[{q}]", cue, tour, media, errors)
     return errors

@@ -54,14 +54,21 @@ async def handle_event(event: Any, ctx: PluginContext) -> None:
     # The value just read is the first attempt (one read per event, not two); on a
     # concurrent write the update reads again and re-applies.
     try:
-        await store.replace(key, apply_observation(current.value, obs), current.revision)
+        await store.replace(
+            key, apply_observation(current.value, obs), current.revision, ttl=ctx.visitor_ttl
+        )
     except Conflict:
-        await store.update(key, Signals, lambda signals: apply_observation(signals, obs))
+        await store.update(
+            key, Signals, lambda signals: apply_observation(signals, obs), ttl=ctx.visitor_ttl
+        )
 
 
-async def save_quiz(store: PluginStore, visitor: str, result: QuizResult) -> None:
-    """Keep a visitor's quiz result (``store``: the tour's store)."""
-    await store.put(quiz_key(visitor), result)
+async def save_quiz(
+    store: PluginStore, visitor: str, result: QuizResult, *, ttl: float | None = None
+) -> None:
+    """Keep a visitor's quiz result (``store``: the tour's store; ``ttl``: the
+    context's ``visitor_ttl``)."""
+    await store.put(quiz_key(visitor), result, ttl=ttl)
 
 
 async def load_profile(

@@ -67,32 +67,32 @@ def changed(path: str, value: object) -> dict:
         (
             "stations.0.tracks.0.audio.ru",
             "audio/missing.ru.mp3",
-            "station 's1', track 'main', audio.ru: file 'audio/missing.ru.mp3' is not in "
-            "the tour's media folder",
+            "stations[0].tracks[0].audio.ru: The file audio/missing.ru.mp3 is not among "
+            "the tour's media",
         ),
         (
             "stations.0.tracks.0.audio.de",
             "audio/s1.de.mp3",
-            "station 's1', track 'main', audio.de: 'de' is not one of the tour's languages",
+            "stations[0].tracks[0].audio.de: “de” is not one of the tour's languages",
         ),
         (
             "stations.0.tracks.0.audio.ru",
             "audio/s1.ru.wav",
-            "station 's1', track 'main', audio.ru: 'audio/s1.ru.wav' is not a supported "
-            "audio format",
+            "stations[0].tracks[0].audio.ru: audio/s1.ru.wav is not a supported audio format",
         ),
         (
             "stations.0.cues.0.audio.ru",
             "audio/novtt.ru.mp3",
-            "station 's1', cue 'bang', transcript.ru: file 'audio/novtt.ru.vtt' is not in",
+            "stations[0].cues[0].transcript.ru: The transcript audio/novtt.ru.vtt of "
+            "audio/novtt.ru.mp3 is missing",
         ),
-        ("stations.0.station", "nowhere", "station 'nowhere': the tour has no such station"),
+        ("stations.0.station", "nowhere", "stations[0].station: The tour has no station nowhere"),
         (
             "stations.0.default_track",
             "kids",
-            "station 's1', default_track: the station has no track 'kids'",
+            "stations[0].default_track: The station has no track kids",
         ),
-        ("intro.audio", {}, "intro 'intro': audio: no audio file"),
+        ("intro.audio", {}, "intro.audio: No audio file"),
         ("stations.0.tracks.0.audio", "s1.mp3", "at `$.stations[0].tracks[0].audio`"),
         ("stations.0.tracks.0.id", "Main Story", "at `$.stations[0].tracks[0].id`"),
         ("show_lead_seconds", 0.1, "at `$.show_lead_seconds`"),

@@ -8,12 +8,10 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import promtour.plugins.career as career
-import pytest
 from promtour.auth import create_token
 from promtour.embedded import EmbeddedNats
 from promtour.events import VisitorCheckedIn
@@ -24,16 +22,6 @@ from promtour.testing import LiveServer, save_new_tour, test_settings
 from test_career_flow import career_config, csrf, link, send_lead, wait_for
 
 PLUGINS = [("career", career)]
-
-
-@pytest.fixture
-def own_nats(tmp_path: Path) -> Iterator[EmbeddedNats]:
-    """A nats-server for this test alone, so that it can be restarted and its files read."""
-    server = EmbeddedNats(tmp_path / "nats").start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def files_containing(root: Path, needles: list[bytes]) -> list[str]:

@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import re
-import tomllib
-from pathlib import Path
 from typing import Any
 
 import promtour.plugins.quests as quests_plugin
@@ -17,14 +15,10 @@ from promtour.manager import PluginManager
 from promtour.models import Tour
 from promtour.platform import Platform
 from promtour.testing import test_settings as settings_for
-from promtour.testing import unique
-from promtour.tours import decode_tour, load_enterprise_toml
+from test_quests_panel_cache import demo_tour
 
 #: Only this plugin: the tests see its panels and routes and nobody else's.
 PLUGINS = [("quests", quests_plugin)]
-
-ROOT = Path(__file__).resolve().parents[2]
-DEMO = ROOT / "config" / "demo"
 
 
 def run(coro: Any) -> Any:
@@ -35,28 +29,13 @@ def run(coro: Any) -> Any:
 
 async def demo_quest_tour(nats_url: str) -> Tour:
     """The demo tour's stations and quest, under fresh ids (the demo ids are shared)."""
-    raw = tomllib.loads((DEMO / "tours" / "main.toml").read_text(encoding="utf-8"))
-    enterprise = load_enterprise_toml(DEMO / "enterprise.toml")
-    enterprise.id = unique("ent")
-    tour = decode_tour(
-        {
-            "id": unique("demo"),
-            "enterprise": enterprise.id,
-            "name": raw["name"],
-            "stations": raw["stations"],
-            "plugins": {"quests": raw["plugins"]["quests"]},
-        },
-        "demo quest",
-    )
     platform = Platform(
         settings_for(nats_url),
         plugins=PluginManager(load_entrypoints=False, plugins=PLUGINS),
     )
     await platform.start(consumers=False)
     try:
-        await platform.import_enterprise(enterprise)
-        state = await platform.save_tour(tour, media=frozenset())
-        return state.tour
+        return await demo_tour(platform)
     finally:
         await platform.stop()
 

@@ -123,8 +123,10 @@ async def position(
 
     # One record per visitor and tour (one read per station page); two tabs saving at
     # once both land (optimistic concurrency, retried).
-    store = pt.context(state).tour_store
-    await store.update(records.positions_key(pt.visitor), records.Positions, change)
+    ctx = pt.context(state)
+    await ctx.tour_store.update(
+        records.positions_key(pt.visitor), records.Positions, change, ttl=ctx.visitor_ttl
+    )
     return pt.finish(Response(Accepted(), status_code=202))
 
 

@@ -341,7 +341,7 @@ async def on_check_in(
     try:
         # Written at the revision just read (saves a read); on a race, commit() reads again.
         change(probe)
-        await ctx.tour_store.replace(key, probe, read.revision)
+        await ctx.tour_store.replace(key, probe, read.revision, ttl=ctx.visitor_ttl)
         state = probe
     except Conflict:
         state = await commit(ctx, config, change, visitor=visitor, now=event.time)

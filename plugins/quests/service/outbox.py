@@ -52,4 +52,6 @@ async def flush(
         current.outbox = [e for e in current.outbox if e.id not in published]
         return current
 
-    return await ctx.tour_store.update(visitor_key(state.visitor), VisitorState, clear)
+    return await ctx.tour_store.update(
+        visitor_key(state.visitor), VisitorState, clear, ttl=ctx.visitor_ttl
+    )

@@ -57,7 +57,7 @@ async def commit(
         change(state)
         return state
 
-    return await ctx.tour_store.update(visitor_key(who), VisitorState, apply)
+    return await ctx.tour_store.update(visitor_key(who), VisitorState, apply, ttl=ctx.visitor_ttl)
 
 
 def event(
