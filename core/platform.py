@@ -222,11 +222,6 @@ class Platform:
         if media is None:
             media = await self.media_names(tour)
         self.plugins.validate_tour(tour, media)
-        for station in tour.stations:
-            if station.image and station.image not in media:
-                raise TourError(
-                    f"station {station.id!r}: picture {station.image!r} is not in the tour's media"
-                )
         current = await self.tours.refresh(tour.key)
         if current is not None and create_only:
             raise TourError(f"tour {tour.key} already exists")
