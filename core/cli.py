@@ -8,8 +8,6 @@ import inspect
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,9 +18,9 @@ from promtour.models import pick_text
 from promtour.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from promtour.context import EnterpriseContext
+    pass
 
-__all__ = ["add_settings_args", "build_parser", "main", "plugin_session"]
+__all__ = ["build_parser", "main"]
 
 #: Flags that override settings, as the environment variables they set (so that
 #: uvicorn worker processes see them too).
@@ -54,25 +52,6 @@ def settings_from(args: argparse.Namespace) -> Settings:
         if value is not None:
             os.environ[env] = str(Path(value).resolve()) if flag == "settings" else str(value)
     return load_settings()
-
-
-def add_settings_args(parser: argparse.ArgumentParser) -> None:
-    """The flags every command that talks to NATS takes (``--settings``, ``--nats``,
-    ``--data-dir``): for a plugin's command that uses :func:`plugin_session`."""
-    _settings_args(parser)
-
-
-@asynccontextmanager
-async def plugin_session(args: argparse.Namespace, plugin: str) -> AsyncIterator[EnterpriseContext]:
-    """A started platform (embedded NATS if no URL is set, no consumers) for one plugin
-    command, as that plugin's context of no enterprise and no tour: its ``store`` and
-    ``publish``. ``args`` are the parsed flags of :func:`add_settings_args`."""
-    from promtour.context import EnterpriseContext
-    from promtour.server import nats_for, platform_session
-
-    with nats_for(settings_from(args)) as settings:
-        async with platform_session(settings) as platform:
-            yield EnterpriseContext(platform, plugin, "")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

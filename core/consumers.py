@@ -4,6 +4,13 @@ A handler that raises gets its event again after a back-off; after ``max_deliver
 attempts the message is terminated and reported (a log line, a counter and a
 ``plugin_event_failed`` event), so a poisoned message never blocks the plugin or
 any other plugin. Each plugin reads at its own pace.
+
+A plugin that builds a read model (``PluginInfo.consume_from="first"``) starts at the
+stream's first event. A plugin that implements ``promtour_handle_batch`` gets its
+events in ordered batches: its consumer acknowledges all (``AckPolicy.ALL``, one ack
+per batch) and lets one batch be pending at a time (``max_ack_pending`` = the batch
+size), so batches are handled in stream order even with several processes consuming,
+and a redelivered batch comes before anything newer.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 import nats.errors
@@ -26,8 +33,16 @@ from promtour.manager import await_maybe
 
 if TYPE_CHECKING:
     from promtour.platform import Platform
+    from promtour.tours import TourState
 
-__all__ = ["ConsumerSettings", "HandledListener", "Outcome", "PluginConsumers"]
+__all__ = [
+    "ConsumerSettings",
+    "HandledListener",
+    "Outcome",
+    "PluginConsumers",
+    "StreamEvent",
+    "fetch_batch",
+]
 
 log = logging.getLogger("promtour.consumers")
 
@@ -52,6 +67,99 @@ def durable_name(plugin: str) -> str:
     return f"plugin_{plugin}"
 
 
+class StreamEvent(msgspec.Struct, frozen=True):
+    """One item of a ``promtour_handle_batch`` call."""
+
+    #: The event's stream sequence: increasing, a checkpoint for a read model.
+    seq: int
+    event: Event
+    #: The plugin's context for the event's tour (and visitor).
+    ctx: PluginContext
+
+
+#: Seconds an idle batch consumer waits before it asks again.
+IDLE_POLL = 0.2
+#: Seconds at most to wait for the rest of a batch the server is delivering.
+REQUEST_WAIT = 30.0
+
+
+def _stream_seq(msg: Msg) -> int:
+    """The message's stream sequence, read straight from its ack subject (nats-py's
+    ``msg.metadata`` parses every field, a fifth of a replay's CPU):
+    ``$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>...`` (9 tokens), or with a domain
+    and account hash in front (12 tokens)."""
+    tokens = (msg.reply or "").split(".")
+    if len(tokens) == 9:
+        return int(tokens[5])
+    if len(tokens) >= 11:
+        return int(tokens[7])
+    return int(msg.metadata.sequence.stream)
+
+
+async def fetch_batch(
+    sub: nats.js.JetStreamContext.PullSubscription, batch: int, timeout: float
+) -> list[Msg]:
+    """Up to ``batch`` messages, as ``sub.fetch`` but cheaper for large batches.
+
+    nats-py's fetch waits for each message with a timer of its own (a task and a
+    ``wait_for`` per message): in a replay that cost more CPU than the handler. Here
+    the batch is asked for with ``no_wait`` and the subscription's queue is drained in
+    bursts, with one timer per burst. When nothing is waiting it sleeps
+    :data:`IDLE_POLL` seconds and raises ``TimeoutError`` (no lingering request)."""
+    inner = sub._sub
+    queue: asyncio.Queue[Msg] = inner._pending_queue
+    msgs: list[Msg] = []
+
+    def take(msg: Msg) -> str | None:
+        inner._pending_size -= len(msg.data)
+        status = msg.headers.get("Status") if msg.headers else None
+        if not status:
+            msgs.append(msg)
+        return status
+
+    while not queue.empty():  # deliveries of an earlier request; its statuses are stale
+        take(queue.get_nowait())
+    try:
+        if len(msgs) < batch:
+            request = {"batch": batch - len(msgs), "no_wait": True}
+            await sub._nc.publish(sub._nms, msgspec.json.encode(request), sub._deliver)
+            # A no_wait request ends by itself (its count, or a 404 status): wait for
+            # that, so that no delivery of it is left behind in the queue when the
+            # process stops; ``wait`` only bounds a lost status.
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + max(timeout, REQUEST_WAIT)
+            while len(msgs) < batch:
+                if queue.empty():
+                    remaining = deadline - loop.time()
+                    if remaining <= 0:
+                        break
+                    try:
+                        msg = await asyncio.wait_for(queue.get(), remaining)
+                    except TimeoutError:
+                        break
+                else:
+                    msg = queue.get_nowait()
+                status = take(msg)
+                if status and status != "100":  # 404/408: no more now (100: a heartbeat)
+                    break
+    except asyncio.CancelledError:
+        # Stopping: hand back what was delivered, so the next process goes on in order.
+        while not queue.empty():
+            take(queue.get_nowait())
+        for msg in msgs:
+            with contextlib.suppress(Exception):
+                await msg.nak()
+        raise
+    if not msgs:
+        # Idle: poll again soon rather than leave a lingering pull request on the
+        # server. A lingering request outlives a stopped process and would take
+        # messages past the batch still being handled (or handed back), and batches
+        # must be handled in stream order.
+        await asyncio.sleep(IDLE_POLL)
+        raise TimeoutError
+    return msgs
+
+
 class PluginConsumers:
     """Runs the consumer loop of every plugin that implements ``promtour_handle_event``."""
 
@@ -61,6 +169,7 @@ class PluginConsumers:
         self._tasks: list[asyncio.Task[None]] = []
         self._subs: dict[str, nats.js.JetStreamContext.PullSubscription | None] = {}
         self._running = False
+        self._windows: dict[str, int] = {}
         #: Told of each event's final outcome per plugin. Tests wait on it (the harness
         #: of promtour.testing) instead of polling; empty, it costs nothing.
         self.listeners: list[HandledListener] = []
@@ -73,12 +182,26 @@ class PluginConsumers:
                 log.exception("consumer %s: a listener failed", plugin)
 
     def plugins(self) -> list[str]:
-        hook = self.platform.plugins.pm.hook.promtour_handle_event
-        return sorted({impl.plugin_name for impl in hook.get_hookimpls()})
+        hooks = self.platform.plugins.pm.hook
+        return sorted(
+            {impl.plugin_name for impl in hooks.promtour_handle_event.get_hookimpls()}
+            | {impl.plugin_name for impl in hooks.promtour_handle_batch.get_hookimpls()}
+        )
 
-    async def start(self) -> None:
+    def batched(self, plugin: str) -> bool:
+        """Whether the plugin takes its events in batches (``promtour_handle_batch``)."""
+        return self.platform.plugins.impl_of("promtour_handle_batch", plugin) is not None
+
+    def _batch_size(self, plugin: str) -> int:
+        info = self.platform.plugins.infos.get(plugin)
+        return max(1, info.batch_size if info else self.settings.batch)
+
+    async def start(self, only: list[str] | None = None) -> None:
+        """Start the consumer loops (of the plugins in ``only``, else of all)."""
         self._running = True
         for plugin in self.plugins():
+            if only is not None and plugin not in only:
+                continue
             # Fail at start if the consumer cannot exist; the loop goes on with this one.
             self._subs[plugin] = await self._subscribe(plugin)
             self._tasks.append(asyncio.create_task(self._run(plugin), name=f"consumer-{plugin}"))
@@ -88,22 +211,53 @@ class PluginConsumers:
         await cancel_tasks(self._tasks)
         self._tasks.clear()
 
+    async def reset(self, plugin: str) -> None:
+        """Delete the plugin's durable consumer: the next subscription (of this or any
+        running process) creates it again, from the stream's first event for a plugin
+        that consumes from the first (a replay)."""
+        with contextlib.suppress(nats.js.errors.NotFoundError):
+            await self.platform.bus.js.delete_consumer(STREAM, durable_name(plugin))
+
+    async def progress(self, plugin: str) -> tuple[int, int]:
+        """(stream sequence the plugin has handled up to, the stream's last sequence)."""
+        js = self.platform.bus.js
+        stream = await js.stream_info(STREAM)
+        last = stream.state.last_seq
+        try:
+            info = await js.consumer_info(STREAM, durable_name(plugin))
+        except nats.js.errors.NotFoundError:
+            return 0, last
+        done = info.ack_floor.stream_seq if info.ack_floor else 0
+        if not info.num_pending and not info.num_ack_pending:
+            done = last
+        return done or 0, last
+
     async def _subscribe(self, plugin: str) -> nats.js.JetStreamContext.PullSubscription:
+        info = self.platform.plugins.infos.get(plugin)
+        first = info is not None and info.consume_from == "first"
+        batched = self.batched(plugin)
         config = ConsumerConfig(
             durable_name=durable_name(plugin),
-            ack_policy=AckPolicy.EXPLICIT,
-            deliver_policy=DeliverPolicy.NEW,
+            ack_policy=AckPolicy.ALL if batched else AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL if first else DeliverPolicy.NEW,
             max_deliver=self.settings.max_deliver,
             ack_wait=self.settings.handler_timeout + 5,
-            max_ack_pending=1000,
+            max_ack_pending=self._batch_size(plugin) if batched else 1000,
             filter_subject=f"{SUBJECT_PREFIX}.>",
         )
-        return await self.platform.bus.js.pull_subscribe(
+        sub = await self.platform.bus.js.pull_subscribe(
             f"{SUBJECT_PREFIX}.>",
             durable=durable_name(plugin),
             stream=STREAM,
             config=config,
         )
+        if batched:
+            # Ask for the consumer's whole window (as created, maybe by another process
+            # with another batch size): a smaller request would leave room for another
+            # process to take the next messages while this batch is handled.
+            info = await sub.consumer_info()
+            self._windows[plugin] = info.config.max_ack_pending or self._batch_size(plugin)
+        return sub
 
     async def _run(self, plugin: str) -> None:
         try:
@@ -123,9 +277,15 @@ class PluginConsumers:
             try:
                 if sub is None:
                     sub = self._subs[plugin] = await self._subscribe(plugin)
+                size = self._windows.get(plugin, 1) if self.batched(plugin) else self.settings.batch
                 try:
-                    msgs = await sub.fetch(self.settings.batch, timeout=1.0)
-                except nats.errors.TimeoutError:
+                    if self.batched(plugin):
+                        msgs = await fetch_batch(sub, size, timeout=1.0)
+                    else:
+                        msgs = await sub.fetch(size, timeout=1.0)
+                except TimeoutError:
+                    # (nats.errors.TimeoutError, or the plain one nats-py's fetch raises
+                    # when its deadline passed between two steps: both mean no messages.)
                     # Silence: normal, but after a server restart a pull subscription can
                     # stay silent for good, so check the consumer now and then.
                     quiet += 1
@@ -134,6 +294,9 @@ class PluginConsumers:
                         await self.platform.bus.js.consumer_info(STREAM, durable_name(plugin))
                     continue
                 quiet = 0
+                if self.batched(plugin):
+                    await self._handle_batch(plugin, msgs)
+                    continue
                 for msg in msgs:
                     await self._handle(plugin, msg)
             except asyncio.CancelledError:
@@ -175,6 +338,87 @@ class PluginConsumers:
         platform.metrics.inc("promtour_events_handled_total", plugin=plugin)
         self._tell(plugin, event, "handled")
 
+    async def _handle_batch(self, plugin: str, msgs: list[Msg]) -> None:
+        platform = self.platform
+        items: list[tuple[Msg, StreamEvent]] = []
+        states: dict[str, TourState | None] = {}
+        skipped: list[Event] = []
+        contexts: dict[tuple[str, str | None, str | None], PluginContext] = {}
+        for msg in msgs:
+            try:
+                event = platform.events.decode(msg.data)
+            except msgspec.DecodeError:
+                continue  # not ours (see _handle); acked with the batch
+            key = f"{event.enterprise}.{event.tour}"
+            if key not in states:
+                state = await platform.tours.get(key)
+                states[key] = state if state is not None and plugin in state.configs else None
+            tour = states[key]
+            if tour is None:
+                skipped.append(event)
+                continue
+            who = (key, event.visitor, event.group)
+            ctx = contexts.get(who)
+            if ctx is None:
+                ctx = contexts[who] = PluginContext(
+                    platform, plugin, tour, visitor=event.visitor, group=event.group
+                )
+            items.append((msg, StreamEvent(_stream_seq(msg), event, ctx)))
+        handler = platform.plugins.impl_of("promtour_handle_batch", plugin)
+        assert handler is not None
+        try:
+            if items:
+                await asyncio.wait_for(
+                    await_maybe(handler(batch=[item for _, item in items])),
+                    self.settings.handler_timeout,
+                )
+        except asyncio.CancelledError:
+            # A stopping platform hands the batch back now, not after ``ack_wait``.
+            for msg in msgs:
+                with contextlib.suppress(Exception):
+                    await msg.nak()
+            raise
+        except Exception as exc:
+            deliveries = msgs[0].metadata.num_delivered or 1
+            if deliveries < self.settings.max_deliver - 1:
+                delay = self.settings.backoff[min(deliveries - 1, len(self.settings.backoff) - 1)]
+                log.warning(
+                    "plugin %s failed on a batch of %d (attempt %d): %s",
+                    plugin,
+                    len(msgs),
+                    deliveries,
+                    f"{type(exc).__name__}: {exc}",
+                )
+                for msg in msgs:
+                    await msg.nak(delay=delay)
+                platform.metrics.inc("promtour_events_retried_total", plugin=plugin)
+                return
+            # Before giving up, one event at a time: only the poisoned one is lost.
+            await self._one_by_one(plugin, msgs, items, handler)
+            return
+        await msgs[-1].ack()  # AckPolicy.ALL: acknowledges the whole batch
+        platform.metrics.inc("promtour_events_handled_total", len(items), plugin=plugin)
+        for _, item in items:
+            self._tell(plugin, item.event, "handled")
+        for event in skipped:
+            self._tell(plugin, event, "skipped")
+
+    async def _one_by_one(
+        self, plugin: str, msgs: list[Msg], items: list[tuple[Msg, StreamEvent]], handler: Any
+    ) -> None:
+        for msg, item in items:
+            try:
+                await asyncio.wait_for(
+                    await_maybe(handler(batch=[item])), self.settings.handler_timeout
+                )
+            except Exception as exc:
+                # With AckPolicy.ALL a later ack would cover this message: terminate it.
+                await self._give_up(plugin, msg, item.event, exc)
+                continue
+            await msg.ack()
+            self._tell(plugin, item.event, "handled")
+        await msgs[-1].ack()
+
     async def _failed(self, plugin: str, msg: Msg, event: object, exc: Exception) -> None:
         deliveries = msg.metadata.num_delivered or 1
         error = f"{type(exc).__name__}: {exc}"
@@ -187,6 +431,12 @@ class PluginConsumers:
             await msg.nak(delay=delay)
             platform.metrics.inc("promtour_events_retried_total", plugin=plugin)
             return
+        await self._give_up(plugin, msg, event, exc)
+
+    async def _give_up(self, plugin: str, msg: Msg, event: object, exc: Exception) -> None:
+        deliveries = msg.metadata.num_delivered or 1
+        error = f"{type(exc).__name__}: {exc}"
+        platform = self.platform
         log.error(
             "plugin %s gave up on %s after %d attempts: %s", plugin, msg.subject, deliveries, error
         )

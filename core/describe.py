@@ -8,8 +8,8 @@ module (datasette's way), and its version comes from its distribution's metadata
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 import msgspec
 
@@ -54,3 +54,16 @@ class PluginInfo(msgspec.Struct, kw_only=True):
     #: Files in the plugin's ``static/`` folder that every page of its tours includes.
     css: Sequence[str] = ()
     js: Sequence[str] = ()
+    #: Pages of a tour worth announcing, e.g. ``{"Book a class visit":
+    #: "t/{enterprise}/{tour}/book"}``: title -> path under ``/p/<name>/`` with the
+    #: tour's ids filled in. ``promtour serve``/``demo`` print them under each tour.
+    links: Mapping[str, str] = msgspec.field(default_factory=dict)
+    #: Where the plugin's event consumer starts when it is first created: ``"new"``
+    #: (events published from then on) or ``"first"`` (the stream's first event: a
+    #: read model built from the whole history, rebuilt the same way).
+    consume_from: Literal["new", "first"] = "new"
+    #: Most events per call of ``promtour_handle_batch`` (for plugins that implement it).
+    batch_size: int = 500
+    #: A staff page for an enterprise, linked from the console's menu under the
+    #: plugin's title: a path with ``{enterprise}``, e.g. ``/p/analytics/{enterprise}/``.
+    console_page: str = ""

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from promtour.consumers import StreamEvent
     from promtour.context import EnterpriseContext, PageContext, PluginContext
     from promtour.describe import PluginInfo
     from promtour.events import Event
@@ -173,4 +174,22 @@ def promtour_handle_event(event: Event, ctx: PluginContext) -> Awaitable[None] |
     and reported as ``plugin_event_failed``. Other plugins are not held up.
 
     Call rule: only this plugin's implementation, with ``ctx.tour`` set. Awaitable.
+    """
+
+
+@hookspec
+def promtour_handle_batch(batch: Sequence[StreamEvent]) -> Awaitable[None] | None:
+    """React to a batch of events, in stream order (for read models replayed fast).
+
+    Instead of ``promtour_handle_event``: each item is a
+    :class:`promtour.plugin.StreamEvent` (``seq``, the event's stream sequence;
+    ``event``; ``ctx``, the plugin's context for the event's tour). Only events of
+    tours the plugin is enabled for are in it; at most ``PluginInfo.batch_size``.
+    Batches come one at a time, in order: the next is delivered only after this one
+    was acknowledged, which the core does when the call returns. Raising makes the
+    whole batch redelivered with back-off; before the last attempt the core retries
+    its events one by one and terminates (and reports) only the event that fails.
+    The call must be idempotent: use ``seq`` as a checkpoint stored with the state.
+
+    Call rule: only this plugin's implementation. Awaitable.
     """

@@ -20,6 +20,7 @@ from promtour.consumers import ConsumerSettings, PluginConsumers
 from promtour.context import EnterpriseContext, PluginContext
 from promtour.errors import TourError
 from promtour.events import CORE_EVENT_TYPES, EventRegistry
+from promtour.expiry import ExpirySweeper
 from promtour.i18n import Translations
 from promtour.limits import RateLimit, RateLimits
 from promtour.live import LiveHub
@@ -110,6 +111,8 @@ class Platform:
         #: Live pages' shared subscriptions (one per subject filter in this process).
         self.live = LiveHub(self.bus, self.events.decode)
         self._stores: dict[str, PluginStore] = {}
+        #: Erases personal records when their time is up (started with the consumers).
+        self.expiry = ExpirySweeper(self.bus, interval=settings.nats.expiry_sweep_seconds)
         self.signer: Signer = Signer(settings.secret_key or "unset")
         #: Background progress writes of check-ins whose event is already stored.
 
@@ -122,8 +125,10 @@ class Platform:
         await self.live.start()
         if consumers:
             await self.consumers.start()
+            self.expiry.start()
 
     async def stop(self) -> None:
+        await self.expiry.stop()
         await self.visits.stop()
         await self.live.stop()
         await self.consumers.stop()

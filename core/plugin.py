@@ -17,14 +17,15 @@ Handle requests in the plugin's routes
     :class:`TooManyRequests`, :func:`qr_svg`
 React to events and keep state
     :class:`PluginContext`, :class:`PluginStore`, :class:`Versioned`, :class:`Event` and the
-    core's events, :func:`subject_for`, :class:`StoreUnavailable`, :class:`Conflict`
+    core's events, :func:`subject_for`, :class:`StoreUnavailable`, :class:`Conflict`,
+    :class:`StreamEvent` (``promtour_handle_batch``)
+Command-line commands
+    :func:`plugin_session`, :class:`PluginSession`, :func:`add_settings_args`
 Live pages
     :func:`event_stream`, :class:`SseMessage`
 The tour
     :class:`Tour`, :class:`Station`, :class:`Enterprise`, :class:`Progress`,
     :class:`TourState`, :data:`Text`, :data:`SLUG`, :func:`pick_text`, :func:`utcnow`
-Command line
-    :func:`add_settings_args`, :func:`plugin_session`
 Errors
     :class:`PromtourError`, :class:`ConfigError`
 """
@@ -35,7 +36,7 @@ from promtour import __version__, hookimpl
 from promtour.auth import Principal
 from promtour.bus import BusUnavailable as StoreUnavailable
 from promtour.bus import Conflict
-from promtour.cli import add_settings_args, plugin_session
+from promtour.consumers import StreamEvent
 from promtour.context import EnterpriseContext, PageContext, PluginContext
 from promtour.describe import NoConfig, PluginInfo, RoleSpec
 from promtour.errors import ConfigError, PromtourError
@@ -51,6 +52,7 @@ from promtour.limits import RateLimit, TooManyRequests
 from promtour.models import SLUG, Enterprise, Progress, Station, Text, Tour, pick_text, utcnow
 from promtour.qr import qr_svg
 from promtour.rendering import Frame, Panel
+from promtour.session import PluginSession, add_settings_args, plugin_session
 from promtour.store import PluginStore, Versioned
 from promtour.tours import TourState
 from promtour.web.request import PT, RequestContext
@@ -72,6 +74,7 @@ __all__ = [
     "Panel",
     "PluginContext",
     "PluginInfo",
+    "PluginSession",
     "PluginStore",
     "Principal",
     "Problem",
@@ -83,6 +86,7 @@ __all__ = [
     "SseMessage",
     "Station",
     "StoreUnavailable",
+    "StreamEvent",
     "Text",
     "TooManyRequests",
     "Tour",

@@ -17,9 +17,17 @@ from promtour.errors import PromtourError
 from promtour.platform import Platform
 from promtour.settings import Settings
 from promtour.tokens import sign_station
-from promtour.tours import load_enterprise_toml, load_tour_toml
+from promtour.tours import TourState, load_enterprise_toml, load_tour_toml
 
-__all__ = ["DEMO_DIR", "import_demo", "nats_for", "platform_session", "serve", "station_urls"]
+__all__ = [
+    "DEMO_DIR",
+    "import_demo",
+    "nats_for",
+    "platform_session",
+    "plugin_links",
+    "serve",
+    "station_urls",
+]
 
 log = logging.getLogger("promtour")
 
@@ -189,7 +197,22 @@ def print_tours(platform: Platform) -> None:
         print(f"\nTour {tour.key}: {base}/t/{tour.enterprise}/{tour.id}", flush=True)
         for number, station_id, url in station_urls(platform, tour.key):
             print(f"  station {number:>3} {station_id:<20} {url}", flush=True)
+        for title, url in plugin_links(platform, state):
+            print(f"  {title}: {url}", flush=True)
     print(flush=True)
+
+
+def plugin_links(platform: Platform, state: TourState) -> list[tuple[str, str]]:
+    """(title, URL) of the pages the tour's enabled plugins announce (``links``)."""
+    base = platform.settings.public_url
+    tour = state.tour
+    found = []
+    for name in sorted(state.configs):
+        info = platform.plugins.infos.get(name)
+        for title, path in (info.links if info else {}).items():
+            path = path.format(enterprise=tour.enterprise, tour=tour.id)
+            found.append((title, f"{base}/p/{name}/{path}"))
+    return found
 
 
 def _has(module: str) -> bool:

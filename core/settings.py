@@ -49,6 +49,9 @@ class NatsSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     #: Days a plugin's record about one visitor (``ctx.visitor_ttl``) is kept after its
     #: last change; 0: for ever.
     visitor_record_ttl_days: Annotated[float, msgspec.Meta(ge=0)] = DEFAULT_VISITOR_RECORD_TTL / DAY
+    #: Seconds between two sweeps of the expiry index: a personal record (career leads,
+    #: booking contacts) is erased at most this long after its time-to-live.
+    expiry_sweep_seconds: Annotated[float, msgspec.Meta(gt=0, le=1800)] = 60.0
     #: Credentials for a server that requires them (the embedded one brings its own).
     user: str = ""
     password: str = ""

@@ -6,6 +6,11 @@ covers what plugins need, once, so that no plugin talks to nats-py's KV itself:
 - versioned reads and writes (:meth:`PluginStore.read`, :meth:`PluginStore.replace`)
   and a read-modify-write that retries with back-off (:meth:`PluginStore.update`);
 - a time-to-live per record (``ttl=`` seconds): the server removes it by itself;
+- personal records (``create(..., ttl=, personal=True)``) that expire by erasure: an
+  index key ``_expires.<due>.<revision>.<key>`` is written beside the record, and the
+  platform's sweeper (:mod:`promtour.expiry`) erases the record when it is due with
+  :meth:`PluginStore.erase_due`; the server's own TTL comes :data:`EXPIRY_BACKSTOP`
+  later, as a backstop only (a server expiry does not overwrite the bytes);
 - erasure (:meth:`PluginStore.erase`): the record's stored messages are overwritten on
   disk by the server (a secure delete), then the key is purged, so personal data is
   gone from the files, not only from reads;
@@ -19,6 +24,8 @@ NATS away: every call raises :class:`promtour.bus.BusUnavailable` (the page says
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
@@ -28,7 +35,16 @@ import nats.js.errors
 from nats.js.kv import KeyValue
 from promtour.bus import Bus, BusUnavailable, Conflict, is_unavailable, read, update_with_retry
 
-__all__ = ["PluginStore", "Versioned", "bucket_name", "tour_prefix"]
+__all__ = [
+    "EXPIRY_BACKSTOP",
+    "EXPIRY_PREFIX",
+    "PluginStore",
+    "Versioned",
+    "bucket_name",
+    "expiry_key",
+    "parse_expiry_key",
+    "tour_prefix",
+]
 
 T = TypeVar("T")
 
@@ -36,6 +52,15 @@ T = TypeVar("T")
 PURGE_MARKER_TTL = 2.0
 #: JetStream's error code for a message delete on a stream with ``deny_delete``.
 MESSAGE_DELETE_DENIED = 10057
+
+#: Keys of the expiry index of personal records (in the bucket's root, never in a
+#: tour-scoped view, and left out of :meth:`PluginStore.keys`).
+EXPIRY_PREFIX = "_expires."
+#: Seconds after a personal record's due time at which the server removes it by itself
+#: (its TTL): only if no promtour process swept the bucket for that long, since a
+#: server expiry leaves the bytes in the block file. An hour covers a restart, an
+#: upgrade or a short outage of every process.
+EXPIRY_BACKSTOP = 3600.0
 
 log = logging.getLogger("promtour.store")
 
@@ -47,6 +72,26 @@ def bucket_name(plugin: str) -> str:
 def tour_prefix(tour_key: str) -> str:
     """The key prefix of a tour's records in a plugin's store (``tour.<ent>.<tour>.``)."""
     return f"tour.{tour_key}."
+
+
+def expiry_key(due: int, revision: int, key: str) -> str:
+    """The index key of the personal record ``key`` (its full key in the bucket) stored
+    at ``revision`` and to be erased at ``due`` (Unix seconds).
+
+    The revision is part of it so that the sweep erases that record and not a later
+    one under the same key (which has an index key of its own if it is personal)."""
+    return f"{EXPIRY_PREFIX}{due}.{revision}.{key}"
+
+
+def parse_expiry_key(index: str) -> tuple[int, int, str] | None:
+    """``(due, revision, key)`` of an index key; None if it is not one."""
+    if not index.startswith(EXPIRY_PREFIX):
+        return None
+    due, _, rest = index[len(EXPIRY_PREFIX) :].partition(".")
+    revision, _, key = rest.partition(".")
+    if not (due.isdigit() and revision.isdigit() and key):
+        return None
+    return int(due), int(revision), key
 
 
 class Versioned(msgspec.Struct, Generic[T]):
@@ -112,11 +157,31 @@ class PluginStore:
                 raise BusUnavailable(str(exc) or type(exc).__name__) from exc
             raise
 
-    async def create(self, key: str, value: object, *, ttl: float | None = None) -> bool:
-        """Store ``value`` unless ``key`` exists; True if this call stored it."""
+    async def create(
+        self, key: str, value: object, *, ttl: float | None = None, personal: bool = False
+    ) -> bool:
+        """Store ``value`` unless ``key`` exists; True if this call stored it.
+
+        ``personal=True`` (needs ``ttl``) for personal data: the record is erased when
+        its time is up (its bytes overwritten on the server's disk, as by
+        :meth:`erase`), within one sweep interval (``nats.expiry_sweep_seconds``) after
+        ``ttl``; without it the server drops the record and its bytes stay on disk."""
+        if personal and ttl is None:
+            raise ValueError("a personal record needs a ttl (when to erase it)")
         kv = await self._kv()
+        full = self.prefix + key
+        server_ttl = _ttl(ttl)
+        if personal and server_ttl is not None:
+            due = math.ceil(time.time() + server_ttl)
+            server_ttl += EXPIRY_BACKSTOP  # the sweep erases it first; this is a backstop
         try:
-            await kv.create(self.prefix + key, msgspec.json.encode(value), msg_ttl=_ttl(ttl))
+            revision = await kv.create(full, msgspec.json.encode(value), msg_ttl=server_ttl)
+            if personal and server_ttl is not None:
+                # After the record, since the index names its revision. Should this
+                # write fail, the record still goes at the backstop (not erased).
+                await kv._js.publish(
+                    f"{kv._pre}{expiry_key(due, revision, full)}", b"", msg_ttl=server_ttl
+                )
         except nats.js.errors.KeyWrongLastSequenceError:
             return False
         except Exception as exc:
@@ -179,8 +244,11 @@ class PluginStore:
         version that the bucket's history limit drops on a later write is removed by the
         server without being overwritten, so its bytes stay in the block file until
         JetStream compacts it."""
+        return await self._erase_full(self.prefix + key)
+
+    async def _erase_full(self, full: str) -> bool:
+        """:meth:`erase` of a key of the bucket (not of this view)."""
         kv = await self._kv()
-        full = self.prefix + key
         try:
             entries = await kv.history(full)
         except nats.js.errors.NoKeysError:
@@ -217,10 +285,47 @@ class PluginStore:
 
     async def keys(self, prefix: str = "") -> list[str]:
         """Live keys under ``prefix``, sorted, without this store's own prefix (end
-        ``prefix`` with ``.`` to let the server do the filtering)."""
+        ``prefix`` with ``.`` to let the server do the filtering). The expiry index of
+        personal records is not listed."""
         await self._kv()  # the bucket exists, with this store's settings
         keys = await self._bus.keys(self.name, self.prefix + prefix)
-        return [k[len(self.prefix) :] for k in keys]
+        return [k[len(self.prefix) :] for k in keys if not k.startswith(EXPIRY_PREFIX)]
+
+    async def erase_due(self, now: float | None = None) -> int:
+        """Erase the personal records of the whole bucket whose time is up (at ``now``,
+        Unix seconds); returns how many index entries were handled.
+
+        The platform calls this for every plugin's bucket once a sweep interval
+        (:mod:`promtour.expiry`); plugins need not. Idempotent: several processes may
+        sweep the same bucket at once."""
+        now = time.time() if now is None else now
+        kv = await self._kv()
+        stream = f"KV_{self.name}"
+        base = f"$KV.{self.name}."
+        try:
+            # One request for the whole index: its subjects, filtered by the server.
+            info = await self._bus.js.stream_info(stream, subjects_filter=f"{base}{EXPIRY_PREFIX}>")
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise BusUnavailable(str(exc) or type(exc).__name__) from exc
+            raise
+        done = 0
+        for subject in sorted(info.state.subjects or {}):
+            parsed = parse_expiry_key(subject[len(base) :])
+            if parsed is None or parsed[0] > now:
+                continue
+            _, revision, key = parsed
+            try:
+                latest = await kv.get(key)
+            except nats.js.errors.KeyNotFoundError:
+                latest = None
+            if latest is not None and latest.revision == revision:
+                await self._erase_full(key)
+            else:  # erased, expired or written again since: that message only, if left
+                await self._erase_message(stream, revision)
+            await self._bus.js.purge_stream(stream, subject=subject)
+            done += 1
+        return done
 
     async def erase_all(self, prefix: str = "") -> int:
         """Erase every key under ``prefix``; returns how many there were."""

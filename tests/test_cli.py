@@ -142,6 +142,9 @@ def test_demo_runs_stops_cleanly_and_keeps_its_data(tmp_path, running):
     assert [m.group(1) for m in stations if m] == ["1", "2", "3", "4", "5"]
     urls = [m.group(3) for m in stations if m]
     assert all(url.startswith(f"{base}/s/uralpress.main.") for url in urls)
+    # The plugins' announced pages follow: where a teacher books a class visit.
+    (book_line,) = demo.read_until(r"Book a class visit: ")
+    assert f"{base}/p/visits/t/uralpress/main/book" in book_line
 
     nats_pid = int((data / "nats" / "running.url").read_text().split()[0])
     assert pid_alive(nats_pid)

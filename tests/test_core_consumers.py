@@ -145,3 +145,44 @@ async def test_handler_that_hangs_is_timed_out_and_retried(make_platform, new_to
     await platform.bus.publish(checkin(tour, "s1"))
     await eventually(lambda: plugin.handled == ["s1"])
     assert plugin.attempts["s1"] == 2
+
+
+class BatchRecorder:
+    """A batch plugin (``promtour_handle_batch``) that fails on the ``fail_on`` stations."""
+
+    def __init__(self, name: str, fail_on: frozenset[str] = frozenset()) -> None:
+        self.name = name
+        self.fail_on = fail_on
+        self.batches: list[list[int]] = []
+        self.handled: list[str] = []
+
+    @hookimpl
+    def promtour_plugin_info(self) -> PluginInfo:
+        return PluginInfo(
+            name=self.name, version="1", title={"en": self.name}, consume_from="first"
+        )
+
+    @hookimpl
+    async def promtour_handle_batch(self, batch) -> None:
+        self.batches.append([item.seq for item in batch])
+        if any(item.event.station in self.fail_on for item in batch):
+            raise RuntimeError("poisoned batch")
+        self.handled += [item.event.station for item in batch]
+
+
+async def test_batch_plugin_gets_ordered_batches_and_loses_only_a_poisoned_event(
+    make_platform, new_tour
+):
+    name = unique("batch")
+    recorder = BatchRecorder(name, fail_on=frozenset({"bad"}))
+    publisher = await make_platform(entrypoints=False, plugins=[(name, recorder)], consumers=False)
+    tour = await new_tour(publisher, plugins={name: {}})
+    # Published before the plugin's consumer exists: consume_from="first" gets them.
+    for station in ("s1", "s2", "bad", "s3"):
+        await publisher.bus.publish(checkin(tour, station))
+    await make_platform(entrypoints=False, plugins=[(name, recorder)], consumer_settings=FAST)
+    await eventually(lambda: recorder.handled == ["s1", "s2", "s3"], timeout=20)
+    seqs = [s for batch in recorder.batches for s in batch]
+    assert all(batch == sorted(batch) for batch in recorder.batches)
+    assert len(recorder.batches) >= FAST.max_deliver  # retried, then one by one
+    assert seqs  # every call saw stream sequences

@@ -1,15 +1,18 @@
-"""The plugin store's primitives against a real nats-server: versions, TTL, erasure."""
+"""The plugin store's primitives against a real nats-server: versions, TTL, erasure,
+expiry by erasure of personal records."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import msgspec
 import pytest
 from promtour.bus import Bus, Conflict
 from promtour.embedded import EmbeddedNats
-from promtour.store import PluginStore
+from promtour.expiry import ExpirySweeper
+from promtour.store import EXPIRY_PREFIX, PluginStore
 from promtour.testing import unique
 
 
@@ -51,6 +54,95 @@ async def test_erased_record_is_gone_from_the_server_files(tmp_path: Path) -> No
         assert files_containing(tmp_path, secret) == []
     finally:
         server.stop()
+
+
+async def wait_until_gone(store: PluginStore, key: str, timeout: float = 8.0) -> None:
+    for _ in range(int(timeout / 0.1)):
+        if await store.get(key, Note) is None:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{key} still readable after {timeout}s")
+
+
+async def index_keys(bus: Bus, store: PluginStore) -> list[str]:
+    """The expiry index of the store's bucket (PluginStore.keys() does not list it)."""
+    return await bus.keys(store.name, EXPIRY_PREFIX)
+
+
+async def test_personal_record_expires_by_erasure(tmp_path: Path) -> None:
+    """A personal record with a TTL is erased when it expires (its bytes overwritten),
+    not dropped by the server with its bytes left in the block file; a record that is
+    not personal expires as before (the server removes it, no index)."""
+    server = EmbeddedNats(tmp_path / "nats")
+    server.start()
+    secret = f"Petrova-{unique('x')}@example.org".encode()
+    try:
+        bus = Bus(server.url)
+        await bus.connect()
+        plugin = unique("p").replace("-", "_")
+        store = PluginStore(bus, plugin)
+        tour = store.for_tour("ent.tour")  # booking contacts live in a tour's view
+        assert await tour.create("contact.b1", Note(text=secret.decode()), ttl=2, personal=True)
+        assert await store.create("plain", Note(text="not personal"), ttl=2)
+        await store.put("keep", Note(text="keep me"))
+        assert files_containing(tmp_path, secret), "the test needs the bytes on disk first"
+        assert len(await index_keys(bus, store)) == 1  # the personal record only
+        assert await store.keys() == ["keep", "plain", "tour.ent.tour.contact.b1"]
+        assert await tour.get("contact.b1", Note) == Note(text=secret.decode())
+
+        sweeper = ExpirySweeper(bus, interval=0.2)
+        sweeper.start()
+        try:
+            await wait_until_gone(store, "plain")  # the server's TTL, as before
+            await wait_until_gone(tour, "contact.b1")
+            for _ in range(20):  # the index entry goes after the erasure
+                if not await index_keys(bus, store):
+                    break
+                await asyncio.sleep(0.1)
+            assert await index_keys(bus, store) == []
+        finally:
+            await sweeper.stop()
+        assert await store.get("keep", Note) == Note(text="keep me")
+        await bus.close()
+    finally:
+        server.stop()
+    assert files_containing(tmp_path, secret) == []
+    server = EmbeddedNats(tmp_path / "nats", port=server.port)
+    server.start()
+    try:
+        assert files_containing(tmp_path, secret) == []
+    finally:
+        server.stop()
+
+
+async def test_the_sweep_erases_due_records_and_only_the_indexed_version(bus: Bus) -> None:
+    """Not before the record's time; and a record written again under the key after
+    an erasure (here not personal) is not the one the index entry was for."""
+    store = PluginStore(bus, unique("p").replace("-", "_"))
+    with pytest.raises(ValueError):
+        await store.create("x", Note(text="a"), personal=True)  # when to erase it?
+    now = time.time()
+    assert await store.create("lead.1", Note(text="a"), ttl=30, personal=True)
+    assert await store.erase_due(now) == 0  # not due yet
+    assert await store.get("lead.1", Note) == Note(text="a")
+    assert await store.erase("lead.1")  # erased early (by the visitor) ...
+    assert await store.create("lead.1", Note(text="b"), ttl=3600)  # ... and written again
+    assert await store.create("lead.2", Note(text="c"), ttl=30, personal=True)
+    assert await store.erase_due(now + 60) == 2
+    assert await store.get("lead.1", Note) == Note(text="b")
+    assert await store.get("lead.2", Note) is None
+    assert await index_keys(bus, store) == []
+
+
+async def test_the_platform_sweeps_personal_records(make_platform, nats_url: str) -> None:
+    """The sweeper runs with the platform (its interval a setting)."""
+    platform = await make_platform(
+        entrypoints=False, nats={"url": nats_url, "expiry_sweep_seconds": 0.2}
+    )
+    store = platform.store_for(unique("p").replace("-", "_"))
+    assert await store.create("lead.1", Note(text="x"), ttl=1, personal=True)
+    await wait_until_gone(store, "lead.1", timeout=5)
+    assert await index_keys(platform.bus, store) == []
 
 
 async def test_versions_ttl_and_tour_scope(bus: Bus) -> None:

@@ -103,6 +103,19 @@ class Console:
         """``/console/<enterprise>``."""
         return f"/console/{self.principal.enterprise}" if self.principal else "/console"
 
+    def plugin_pages(self) -> list[tuple[str, str]]:
+        """(title, URL) of the installed plugins' staff pages for this enterprise
+        (``PluginInfo.console_page``), for the console's menu."""
+        if self.principal is None:
+            return []
+        pages = []
+        for name in self.platform.plugins.names:
+            info = self.platform.plugins.infos[name]
+            if info.console_page:
+                url = info.console_page.replace("{enterprise}", self.principal.enterprise)
+                pages.append((self.text(info.title, name), url))
+        return pages
+
     def render(self, template: str, **values: Any) -> str:
         done = self.request.query_params.get("done")
         values.setdefault("notice", self._(DONE[done]) if done in DONE else "")
@@ -115,6 +128,7 @@ class Console:
             role_title=self.role_title,
             principal=self.principal,
             base=self.base(),
+            plugin_pages=self.plugin_pages(),
             languages=self.platform.settings.languages,
             path=self.request.url.path,
             assets={"css": [], "js": []},

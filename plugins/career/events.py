@@ -13,7 +13,13 @@ from typing import Literal
 
 from promtour.plugin import Event
 
-__all__ = ["EVENT_TYPES", "CareerLeadCreated", "CareerLeadErased", "CareerQuizCompleted"]
+__all__ = [
+    "EVENT_TYPES",
+    "CareerLeadCreated",
+    "CareerLeadErased",
+    "CareerQuizCompleted",
+    "CareerTopRanked",
+]
 
 
 class CareerQuizCompleted(Event, tag="career_quiz_completed"):
@@ -21,6 +27,15 @@ class CareerQuizCompleted(Event, tag="career_quiz_completed"):
 
     code: str
     answered: int
+
+
+class CareerTopRanked(Event, tag="career_top_ranked"):
+    """The finish page ranked the professions for a visitor and ``profession`` (its
+    id) came first; published again only when the first one changes. Lets a class
+    report count the professions most often ranked first without reading this
+    plugin's records."""
+
+    profession: str
 
 
 class CareerLeadCreated(Event, tag="career_lead_created"):
@@ -37,4 +52,9 @@ class CareerLeadErased(Event, tag="career_lead_erased"):
     by: Literal["visitor", "guardian", "hr"]
 
 
-EVENT_TYPES: tuple[type[Event], ...] = (CareerQuizCompleted, CareerLeadCreated, CareerLeadErased)
+EVENT_TYPES: tuple[type[Event], ...] = (
+    CareerQuizCompleted,
+    CareerTopRanked,
+    CareerLeadCreated,
+    CareerLeadErased,
+)

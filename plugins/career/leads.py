@@ -142,7 +142,9 @@ class LeadStore:
 
         False if a lead with this id exists already (the same form sent twice)."""
         kind = "pending" if lead.status == "pending_guardian" else "lead"
-        return await self._store.create(_key(kind, lead.enterprise, lead.id), lead, ttl=ttl_seconds)
+        return await self._store.create(
+            _key(kind, lead.enterprise, lead.id), lead, ttl=ttl_seconds, personal=True
+        )
 
     async def get(self, enterprise: str, lead_id: str) -> Lead | None:
         """The lead, active or pending."""

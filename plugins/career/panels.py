@@ -9,10 +9,12 @@ link around a ``ranking`` slot that is filled with the visitor's own ranking.
 
 from __future__ import annotations
 
+import msgspec
 from markupsafe import Markup
 from promtour.plugin import PageContext, Panel
 
 from .config import CareerConfig
+from .events import CareerTopRanked
 from .views import card_view, match_views, step_views
 from .visitors import load_profile
 
@@ -20,6 +22,8 @@ __all__ = ["finish_panel", "start_panel", "station_panel"]
 
 #: Where career panels go among the plugins' panels (lower comes first).
 ORDER = 30
+#: How long the last published first-ranked profession is remembered (a visit).
+TOP_TTL = 7 * 24 * 3600
 
 
 def _base(page: PageContext) -> str:
@@ -84,6 +88,8 @@ async def finish_panel(page: PageContext) -> Panel | None:
     frame = await page.cached_frame("finish", build)
     profile, signals, quiz = await load_profile(page.tour_store, page.visitor or "", config)
     matches = match_views(config, profile, signals, tour=page.tour, lang=page.lang, _=page._)
+    if matches and not profile.empty:
+        await _publish_top(page, matches[0].card.id)
     ranking = page.render(
         "career/_ranking.html",
         matches=matches,
@@ -94,3 +100,20 @@ async def finish_panel(page: PageContext) -> Panel | None:
     return Panel(
         title=page._("Professions that fit you"), html=frame.fill(ranking=ranking), order=ORDER
     )
+
+
+class _Top(msgspec.Struct):
+    profession: str
+
+
+async def _publish_top(page: PageContext, profession: str) -> None:
+    """Publish the visitor's first-ranked profession when it is new for them (a
+    reload of the finish page publishes nothing)."""
+    if not page.visitor:
+        return
+    key = f"top.{page.visitor}"
+    known = await page.tour_store.get(key, _Top)
+    if known is not None and known.profession == profession:
+        return
+    await page.tour_store.put(key, _Top(profession), ttl=TOP_TTL)
+    await page.publish(page.event(CareerTopRanked, profession=profession))

@@ -18,7 +18,7 @@ async def cmd_operator(args: argparse.Namespace) -> int:
     if not re.match(r"^[a-z0-9][a-z0-9-]{0,39}$", args.id):
         print("promtour: error: the operator id is lower-case letters, digits and dashes")
         return 2
-    async with plugin_session(args, "routes") as ctx:
+    async with plugin_session("routes", args) as ctx:
         if args.operator_command == "create":
             name = {k: v for k, v in (("ru", args.name_ru), ("en", args.name_en)) if v}
             if not name:

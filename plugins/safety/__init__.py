@@ -49,6 +49,8 @@ class Tries(msgspec.Struct):
     count: int = 0
     #: Wrong answers in the last attempt (shown above the quiz).
     wrong: int = 0
+    #: The age given in the last attempt was under ``min_age``.
+    too_young: bool = False
 
 
 def ppe_labels(_: Any) -> dict[str, str]:
@@ -94,17 +96,20 @@ async def promtour_page_gate(page: PageContext) -> Panel | None:
     config: SafetyConfig = page.config
     if not config.briefing or not config.quiz:
         return None
+    if config.briefing == "groups" and not (page.visit and page.visit.group):
+        return None
     if await passed(page, page.visitor):
         return None
     tries = await page.tour_store.get(f"tries.{page.visitor}", Tries)
-    return _briefing(page, config, wrong=tries.wrong if tries else None)
+    return _briefing(page, config, tries)
 
 
-def _briefing(page: PageContext, config: SafetyConfig, wrong: int | None) -> Panel:
+def _briefing(page: PageContext, config: SafetyConfig, tries: Tries | None) -> Panel:
     html = page.render(
         "safety/briefing.html",
         config=config,
-        wrong=wrong,
+        wrong=tries.wrong if tries else None,
+        too_young=tries.too_young if tries else False,
         labels=ppe_labels(page._),
         action=page.url(f"t/{page.tour.enterprise}/{page.tour.id}/quiz"),
         back=page.station_url(page.station) if page.station else page.tour_url(),
@@ -147,13 +152,16 @@ async def answer(pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]) -> R
     for index, question in enumerate(config.quiz):
         if str(form.get(f"q{index}", "")) != str(question.correct):
             wrong += 1
+    # The tour's minimum age is checked here, when a pupil who joined a group meets
+    # the briefing: a visitor under it does not pass, and the briefing says why.
+    too_young = bool(config.min_age) and _age(form.get("age")) < config.min_age
     tries = await ctx.tour_store.update(
         f"tries.{pt.visitor}",
         Tries,
-        lambda t: Tries((t.count if t else 0) + 1, wrong),
+        lambda t: Tries((t.count if t else 0) + 1, wrong, too_young),
         ttl=PASSED_TTL,
     )
-    if wrong:
+    if wrong or too_young:
         return pt.redirect(back)
     if await ctx.tour_store.create(
         f"passed.{pt.visitor}", Passed(utcnow().isoformat(), tries.count), ttl=PASSED_TTL
@@ -167,3 +175,10 @@ async def answer(pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]) -> R
             )
         )
     return pt.redirect(back)
+
+
+def _age(value: object) -> int:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return -1

@@ -48,8 +48,10 @@ class SafetyConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     evacuation: Text = msgspec.field(default_factory=dict)
     #: Station id -> the equipment needed there (shown as icons with text).
     ppe: dict[str, list[Ppe]] = msgspec.field(default_factory=dict)
-    #: Require the briefing (rules + quiz) before station panels are shown.
-    briefing: bool = False
+    #: Require the briefing (rules + quiz) before station panels are shown: ``true``
+    #: for every visitor, ``"groups"`` only for visitors in a group (a booked class),
+    #: ``false`` never.
+    briefing: bool | Literal["groups"] = False
     quiz: list[Question] = msgspec.field(default_factory=list)
 
 

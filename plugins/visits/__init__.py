@@ -22,6 +22,7 @@ from promtour.plugin import (
     PluginInfo,
     Tour,
     hookimpl,
+    utcnow,
 )
 
 from . import service
@@ -48,6 +49,7 @@ def promtour_plugin_info() -> PluginInfo:
         routes=ROUTES,
         css=("visits.css",),
         js=("visits.js",),
+        links={"Book a class visit": "t/{enterprise}/{tour}/book"},
     )
 
 
@@ -66,6 +68,20 @@ async def promtour_check_group(page: PageContext, code: str) -> str | None:
         ) % {"code": code}
     if booking.status != "active":
         return page._("The visit of group %(code)s was cancelled.") % {"code": code}
+    config: VisitsConfig = page.config
+    slot = config.slot(page.tour, booking.slot)
+    if slot is not None:
+        opens, closes = config.code_window(slot)
+        now = utcnow()
+        when = slot.date.strftime("%d.%m.%Y")
+        if now < opens:
+            return page._(
+                "Group %(code)s visits on %(date)s: the code can be used from that day."
+            ) % {"code": code, "date": when}
+        if now > closes:
+            return page._(
+                "The visit of group %(code)s was on %(date)s: the code can no longer be used."
+            ) % {"code": code, "date": when}
     state = await service.slot_state(page, booking.slot)
     if not state.holds(booking.id):
         return page._(

@@ -36,12 +36,15 @@ class SlotSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class Recurring(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """A slot on some weekdays (1 = Monday ... 7 = Sunday) from ``start`` to ``end``."""
+    """A slot on some weekdays (1 = Monday ... 7 = Sunday) from ``start`` to ``end``.
+
+    Without ``start`` it runs from today, without ``end`` for ``horizon_days`` ahead:
+    a standing weekly slot (the demo's) that never runs out."""
 
     weekdays: list[Annotated[int, msgspec.Meta(ge=1, le=7)]]
     time: HHMM
-    start: date
-    end: date
+    start: date | None = None
+    end: date | None = None
     capacity: Capacity
     min_age: Age = 0
     languages: list[str] = msgspec.field(default_factory=list)
@@ -70,17 +73,14 @@ class VisitsConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     #: Hours before a slot's start after which it can no longer be booked.
     book_until_hours: Annotated[int, msgspec.Meta(ge=0, le=720)] = 0
     #: The consent the booking contact gives, and its version (kept with the contact).
-    consent: Text = msgspec.field(
-        default_factory=lambda: {
-            "ru": "Я согласен(на), что предприятие хранит мои контакты до визита и "
-            "30 дней после, чтобы связаться со мной по поводу этой записи.",
-            "en": "I agree that the enterprise keeps my contact details until the visit "
-            "and 30 days after, to reach me about this booking.",
-        }
-    )
+    #: Empty: the plugin's own text, which names ``contact_days``.
+    consent: Text = msgspec.field(default_factory=dict)
     consent_version: str = "1"
     #: Days the contact is kept after the slot (then the server removes it by itself).
     contact_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 30
+    #: A group code can be joined on its visit's day (local time), from this many
+    #: hours before that day starts until this many hours after it ends.
+    code_margin_hours: Annotated[int, msgspec.Meta(ge=0, le=72)] = 3
     #: Slots listed on the booking page: this many days ahead.
     horizon_days: Annotated[int, msgspec.Meta(ge=1, le=400)] = 120
 
@@ -110,15 +110,23 @@ class VisitsConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
                 notes=spec.notes,
             )
 
+        today = datetime.now(zone).date()
         for rule in self.recurring:
-            day = rule.start
-            while day <= rule.end:
+            day = rule.start or today
+            end = rule.end or today + timedelta(days=self.horizon_days)
+            while day <= end:
                 if day.isoweekday() in rule.weekdays:
                     add(day, rule)
                 day += timedelta(days=1)
         for spec in self.slots:  # a one-off slot wins over a recurring one at that time
             add(spec.date, spec)
         return sorted(found.values(), key=lambda s: s.starts)
+
+    def code_window(self, slot: Slot) -> tuple[datetime, datetime]:
+        """When the group code of a booking of ``slot`` can be joined."""
+        day = datetime.combine(slot.date, time(0, 0), tzinfo=self.zone())
+        margin = timedelta(hours=self.code_margin_hours)
+        return day - margin, day + timedelta(days=1) + margin
 
     def slot(self, tour: Tour, slot_id: str) -> Slot | None:
         for slot in self.all_slots(tour):
@@ -134,6 +142,8 @@ def validate_config(tour: Tour, config: VisitsConfig) -> Sequence[str]:
     except (ZoneInfoNotFoundError, ValueError):
         errors.append(f"timezone: unknown time zone {config.timezone!r}")
     for index, rule in enumerate(config.recurring):
+        if rule.start is None or rule.end is None:
+            continue
         if rule.end < rule.start:
             errors.append(f"recurring[{index}]: end {rule.end} is before start {rule.start}")
         if (rule.end - rule.start).days > 400:

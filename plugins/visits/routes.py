@@ -23,7 +23,6 @@ from promtour.plugin import (
     SseMessage,
     TourState,
     event_stream,
-    pick_text,
     qr_svg,
     subject_for,
     utcnow,
@@ -33,7 +32,7 @@ from . import service
 from .config import Slot, VisitsConfig
 from .events import GroupBroadcast
 from .records import Booking, Contact, SlotState
-from .stats import GroupStats, apply, live_summary, report
+from .stats import GroupStats, apply, live_summary, profession_titles, report
 
 __all__ = ["ROUTES"]
 
@@ -80,7 +79,7 @@ def _book_page(
         slots=views,
         form=form or service.BookingForm(),
         error=error,
-        consent=pick_text(config.consent, lang),
+        consent=service.consent_text(config, lang, pt.ngettext),
         action=ctx.url(f"t/{state.tour.enterprise}/{state.tour.id}/book"),
     )
 
@@ -99,7 +98,9 @@ async def book(pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]) -> Res
     pt.limit(BOOK_LIMIT)
     form = await pt.body(service.BookingForm)
     try:
-        booking, _slot = await service.book(ctx, form, lang=pt.lang_for(state.tour), _=pt._)
+        booking, _slot = await service.book(
+            ctx, form, lang=pt.lang_for(state.tour), _=pt._, ngettext=pt.ngettext
+        )
     except service.BookingError as exc:
         if pt.wants_json:
             return pt.finish(Response({"error": exc.message, "field": exc.field}, status_code=400))
@@ -135,7 +136,11 @@ async def _stats(ctx: PluginContext, code: FromPath[str]) -> GroupStats:
 
 @get("/b/{enterprise:str}/{tour_id:str}/{booking_id:str}/{key:str}")
 async def leader_page(
-    pt: PT, enterprise: FromPath[str], tour_id: FromPath[str], booking_id: FromPath[str], key: str
+    pt: PT,
+    enterprise: FromPath[str],
+    tour_id: FromPath[str],
+    booking_id: FromPath[str],
+    key: FromPath[str],
 ) -> Response[Any]:
     state, ctx, booking = await _leader(pt, enterprise, tour_id, booking_id, key)
     config: VisitsConfig = ctx.config
@@ -154,6 +159,8 @@ async def leader_page(
         holds=slot_state.holds(booking.id),
         position=slot_state.position(booking.id),
         contact=contact,
+        # The contact's time-to-live: until the slot plus contact_days (service.book).
+        kept_until=slot.date + timedelta(days=config.contact_days) if slot else None,
         base=base,
         join_url=join,
         qr=qr_svg(join, booking.code, pt._("Group code")),
@@ -164,7 +171,11 @@ async def leader_page(
 
 @get("/b/{enterprise:str}/{tour_id:str}/{booking_id:str}/{key:str}/live")
 async def leader_live(
-    pt: PT, enterprise: FromPath[str], tour_id: FromPath[str], booking_id: FromPath[str], key: str
+    pt: PT,
+    enterprise: FromPath[str],
+    tour_id: FromPath[str],
+    booking_id: FromPath[str],
+    key: FromPath[str],
 ) -> ServerSentEvent:
     state, ctx, booking = await _leader(pt, enterprise, tour_id, booking_id, key)
     stats = await _stats(ctx, booking.code)
@@ -188,7 +199,11 @@ async def leader_live(
 
 @post("/b/{enterprise:str}/{tour_id:str}/{booking_id:str}/{key:str}/broadcast", status_code=200)
 async def broadcast(
-    pt: PT, enterprise: FromPath[str], tour_id: FromPath[str], booking_id: FromPath[str], key: str
+    pt: PT,
+    enterprise: FromPath[str],
+    tour_id: FromPath[str],
+    booking_id: FromPath[str],
+    key: FromPath[str],
 ) -> Response[Any]:
     state, ctx, booking = await _leader(pt, enterprise, tour_id, booking_id, key)
     pt.limit(BROADCAST_LIMIT, key=booking.id)
@@ -219,7 +234,11 @@ async def cancel(
 
 @post("/b/{enterprise:str}/{tour_id:str}/{booking_id:str}/{key:str}/erase", status_code=200)
 async def erase_contact(
-    pt: PT, enterprise: FromPath[str], tour_id: FromPath[str], booking_id: FromPath[str], key: str
+    pt: PT,
+    enterprise: FromPath[str],
+    tour_id: FromPath[str],
+    booking_id: FromPath[str],
+    key: FromPath[str],
 ) -> Response[Any]:
     state, ctx, booking = await _leader(pt, enterprise, tour_id, booking_id, key)
     await ctx.tour_store.erase(f"contact.{booking.id}")
@@ -228,7 +247,11 @@ async def erase_contact(
 
 @get("/b/{enterprise:str}/{tour_id:str}/{booking_id:str}/{key:str}/report")
 async def class_report(
-    pt: PT, enterprise: FromPath[str], tour_id: FromPath[str], booking_id: FromPath[str], key: str
+    pt: PT,
+    enterprise: FromPath[str],
+    tour_id: FromPath[str],
+    booking_id: FromPath[str],
+    key: FromPath[str],
 ) -> Response[Any]:
     state, ctx, booking = await _leader(pt, enterprise, tour_id, booking_id, key)
     config: VisitsConfig = ctx.config
@@ -237,6 +260,7 @@ async def class_report(
         tour=state.tour,
         title=pt._("Class report"),
         report=report([await _stats(ctx, booking.code)], state.tour),
+        titles=profession_titles(state.tour),
         booking=booking,
         slot=config.slot(state.tour, booking.slot),
         back=_private(pt, state, booking),
@@ -473,7 +497,7 @@ async def enterprise_report(pt: PT, enterprise: FromPath[str]) -> Response[Any]:
             for key in await ctx.tour_store.keys("group.")
             if (stats := await ctx.tour_store.get(key, GroupStats)) is not None
         ]
-        tours.append((ctx.tour, len(groups), report(groups, ctx.tour)))
+        tours.append((ctx.tour, len(groups), report(groups, ctx.tour), profession_titles(ctx.tour)))
     return pt.page("visits/enterprise_report.html", title=pt._("Visits report"), tours=tours)
 
 

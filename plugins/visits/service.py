@@ -7,10 +7,13 @@ own records are written first and removed again if that update fails.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import re
 import secrets
-from collections.abc import Callable
+import weakref
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Annotated
 
@@ -27,6 +30,7 @@ __all__ = [
     "book",
     "booking_key",
     "cancel",
+    "consent_text",
     "find_by_code",
     "load",
     "slot_state",
@@ -62,6 +66,23 @@ class BookingError(Exception):
         self.field = field
 
 
+def consent_text(
+    config: VisitsConfig, lang: str, ngettext: Callable[[str, str, int], str] | None = None
+) -> str:
+    """The consent the booking form shows and the contact keeps: the tour's own text,
+    or the plugin's, which says how long the contact is kept (``contact_days``)."""
+    if config.consent:
+        return pick_text(config.consent, lang)
+    plural = ngettext or (lambda one, many, n: one if n == 1 else many)
+    return plural(
+        "I agree that the enterprise keeps my contact details until the visit and "
+        "%(num)s day after it, to reach me about this booking; then they are deleted.",
+        "I agree that the enterprise keeps my contact details until the visit and "
+        "%(num)s days after it, to reach me about this booking; then they are deleted.",
+        config.contact_days,
+    ) % {"num": config.contact_days}
+
+
 def booking_key(mac: Callable[..., str], tour_key: str, booking: str) -> str:
     """The secret part of a booking's private link."""
     return mac(f"{tour_key}:{booking}", purpose="visits-booking")[:32]
@@ -73,6 +94,25 @@ def key_matches(mac: Callable[..., str], tour_key: str, booking: str, key: str) 
 
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+#: One lock per (event loop, tour, slot) in this process: the bookings of one slot that
+#: a worker takes at once queue here instead of racing in compare-and-set retries
+#: (fifty at once made forty-nine retry, with growing waits). Other workers still
+#: meet in the store's compare-and-set, which alone keeps the capacity.
+_LOCKS: weakref.WeakValueDictionary[tuple[int, str, str], asyncio.Lock] = (
+    weakref.WeakValueDictionary()
+)
+
+
+@asynccontextmanager
+async def _slot_turn(ctx: PluginContext, slot: str) -> AsyncIterator[None]:
+    key = (id(asyncio.get_running_loop()), ctx.tour.key, slot)
+    lock = _LOCKS.get(key)
+    if lock is None:
+        lock = _LOCKS[key] = asyncio.Lock()
+    async with lock:
+        yield
 
 
 async def slot_state(ctx: PluginContext, slot: str) -> SlotState:
@@ -127,7 +167,12 @@ def check(
 
 
 async def book(
-    ctx: PluginContext, form: BookingForm, *, lang: str, _: Callable[[str], str]
+    ctx: PluginContext,
+    form: BookingForm,
+    *,
+    lang: str,
+    _: Callable[[str], str],
+    ngettext: Callable[[str, str, int], str] | None = None,
 ) -> tuple[Booking, SlotState]:
     """Check the form, then book the slot (or put the group on its waitlist)."""
     config: VisitsConfig = ctx.config
@@ -156,13 +201,13 @@ async def book(
         name=form.name.strip(),
         email=form.email.strip(),
         phone=form.phone.strip(),
-        consent_text=pick_text(config.consent, lang),
+        consent_text=consent_text(config, lang, ngettext),
         consent_version=config.consent_version,
         consented=now,
     )
     await store.put(f"booking.{booking_id}", booking)
     # Personal data is written once and erased, never overwritten (see store.erase).
-    await store.create(f"contact.{booking_id}", contact, ttl=max(keep, 3600))
+    await store.create(f"contact.{booking_id}", contact, ttl=max(keep, 3600), personal=True)
 
     def take(state: SlotState | None) -> SlotState:
         state = state or SlotState()
@@ -176,7 +221,8 @@ async def book(
         return state
 
     try:
-        state = await store.update(f"slot.{slot.id}", SlotState, take)
+        async with _slot_turn(ctx, slot.id):
+            state = await store.update(f"slot.{slot.id}", SlotState, take)
     except Exception:
         await store.erase(f"contact.{booking_id}")
         await store.delete(f"booking.{booking_id}")
@@ -227,7 +273,8 @@ async def cancel(ctx: PluginContext, booking: Booking, *, by: str) -> list[str]:
             promoted.append(hold.booking)
         return state
 
-    await ctx.tour_store.update(f"slot.{booking.slot}", SlotState, release)
+    async with _slot_turn(ctx, booking.slot):
+        await ctx.tour_store.update(f"slot.{booking.slot}", SlotState, release)
     booking.status = "cancelled" if by == "leader" else "declined"
     await ctx.tour_store.put(f"booking.{booking.id}", booking)
     # The contact is no longer needed for a cancelled visit.

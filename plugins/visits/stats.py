@@ -15,7 +15,18 @@ from itertools import pairwise
 import msgspec
 from promtour.plugin import Event, Station, Tour
 
-__all__ = ["MASK_BELOW", "GroupStats", "Pupil", "apply", "live_summary", "masked", "report"]
+__all__ = [
+    "MASK_BELOW",
+    "GroupStats",
+    "Pupil",
+    "Report",
+    "TeamRow",
+    "apply",
+    "live_summary",
+    "masked",
+    "profession_titles",
+    "report",
+]
 
 #: Counts under this are shown as "fewer than 5": no pupil can be singled out.
 MASK_BELOW = 5
@@ -30,12 +41,16 @@ class Pupil(msgspec.Struct, kw_only=True):
     #: event id -> (station, time)
     checkins: dict[str, tuple[str, datetime]] = msgspec.field(default_factory=dict)
     riasec: str = ""
+    #: The career profession id the pupil's finish page ranked first.
+    top: str = ""
 
 
 class GroupStats(msgspec.Struct, kw_only=True):
     pupils: dict[str, Pupil] = msgspec.field(default_factory=dict)
     #: team -> event id -> points
     teams: dict[str, dict[str, int]] = msgspec.field(default_factory=dict)
+    #: team -> its pupils (who joined it or scored for it), to mask small teams
+    members: dict[str, list[str]] = msgspec.field(default_factory=dict)
     #: the last broadcast: (time, text)
     broadcasts: list[tuple[datetime, str]] = msgspec.field(default_factory=list)
 
@@ -67,11 +82,18 @@ def apply(stats: GroupStats, event: Event) -> bool:
     elif kind == "career_quiz_completed":
         pupil = stats.pupils.setdefault(visitor, Pupil())
         pupil.riasec = str(getattr(event, "code", ""))[:3]
-    elif kind == "quest_mission_completed":
+    elif kind == "career_top_ranked":
+        pupil = stats.pupils.setdefault(visitor, Pupil())
+        pupil.top = str(getattr(event, "profession", ""))[:100]
+    elif kind in ("quest_mission_completed", "quest_team_joined"):
         team = getattr(event, "team", None)
         if not team:
             return False
-        stats.teams.setdefault(str(team), {})[event.id] = int(getattr(event, "points", 0))
+        members = stats.members.setdefault(str(team), [])
+        if visitor not in members:
+            members.append(visitor)
+        if kind == "quest_mission_completed":
+            stats.teams.setdefault(str(team), {})[event.id] = int(getattr(event, "points", 0))
     else:
         return False
     return True
@@ -124,14 +146,23 @@ class StationRow(msgspec.Struct):
     dwell_minutes: str
 
 
+class TeamRow(msgspec.Struct):
+    team: str
+    #: None for a team of fewer than ``MASK_BELOW`` pupils: its score is theirs.
+    points: int | None
+
+
 class Report(msgspec.Struct, kw_only=True):
     pupils: str
     briefed: str
     finished: str
     stations: list[StationRow]
-    teams: list[tuple[str, int]]
+    teams: list[TeamRow]
     riasec: list[tuple[str, str]]
     riasec_answered: str
+    #: (profession id, masked count), the most often ranked first first.
+    top: list[tuple[str, str]]
+    top_answered: str
 
 
 def report(groups: list[GroupStats], tour: Tour) -> Report:
@@ -143,6 +174,9 @@ def report(groups: list[GroupStats], tour: Tour) -> Report:
         merged.pupils.update(group.pupils)
         for team, points in group.teams.items():
             merged.teams.setdefault(team, {}).update(points)
+        for team, members in group.members.items():
+            known = merged.members.setdefault(team, [])
+            known.extend(m for m in members if m not in known)
     reached = _reached(merged)
     dwell = _dwell(merged)
     rows = []
@@ -156,16 +190,40 @@ def report(groups: list[GroupStats], tour: Tour) -> Report:
     for pupil in merged.pupils.values():
         if pupil.riasec:
             letters[pupil.riasec[0].upper()] += 1
+    tops = Counter(p.top for p in merged.pupils.values() if p.top)
+    teams = sorted(
+        (
+            TeamRow(
+                team,
+                sum(points.values()) if len(merged.members.get(team, ())) >= MASK_BELOW else None,
+            )
+            for team, points in merged.teams.items()
+        ),
+        key=lambda row: (row.points is None, -(row.points or 0), row.team),
+    )
     return Report(
         pupils=masked(len(merged.pupils)),
         briefed=masked(sum(1 for p in merged.pupils.values() if p.briefed)),
         finished=masked(sum(1 for p in merged.pupils.values() if p.finished)),
         stations=rows,
-        # Team scores are a team's, not a pupil's: shown as they are.
-        teams=sorted(
-            ((team, sum(points.values())) for team, points in merged.teams.items()),
-            key=lambda item: -item[1],
-        ),
+        # A team's score is its pupils' together: shown from MASK_BELOW pupils on,
+        # since a team of one is a pupil.
+        teams=teams,
         riasec=[(letter, masked(letters.get(letter, 0))) for letter in "RIASEC"],
         riasec_answered=masked(sum(letters.values())),
+        top=[(profession, masked(count)) for profession, count in tops.most_common(5)],
+        top_answered=masked(sum(tops.values())),
     )
+
+
+def profession_titles(tour: Tour) -> dict[str, dict[str, str]]:
+    """Profession id -> title, read from the tour's career config as documented for
+    enterprises (docs/plugins/career.md), so this plugin imports no other plugin. An
+    id without a title there is shown as it is."""
+    career = tour.plugins.get("career") or {}
+    titles: dict[str, dict[str, str]] = {}
+    for item in career.get("professions") or []:
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            title = item.get("title")
+            titles[item["id"]] = title if isinstance(title, dict) else {}
+    return titles

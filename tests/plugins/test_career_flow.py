@@ -21,7 +21,7 @@ from promtour.events import STREAM, Event, VisitorCheckedIn, subject_for
 from promtour.models import Enterprise
 from promtour.plugin import PluginInfo
 from promtour.plugins.career.profile import Signals
-from promtour.store import bucket_name
+from promtour.store import EXPIRY_BACKSTOP, EXPIRY_PREFIX, bucket_name
 from promtour.testing import station_path
 
 # --- Stand-ins for the audio guide's and the quests' events (matched by their tags) -------
@@ -57,6 +57,11 @@ class Probe:
 
 PLUGINS = [("career", career), ("career_probe", Probe())]
 KV_STREAM = "KV_" + bucket_name("career")
+
+
+def backstop(ttl: int) -> str:
+    """The server TTL of a personal record: erased at ``ttl``, dropped an hour later."""
+    return str(int(ttl + EXPIRY_BACKSTOP))
 
 
 def t(en: str, ru: str | None = None) -> dict[str, str]:
@@ -239,7 +244,8 @@ async def test_leads_consent_storage_hr_access_and_erasure(make_platform, serve_
         assert "You are under 18" in refused.text and "parent or guardian" in refused.text
         assert await history_values(kv, f"lead.{tour.enterprise}.x") == []
 
-        # Consented: stored with the enterprise's retention as its TTL.
+        # Consented: stored as a personal record, erased after the enterprise's
+        # retention (an expiry index entry); the server's TTL is only the backstop.
         accepted = await send_lead(client, base, consent="yes", **adult)
         assert accepted.status_code == 200, accepted.text
         my_url = link(accepted.text, "my-link")
@@ -247,7 +253,9 @@ async def test_leads_consent_storage_hr_access_and_erasure(make_platform, serve_
         raw = await setup.bus.js.get_last_msg(
             KV_STREAM, f"$KV.{bucket_name('career')}.lead.{tour.enterprise}.{lead_id}"
         )
-        assert raw.headers["Nats-TTL"] == str(30 * 24 * 3600)
+        assert raw.headers["Nats-TTL"] == backstop(30 * 24 * 3600)
+        index = await setup.bus.keys(bucket_name("career"), EXPIRY_PREFIX)
+        assert any(k.endswith(f".{raw.seq}.lead.{tour.enterprise}.{lead_id}") for k in index)
         assert adult["name"].encode() in raw.data
         # The same form sent again (a retried request): stored once.
         again = await client.post(f"{base}/contact", data=accepted.sent)
@@ -344,7 +352,7 @@ async def test_leads_consent_storage_hr_access_and_erasure(make_platform, serve_
         raw = await setup.bus.js.get_last_msg(
             KV_STREAM, f"$KV.{bucket_name('career')}.pending.{tour.enterprise}.{third_id}"
         )
-        assert raw.headers["Nats-TTL"] == str(7 * 24 * 3600)
+        assert raw.headers["Nats-TTL"] == backstop(7 * 24 * 3600)
         assert (await client.get(f"{api}/leads", headers=auth(hr_a))).json() == []
         pending = await client.get(f"{api}/leads/{third_id}", headers=auth(hr_a))
         assert pending.status_code == 404
@@ -365,7 +373,7 @@ async def test_leads_consent_storage_hr_access_and_erasure(make_platform, serve_
         raw = await setup.bus.js.get_last_msg(
             KV_STREAM, f"$KV.{bucket_name('career')}.lead.{tour.enterprise}.{third_id}"
         )
-        assert raw.headers["Nats-TTL"] == str(30 * 24 * 3600)
+        assert raw.headers["Nats-TTL"] == backstop(30 * 24 * 3600)
         await client.delete(f"{api}/leads/{third_id}", headers=auth(hr_a))
 
     # The purge markers expire too: nothing of the erased leads is left in the bucket.

@@ -1,5 +1,5 @@
 """Where the career plugin keeps its records, and that they go when they should: an
-erased lead's bytes leave the store's files, a deleted tour leaves no visitor record,
+erased or expired lead's bytes leave the store's files, a deleted tour leaves no visitor record,
 and the lead limit holds against a fresh cookie per request.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+import time
 from pathlib import Path
 
 import httpx
@@ -15,11 +16,14 @@ import promtour.plugins.career as career
 from promtour.auth import create_token
 from promtour.embedded import EmbeddedNats
 from promtour.events import VisitorCheckedIn
+from promtour.expiry import sweep
 from promtour.manager import PluginManager
 from promtour.models import Enterprise
 from promtour.platform import Platform
+from promtour.plugins.career.leads import DAY, LeadStore
 from promtour.testing import LiveServer, save_new_tour, test_settings
 from test_career_flow import career_config, csrf, link, send_lead, wait_for
+from test_career_model import lead
 
 PLUGINS = [("career", career)]
 
@@ -31,6 +35,35 @@ def files_containing(root: Path, needles: list[bytes]) -> list[str]:
             data = path.read_bytes()
             found += [f"{path.relative_to(root)}: {n!r}" for n in needles if n in data]
     return found
+
+
+async def test_expired_leads_are_erased_from_the_store_files(own_nats: EmbeddedNats) -> None:
+    """A lead whose retention ran out is erased (its bytes overwritten), not left in the
+    block file as a server-side expiry would; so is a pending lead."""
+    setup = Platform(
+        test_settings(own_nats.url), plugins=PluginManager(load_entrypoints=False, plugins=PLUGINS)
+    )
+    await setup.start(consumers=False)  # no sweeper running: the test sweeps itself
+    tag = secrets.token_hex(6)
+    needles = [f"Expiring {tag}".encode(), f"expiring.{tag}@example.org".encode()]
+    leads = LeadStore(setup.store_for("career"))
+    try:
+        assert await leads.write(lead(needles[0].decode(), needles[1].decode()), 30 * DAY)
+        pending = lead("Pending " + tag, "p@example.org", id="b" * 24, status="pending_guardian")
+        assert await leads.write(pending, 7 * DAY)
+        assert files_containing(own_nats.store_dir, needles), "the bytes are on disk first"
+        assert await sweep(setup.bus, now=time.time() + 29 * DAY) == 1  # the pending one
+        assert await leads.get("e", "b" * 24) is None
+        assert await leads.get("e", "a" * 24) is not None  # not due yet
+        assert await sweep(setup.bus, now=time.time() + 31 * DAY) == 1
+        assert await leads.get("e", "a" * 24) is None
+    finally:
+        await setup.stop()
+    own_nats.stop()
+    needles.append(f"Pending {tag}".encode())
+    assert files_containing(own_nats.store_dir, needles) == []
+    own_nats.start()
+    assert files_containing(own_nats.store_dir, needles) == []
 
 
 async def test_erased_leads_are_gone_from_the_store_files(own_nats: EmbeddedNats) -> None:

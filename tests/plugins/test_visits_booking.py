@@ -8,10 +8,12 @@ import asyncio
 from promtour.context import PluginContext
 from promtour.plugins.visits.records import SlotState
 from visits_helpers import (
+    DAY,
     PAST_SLOT,
-    PLUGINS,
     SLOT,
+    SOON_SLOT,
     client_for,
+    minted_client,
     post_booking,
     visits_config,
 )
@@ -26,10 +28,10 @@ async def _slot(platform, tour) -> SlotState:
 async def test_fifty_concurrent_bookings_never_overbook_and_the_waitlist_keeps_order(
     make_platform, serve_app, new_tour
 ):
-    setup = await make_platform(consumers=False, entrypoints=False, plugins=PLUGINS)
+    setup = await make_platform(consumers=False)
     tour = await new_tour(setup, plugins={"visits": visits_config(capacity=30)})
-    server = serve_app(entrypoints=False, plugins=PLUGINS)
-    clients = [await client_for(server.url, tour) for _ in range(50)]
+    server = serve_app()
+    clients = [minted_client(server, tour) for _ in range(50)]
     try:
         answers = await asyncio.gather(*(post_booking(c, t, tour, size=1) for c, t in clients))
         assert all(a.status_code == 201 for a in answers), [a.text for a in answers][:3]
@@ -62,9 +64,9 @@ async def test_fifty_concurrent_bookings_never_overbook_and_the_waitlist_keeps_o
 
 
 async def test_bad_input_is_explained_and_nothing_is_written(make_platform, serve_app, new_tour):
-    setup = await make_platform(consumers=False, entrypoints=False, plugins=PLUGINS)
+    setup = await make_platform(consumers=False)
     tour = await new_tour(setup, plugins={"visits": visits_config(capacity=20, min_age=12)})
-    server = serve_app(entrypoints=False, plugins=PLUGINS)
+    server = serve_app()
     client, token = await client_for(server.url, tour)
     try:
         cases = [
@@ -110,26 +112,37 @@ def _form(**changes):
     return {k: str(v) for k, v in booking(**changes).items()}
 
 
-async def test_group_code_of_a_booking_is_joined(make_platform, serve_app, new_tour):
-    setup = await make_platform(consumers=False, entrypoints=False, plugins=PLUGINS)
+async def test_group_code_of_a_booking_is_joined_on_its_day(make_platform, serve_app, new_tour):
+    setup = await make_platform(consumers=False)
     tour = await new_tour(setup, plugins={"visits": visits_config()})
-    server = serve_app(entrypoints=False, plugins=PLUGINS)
+    server = serve_app()
     client, token = await client_for(server.url, tour)
     try:
-        made = (await post_booking(client, token, tour, size=25)).json()
-        joined = await client.post(
-            f"/t/{tour.enterprise}/{tour.id}/group",
-            data={"code": made["code"].lower(), "_csrf": token},
-        )
+
+        async def join(code: str):
+            return await client.post(
+                f"/t/{tour.enterprise}/{tour.id}/group", data={"code": code, "_csrf": token}
+            )
+
+        async def group() -> str | None:
+            path = f"/api/v1/visitor/tours/{tour.enterprise}/{tour.id}/progress"
+            return (await client.get(path)).json()["group"]
+
+        # A booking three days ahead: its code does not work yet, and the pupil is told
+        # when it will.
+        later = (await post_booking(client, token, tour, size=5)).json()
+        refused = await join(later["code"])
+        assert refused.status_code == 400
+        assert f"visits on {DAY.strftime('%d.%m.%Y')}" in refused.text
+        assert await group() is None
+        # Today's booking: its code (typed in lower case) is joined.
+        made = (await post_booking(client, token, tour, slot=SOON_SLOT, size=25)).json()
+        joined = await join(made["code"].lower())
         assert joined.status_code in (200, 303)
-        progress = await client.get(f"/api/v1/visitor/tours/{tour.enterprise}/{tour.id}/progress")
-        assert progress.json()["group"] == made["code"]
+        assert await group() == made["code"]
         # A second group that does not fit the rest waits; its code cannot be joined yet.
-        waiting = (await post_booking(client, token, tour, size=10)).json()
-        refused = await client.post(
-            f"/t/{tour.enterprise}/{tour.id}/group",
-            data={"code": waiting["code"], "_csrf": token},
-        )
+        waiting = (await post_booking(client, token, tour, slot=SOON_SLOT, size=10)).json()
+        refused = await join(waiting["code"])
         assert refused.status_code == 400
         assert "waiting list" in refused.text
     finally:

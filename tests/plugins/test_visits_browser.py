@@ -1,12 +1,14 @@
 """The whole school visit in headless Chromium: a teacher books, three pupils join with
 the group code, pass the safety briefing (one answers wrong first), scan a station;
-the teacher's page counts them live, a broadcast reaches the three phones, and the
+a fourth, under the minimum age, is told why the stations stay closed; the teacher's
+page counts them live, a broadcast reaches the three phones, and the
 class report masks the small counts."""
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+from datetime import timedelta
 from typing import Any
 
 from playwright.sync_api import expect
@@ -15,7 +17,7 @@ from promtour.models import Tour
 from promtour.platform import Platform
 from promtour.testing import save_new_tour
 from promtour.testing import test_settings as settings_for
-from visits_helpers import PLUGINS, safety_config, visits_config
+from visits_helpers import SOON_DAY, safety_config, visits_config
 
 
 def run(coro: Any) -> Any:
@@ -24,9 +26,7 @@ def run(coro: Any) -> Any:
 
 
 async def make_tour(nats_url: str) -> Tour:
-    platform = Platform(
-        settings_for(nats_url), plugins=PluginManager(load_entrypoints=False, plugins=PLUGINS)
-    )
+    platform = Platform(settings_for(nats_url), plugins=PluginManager())
     await platform.start(consumers=False)
     try:
         return await save_new_tour(
@@ -36,7 +36,8 @@ async def make_tour(nats_url: str) -> Tour:
         await platform.stop()
 
 
-def answer_quiz(page: Any, right: bool) -> None:
+def answer_quiz(page: Any, right: bool, age: int = 13) -> None:
+    page.get_by_label("Your age, years").fill(str(age))
     page.get_by_label("No", exact=True).check()
     page.get_by_label("Sandals" if not right else "Closed shoes").check()
     page.get_by_role("button", name="Check my answers").click()
@@ -44,7 +45,7 @@ def answer_quiz(page: Any, right: bool) -> None:
 
 def test_book_join_brief_scan_live_broadcast_report(serve_app, phone, nats_url):
     tour = run(make_tour(nats_url))
-    server = serve_app(entrypoints=False, plugins=PLUGINS)
+    server = serve_app()
     base = f"{server.url}/p/visits/t/{tour.enterprise}/{tour.id}"
 
     teacher = phone(locale="en-US").new_page()
@@ -57,12 +58,17 @@ def test_book_join_brief_scan_live_broadcast_report(serve_app, phone, nats_url):
     teacher.fill("#organisation", "School 7")
     teacher.fill("#name", "Anna Teacher")
     teacher.fill("#email", "anna@example.org")
+    # The consent says how long the contact is kept (the tour's contact_days: 30).
+    expect(teacher.locator("label.check")).to_contain_text("30 days after it")
     teacher.locator("input[name=consent]").check()
     teacher.get_by_role("button", name="Book").click()
     expect(teacher.locator("h1")).to_have_text("Your visit")
     code = teacher.locator("#group-code").inner_text().strip()
     leader_url = teacher.url
     assert len(code) == 6
+    # The slot is today (the first listed): kept until the visit day plus 30 days.
+    kept = (SOON_DAY + timedelta(days=30)).strftime("%d.%m.%Y")
+    expect(teacher.locator(".visits-leader")).to_contain_text(f"kept until {kept}")
     # The capacity went down for the next teacher.
     other = phone(locale="en-US").new_page()
     other.goto(f"{base}/book?lang=en")
@@ -87,10 +93,21 @@ def test_book_join_brief_scan_live_broadcast_report(serve_app, phone, nats_url):
         expect(page.locator(".visits-messages")).to_have_count(1)
         pupils.append(page)
 
+    # A fourth phone, of a pupil under the tour's minimum age (10): the briefing says
+    # why the stations stay closed, and the pupil is not counted as briefed.
+    young = phone(locale="en-US").new_page()
+    young.goto(f"{base}/join/{code}?lang=en")
+    young.get_by_role("button", name="Join").click()
+    answer_quiz(young, right=True, age=9)
+    expect(young.locator("#too-young")).to_contain_text("aged 10 and over")
+    young.goto(server.station_url(tour, "s1"))
+    expect(young.locator(".safety-briefing")).to_be_visible()
+    expect(young.locator(".safety-ppe")).to_have_count(0)
+
     # The teacher's page counted them live (no reload).
-    expect(teacher.locator('[data-count="joined"]')).to_have_text("3", timeout=15000)
+    expect(teacher.locator('[data-count="joined"]')).to_have_text("4", timeout=15000)
     expect(teacher.locator('[data-count="briefed"]')).to_have_text("3", timeout=15000)
-    expect(teacher.locator('strong[data-station="s1"]')).to_have_text("3", timeout=15000)
+    expect(teacher.locator('strong[data-station="s1"]')).to_have_text("4", timeout=15000)
     assert "Anna" not in teacher.locator(".visits-live").inner_text()
 
     teacher.fill("#message", "Meet at the exit in 5 minutes")

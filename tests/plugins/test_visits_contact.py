@@ -1,17 +1,20 @@
-"""The booking contact: in no event, and erased from the server's files."""
+"""The booking contact: in no event, and erased from the server's files (by the
+leader, and when it expires)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from promtour.context import PluginContext
 from promtour.embedded import EmbeddedNats
+from promtour.expiry import sweep
 from promtour.manager import PluginManager
 from promtour.platform import Platform
 from promtour.plugins.visits import service
 from promtour.plugins.visits.records import Contact
 from promtour.testing import save_new_tour, test_settings, unique
-from visits_helpers import PLUGINS, booking, visits_config
+from visits_helpers import booking, visits_config
 
 
 def files_containing(folder: Path, needle: bytes) -> list[Path]:
@@ -26,7 +29,7 @@ async def test_contact_is_in_no_event_and_erasure_removes_it_from_the_files(tmp_
     try:
         platform = Platform(
             test_settings(server.url),
-            plugins=PluginManager(load_entrypoints=False, plugins=PLUGINS),
+            plugins=PluginManager(),
         )
         await platform.start(consumers=False)
         try:
@@ -59,3 +62,31 @@ async def test_contact_is_in_no_event_and_erasure_removes_it_from_the_files(tmp_
         assert files_containing(tmp_path, phone.encode()) == []
     finally:
         server.stop()
+
+
+async def test_an_expired_contact_is_erased_from_the_files(own_nats: EmbeddedNats) -> None:
+    """The contact's time-to-live (the slot plus ``contact_days``) ends in an erasure:
+    the platform's sweep overwrites it, the server's expiry would leave its bytes."""
+    email = f"expiring-{unique('x')}@example.org"
+    platform = Platform(
+        test_settings(own_nats.url),
+        plugins=PluginManager(),
+    )
+    await platform.start(consumers=False)  # no sweeper running: the test sweeps itself
+    try:
+        tour = await save_new_tour(platform, plugins={"visits": visits_config()})
+        ctx = PluginContext(platform, "visits", await platform.tours.get(tour.key))
+        form = service.BookingForm(**{**booking(email=email), "size": 5})
+        made, _ = await service.book(ctx, form, lang="en", _=lambda s: s)
+        assert files_containing(own_nats.store_dir, email.encode())
+        assert await sweep(platform.bus) == 0  # not due yet
+        # The slot is in three days; contact_days is 30: due within 34 days.
+        assert await sweep(platform.bus, now=time.time() + 34 * 86400) == 1
+        assert await ctx.tour_store.get(f"contact.{made.id}", Contact) is None
+        assert (await service.load(ctx, made.id)).organisation == "School 7"
+    finally:
+        await platform.stop()
+    own_nats.stop()
+    assert files_containing(own_nats.store_dir, email.encode()) == []
+    own_nats.start()
+    assert files_containing(own_nats.store_dir, email.encode()) == []

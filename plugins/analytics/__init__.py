@@ -1,0 +1,66 @@
+"""Analytics: what the event stream tells an enterprise about its tours.
+
+A read model built by a batch consumer from the stream's first event
+(:mod:`.model`, :mod:`.consumer`), figures computed from it for a date range
+(:mod:`.figures`) and shown as pages with SVG charts, CSV and a JSON API
+(:mod:`.routes`, :mod:`.charts`, :mod:`.tables`); ``promtour analytics rebuild``
+(:mod:`.cli`). Uses only the public plugin API. See docs/plugins/analytics.md.
+"""
+
+from __future__ import annotations
+
+from argparse import _SubParsersAction
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import msgspec
+from promtour.plugin import PluginInfo, RoleSpec, StreamEvent, hookimpl
+
+from . import cli
+from .consumer import Folder
+from .routes import ROUTES
+
+__all__ = ["AnalyticsConfig"]
+
+#: The process's consumer state (the records it wrote last).
+FOLDER = Folder()
+
+
+class AnalyticsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    #: Days the visitor-level records (pseudonymous ids, last check-in) are kept;
+    #: the counters stay.
+    visitor_days: Annotated[int, msgspec.Meta(ge=1, le=400)] = 30
+
+
+@hookimpl
+def promtour_plugin_info() -> PluginInfo:
+    return PluginInfo(
+        name="analytics",
+        title={"ru": "Аналитика", "en": "Analytics"},
+        description={
+            "ru": "Посетители, воронка, время на станциях, аудио, квест и профориентация",
+            "en": "Visitors, funnel, time at stations, audio, quest and career figures",
+        },
+        config=AnalyticsConfig,
+        routes=ROUTES,
+        roles=[
+            RoleSpec(
+                name="analyst",
+                title={"ru": "Аналитик", "en": "Analyst"},
+                granted_to=("editor",),
+            )
+        ],
+        consume_from="first",
+        batch_size=1000,
+        console_page="/p/analytics/{enterprise}/",
+    )
+
+
+@hookimpl
+async def promtour_handle_batch(batch: Sequence[StreamEvent]) -> None:
+    await FOLDER.fold(batch)
+
+
+@hookimpl
+def promtour_cli_commands(subparsers: _SubParsersAction[Any]) -> None:
+    cli.add_cli(subparsers)
