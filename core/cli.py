@@ -91,16 +91,17 @@ async def cmd_tours(args: argparse.Namespace) -> int:
 
 async def cmd_qr(args: argparse.Namespace) -> int:
     from promtour.qr import qr_png, qr_svg
-    from promtour.server import nats_for, platform_session, station_urls
+    from promtour.server import nats_for, platform_session, poster_base_url, station_urls
 
     with nats_for(settings_from(args)) as settings:
         async with platform_session(settings) as platform:
             if await platform.tours.get(args.tour) is None:
                 raise PromtourError(f"no tour {args.tour!r} (promtour tours list)")
+            base = await poster_base_url(platform)
             out = Path(args.out) if args.out else None
             if out:
                 out.mkdir(parents=True, exist_ok=True)
-            for number, station_id, url in station_urls(platform, args.tour):
+            for number, station_id, url in station_urls(platform, args.tour, base):
                 print(f"{number}\t{station_id}\t{url}")
                 if out and args.format == "svg":
                     (out / f"{number:03d}-{station_id}.svg").write_text(

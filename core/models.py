@@ -57,6 +57,10 @@ class Station(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: Text
     description: Text = msgspec.field(default_factory=dict)
     enabled: bool = True
+    #: A picture of the station: a file of the tour's media (``img/press.png``), shown
+    #: at the top of its page; ``image_alt`` says what it shows, per language.
+    image: str = ""
+    image_alt: Text = msgspec.field(default_factory=dict)
 
 
 class TourKey(msgspec.Struct, kw_only=True):
@@ -77,6 +81,15 @@ class Tour(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     stations: list[Station] = msgspec.field(default_factory=list)
     #: Enabled plugins and their per-tour config, validated against each plugin's schema.
     plugins: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
+    #: The colour of the phone's browser bar and of the saved app (web app manifest).
+    theme_color: Annotated[str, msgspec.Meta(pattern=r"^#[0-9a-fA-F]{6}$")] = "#0b5fa5"
+    #: ``listed``: on the site's front page for anyone; ``unlisted``: reached only by
+    #: its link and its posters (a private group's or a not yet opened tour).
+    visibility: Annotated[str, msgspec.Meta(pattern=r"^(listed|unlisted)$")] = "listed"
+    #: Saving the tour for offline use: ``offer`` (a button on the start and station
+    #: pages) or ``auto`` (the start page saves it by itself, e.g. where the entrance
+    #: has good Wi-Fi; the button stays).
+    save_offline: Annotated[str, msgspec.Meta(pattern=r"^(offer|auto)$")] = "offer"
     #: Signing keys, newest last; only the last one signs new codes.
     keys: list[TourKey] = msgspec.field(default_factory=list)
 

@@ -189,6 +189,7 @@ class Platform:
 
     def render(self, template: str, lang: str, domain: str = "promtour", **values: Any) -> str:
         values.setdefault("_", self.translations.translator(lang, domain))
+        values.setdefault("ngettext", self.translations.plural_translator(lang, domain))
         values.setdefault("lang", lang)
         return self.templates.get_template(template).render(values)
 

@@ -10,6 +10,8 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import msgspec
+import nats.js.errors
+from promtour.bus import BUCKET_META
 from promtour.embedded import EmbeddedNats, NatsCredentials, embedded_credentials, private_dir
 from promtour.errors import PromtourError
 from promtour.platform import Platform
@@ -100,12 +102,38 @@ async def import_demo(platform: Platform, demo_dir: Path = DEMO_DIR) -> list[str
     return keys
 
 
-def station_urls(platform: Platform, tour_key: str) -> list[tuple[int, str, str]]:
+#: Key in the meta bucket: the base URL of the server that runs on this NATS.
+RUNNING_URL_KEY = "web.running_url"
+
+
+async def record_running_url(platform: Platform, url: str) -> None:
+    """Note the serving process's base URL in NATS, for `promtour qr` to print URLs
+    that reach it when no ``web.public_url`` is set (the demo may run on any port)."""
+    kv = await platform.bus.bucket(BUCKET_META)
+    await kv.put(RUNNING_URL_KEY, url.encode())
+
+
+async def poster_base_url(platform: Platform) -> str:
+    """The base URL for posters: ``web.public_url`` if set, else the URL of the server
+    that last started on this NATS, else ``http://host:port`` from the settings."""
+    if platform.settings.web.public_url:
+        return platform.settings.public_url
+    kv = await platform.bus.bucket(BUCKET_META)
+    try:
+        entry = await kv.get(RUNNING_URL_KEY)
+    except nats.js.errors.KeyNotFoundError:
+        return platform.settings.public_url
+    return (entry.value or b"").decode() or platform.settings.public_url
+
+
+def station_urls(
+    platform: Platform, tour_key: str, base: str | None = None
+) -> list[tuple[int, str, str]]:
     """(number, station id, URL) for every station of a tour."""
     state = next((s for s in platform.tours.all() if s.tour.key == tour_key), None)
     if state is None:
         return []
-    base = platform.settings.public_url
+    base = base or platform.settings.public_url
     return [
         (s.number, s.id, f"{base}/s/{sign_station(state.tour, s.id)}") for s in state.tour.stations
     ]
@@ -127,6 +155,7 @@ def serve(settings: Settings, *, demo: bool = False, demo_dir: Path = DEMO_DIR) 
             async with platform_session(settings) as platform:
                 if demo:
                     await import_demo(platform, demo_dir)
+                await record_running_url(platform, settings.public_url)
                 print_tours(platform)
 
         asyncio.run(prepare())

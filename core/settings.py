@@ -83,6 +83,10 @@ class WebSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     #: (e.g. ``["127.0.0.1"]`` behind a local nginx); empty: the socket peer counts.
     trusted_proxies: list[str] = msgspec.field(default_factory=list)
     access_log: bool = False
+    #: Hours after which a check-in or answer queued on a phone without signal is no
+    #: longer accepted when it is replayed (the tour day); idempotency records of
+    #: replayed actions are kept one hour longer.
+    offline_replay_hours: Annotated[float, msgspec.Meta(gt=0, le=168)] = 24.0
 
 
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -60,10 +60,10 @@ def parse_station_code(code: str) -> StationCode:
     """Split a code into its parts; the signature is checked by :func:`verify_station`."""
     parts = code.split(".")
     if len(code) > 200 or len(parts) != 5:
-        raise TokenError("this code is incomplete or not a promtour code")
+        raise TokenError("this code is incomplete or is not from a tour poster")
     enterprise, tour, station, kid, sig = parts
     if not all(SLUG_RE.match(p) for p in (enterprise, tour, station)) or len(sig) != SIG_LEN:
-        raise TokenError("this code is incomplete or not a promtour code")
+        raise TokenError("this code is incomplete or is not from a tour poster")
     return StationCode(enterprise, tour, station, kid, sig)
 
 

@@ -80,7 +80,15 @@ class Visits:
         return value
 
     async def check_in(
-        self, state: TourState, station: Station, visitor: str, *, lang: str, method: str = "qr"
+        self,
+        state: TourState,
+        station: Station,
+        visitor: str,
+        *,
+        lang: str,
+        method: str = "qr",
+        time: datetime | None = None,
+        action: str | None = None,
     ) -> CheckIn:
         """Record a visit: the event first (acked), then the progress.
 
@@ -88,17 +96,23 @@ class Visits:
         retried request after a lost response stores the event once. A second scan of
         the same station within ``DOUBLE_SCAN_SECONDS`` (a double tap, a reload) is the
         same check-in: no new event, no new count.
+
+        A check-in queued on a phone without signal and replayed later comes with its
+        original ``time`` (already bounded by the caller) and the queued ``action``'s
+        id: the event carries that time and an id derived from the action, so the
+        visit counts as if it had been recorded then (see promtour.offline).
         """
         tour = state.tour
         kv = await self._bus.bucket(BUCKET_PROGRESS)
         key = self.progress_key(tour, visitor)
         current, revision = await read(kv, key, _progress_decoder)
-        now = utcnow()
+        now = time or utcnow()
         if current is not None and _is_double_scan(current, station.id, now):
             return CheckIn(progress=current, repeat=True, event_id="")
         count = current.scans.get(station.id, 0) if current else 0
+        seed = f"{key}:action:{action}" if action else f"{key}:{station.id}:{count}"
         event = VisitorCheckedIn(
-            id=uuid.uuid5(_CHECKIN_NS, f"{key}:{station.id}:{count}").hex,
+            id=uuid.uuid5(_CHECKIN_NS, seed).hex,
             enterprise=tour.enterprise,
             tour=tour.id,
             station=station.id,
@@ -112,7 +126,9 @@ class Visits:
         await self._bus.publish(event)
 
         def visit(progress: Progress | None) -> Progress:
-            progress = progress or Progress(visitor=visitor, tour=tour.key)
+            progress = progress or Progress(visitor=visitor, tour=tour.key, started=now)
+            # A replayed check-in may be older than the record's start.
+            progress.started = min(progress.started, now)
             if station.id not in progress.visited:
                 progress.visited.append(station.id)
             # This check-in is the station's scan number ``count + 1`` (its event id says
@@ -120,7 +136,8 @@ class Visits:
             # duplicate of it, the visitor's retry or the background write).
             if progress.scans.get(station.id, 0) <= count:
                 progress.scans[station.id] = count + 1
-                progress.last_scan[station.id] = now
+                last = progress.last_scan.get(station.id)
+                progress.last_scan[station.id] = max(last, now) if last else now
             return progress
 
         try:

@@ -390,3 +390,38 @@ def test_plugins_list(tmp_path):
         assert re.fullmatch(r"\d+\.\d+(\.\d+)?\S*", version), version
         assert hooks.startswith("hooks: ")
         assert "promtour_plugin_info" in hooks and "promtour_station_panels" in hooks
+
+
+def test_qr_urls_point_at_the_running_server(tmp_path, nats_url):
+    """Issue 12.10: without --public-url the URLs are the running server's, not :8000."""
+    from promtour.server import record_running_url
+
+    key = "uralpress.main"
+    assert key in import_demo_in_thread(nats_url)
+
+    async def started_on_port_8765() -> None:
+        from promtour.manager import PluginManager
+        from promtour.platform import Platform
+        from promtour.testing import test_settings
+
+        platform = Platform(test_settings(nats_url), plugins=PluginManager())
+        await platform.start(consumers=False)
+        try:
+            await record_running_url(platform, "http://127.0.0.1:8765")
+        finally:
+            await platform.stop()
+
+    asyncio.run(started_on_port_8765())
+    result = run("qr", key, "--nats", nats_url, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    urls = [line.split("\t")[2] for line in result.stdout.splitlines() if line.strip()]
+    assert urls and all(u.startswith("http://127.0.0.1:8765/s/") for u in urls)
+    # An explicit public URL still wins.
+    result = run(
+        "qr", key, "--nats", nats_url, "--public-url", "https://tour.example.org", cwd=tmp_path
+    )
+    assert all(
+        line.split("\t")[2].startswith("https://tour.example.org/s/")
+        for line in result.stdout.splitlines()
+        if line.strip()
+    )

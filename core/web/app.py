@@ -22,6 +22,7 @@ from promtour.settings import load_settings
 from promtour.web import api, ops
 from promtour.web.errors import exception_handlers
 from promtour.web.media import MediaCache, serve_media
+from promtour.web.offline import OfflinePages, idempotency_middleware
 from promtour.web.pages import VisitorPages
 from promtour.web.request import RequestContext
 from promtour.web.security import csrf_guard, security_headers
@@ -80,6 +81,7 @@ def create_app(platform: Platform, *, manage_platform: bool = True) -> Litestar:
     app = Litestar(
         route_handlers=[
             VisitorPages,
+            OfflinePages,
             api.VisitorApi,
             ops.healthz,
             ops.readyz,
@@ -92,6 +94,8 @@ def create_app(platform: Platform, *, manage_platform: bool = True) -> Litestar:
         dependencies={"pt": Provide(_pt_provider(""), sync_to_thread=False)},
         lifespan=[lifespan],
         before_request=csrf_guard,
+        # Replayed offline actions (Idempotency-Key) run once per visitor.
+        middleware=[idempotency_middleware],
         before_send=[security_headers],
         exception_handlers=exception_handlers,
         allowed_hosts=AllowedHostsConfig(allowed_hosts=settings.web.allowed_hosts),

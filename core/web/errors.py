@@ -18,10 +18,11 @@ __all__ = ["exception_handlers"]
 log = logging.getLogger("promtour.web")
 
 TITLES = {
-    400: "This request is not valid",
+    # Words a visitor uses, not HTTP's: most 400s and 404s here are a poster's code.
+    400: "This link did not work",
     401: "Please sign in",
     403: "Not allowed",
-    404: "Not found",
+    404: "There is nothing here",
     405: "Not allowed",
     410: "Closed",
     413: "Too large",
@@ -46,6 +47,7 @@ def _respond(request: Request[Any, Any, Any], status: int, message: str) -> Resp
     response = pt.page(
         "error.html",
         status=status,
+        code=status,
         tour=tour,
         title=title,
         message=text[:1].upper() + text[1:],
@@ -64,7 +66,10 @@ def _tour_of(platform: Any, path: str) -> Tour | None:
         try:
             key = parse_station_code(parts[1]).tour_key
         except TokenError:
-            return None
+            # A truncated or mistyped code still names its tour in front: the page
+            # can then offer typing the station number instead.
+            front = parts[1].split(".")
+            key = f"{front[0]}.{front[1]}" if len(front) >= 2 else None
     state = platform.tours.cached(key) if key else None
     return state.tour if state is not None else None
 

@@ -78,25 +78,40 @@ async def _check_in(pt: RequestContext, state: TourState, station: Station, meth
             status_code=410, detail="This station is closed today. Please go on to the next one."
         )
     pt.limit(pt._platform.scan_limit)
+    # A check-in queued offline and replayed: its original time and action id.
+    action = pt.replayed_action
     return await pt._platform.visits.check_in(
-        state, station, pt.visitor, lang=pt.lang_for(state.tour), method=method
+        state,
+        station,
+        pt.visitor,
+        lang=pt.lang_for(state.tour),
+        method=method,
+        time=pt.action_time if action else None,
+        action=action,
     )
 
 
 async def station_page(
-    pt: RequestContext, state: TourState, station: Station, progress: Any
+    pt: RequestContext, state: TourState, station: Station, progress: Any, *, saved: bool = False
 ) -> Response[str]:
     panels = await collect_panels(pt, "promtour_station_panels", state, progress, station)
     tour = state.tour
-    return pt.page(
+    response = pt.page(
         "station.html",
         tour=tour,
         station=station,
         progress=progress,
         panels=panels,
+        # A copy saved for offline use: the service worker shows its offline notice.
+        saved=saved,
         # The language switch must not re-scan: it links to the station's own page.
         path=f"/t/{tour.enterprise}/{tour.id}/at/{station.id}",
     )
+    if saved and any(p.failed for p in panels):
+        # A copy to keep for offline use must be whole: the phone tries again.
+        response.status_code = 503
+        response.headers["Retry-After"] = "2"
+    return response
 
 
 class VisitorPages(Controller):
@@ -104,7 +119,9 @@ class VisitorPages(Controller):
 
     @get("/")
     async def index(self, pt: PT) -> Response[str]:
-        return pt.page("index.html", tours=[s.tour for s in pt._platform.tours.all()])
+        # Unlisted tours are reached by their link and posters only.
+        listed = [s.tour for s in pt._platform.tours.all() if s.tour.visibility == "listed"]
+        return pt.page("index.html", tours=listed)
 
     @get("/s/{code:str}")
     async def scan(self, pt: PT, code: FromPath[str]) -> Response[str]:

@@ -12,6 +12,7 @@ bodies, answers as JSON or a page, and safe redirects.
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -24,7 +25,7 @@ from promtour.auth import Principal, authenticate
 from promtour.context import EnterpriseContext, PluginContext
 from promtour.i18n import negotiate_language
 from promtour.limits import RateLimit, TooManyRequests, client_address
-from promtour.models import Tour, pick_text
+from promtour.models import Tour, pick_text, utcnow
 from promtour.platform import Platform
 from promtour.tours import TourState
 
@@ -102,6 +103,22 @@ class RequestContext:
             self.lang, self.plugin or "promtour"
         )
         return translate(singular, plural, n)
+
+    @property
+    def action_time(self) -> datetime:
+        """When the visitor did what this request does: now, or for an action queued
+        on a phone without signal and replayed later, its original time (bounded to
+        the tour day and never in the future; see promtour.offline)."""
+        when = self.request.scope.get("state", {}).get("promtour_action_time")
+        return when if isinstance(when, datetime) else utcnow()
+
+    @property
+    def replayed_action(self) -> str | None:
+        """The id of the queued action this request replays (``Idempotency-Key``), if
+        any: the server has claimed it, so it runs once per visitor."""
+        if "promtour_action_time" not in self.request.scope.get("state", {}):
+            return None
+        return (self.request.headers.get("idempotency-key") or "").strip() or None
 
     @property
     def address(self) -> str:

@@ -50,7 +50,7 @@ def test_a_phone_plays_the_demo_quest(serve_app, phone, nats_url):
     player.goto(start_url)
     expect(player.locator("[data-plugin=quests]")).to_contain_text("inspector")
     player.get_by_label("Nickname for the leaderboard").fill("Steel Fox")
-    player.get_by_role("button", name="Save").click()
+    player.get_by_role("button", name="Save", exact=True).click()
     expect(player.locator(".quest-nick")).to_have_text("Steel Fox")
 
     # A screen by the exit shows today's board and follows it live.

@@ -91,7 +91,7 @@ def _render_mission(
 
 def _outcome_message(pt: RequestContext, result: str, points: int, left: int) -> str:
     if result == "correct":
-        return pt._("Right! +{points} points.").format(points=points)
+        return pt.ngettext("Right! +{n} point.", "Right! +{n} points.", points).format(n=points)
     if result == "wrong":
         if left == 0:
             return pt._("Not right, and that was the last attempt.")
@@ -144,7 +144,14 @@ async def answer(
             status_code=400, detail=pt._(exc.message).format(**exc.values)
         ) from None
     outcome = await missions.answer(
-        ctx, config, mission, canonical, correct, progress=progress, current=current
+        ctx,
+        config,
+        mission,
+        canonical,
+        correct,
+        progress=progress,
+        current=current,
+        at=pt.action_time,
     )
     if outcome.result == "no_attempts":
         raise PermissionDeniedException(pt._("No attempts left for this mission."))

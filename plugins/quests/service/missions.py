@@ -7,7 +7,7 @@ true (solved, tried, out of attempts, a badge), so a repeated request is a no-op
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from promtour.plugin import Conflict, PluginContext, Progress, VisitorCheckedIn, utcnow
 from promtour.plugins.quests import engine
@@ -106,9 +106,12 @@ async def answer(
     *,
     progress: Progress | None,
     current: VisitorState | None = None,
+    at: datetime | None = None,
 ) -> AnswerOutcome:
     """Count an answer once. The caller checked the check-in and the order rule
-    (``current`` is the record it read for that, to save a read)."""
+    (``current`` is the record it read for that, to save a read). ``at``: when the
+    visitor answered, if not now (an answer queued offline and replayed later): its
+    events carry that time and the time bonus counts to it."""
     tour = ctx.tour
     group = progress.group if progress else None
     limit = engine.max_attempts(config, mission)
@@ -143,7 +146,7 @@ async def answer(
         if early is not None:
             result = early
             return
-        now = utcnow()
+        now = at or utcnow()
         if ms.opened is None:
             # Shown at the check-in and not written then (see mark_opened).
             ms.opened = engine.first_seen(config, mission, progress)
@@ -156,6 +159,7 @@ async def answer(
                 QuestAnswerSubmitted,
                 group,
                 id=fact_id(tour.key, state.visitor, mission.id, "answer", ms.attempts),
+                time=now,
                 station=mission.station,
                 mission=mission.id,
                 correct=correct,

@@ -34,7 +34,8 @@
     fetch(form.action, {
       method: "POST",
       body: new URLSearchParams(new FormData(form)),
-      headers: { "Accept": "application/json" },
+      /* Without signal the service worker queues the answer (202 {queued}). */
+      headers: { "Accept": "application/json", "X-Offline-Queue": "1" },
       credentials: "same-origin"
     }).then(function (response) {
       return response.json().then(function (data) {
@@ -42,6 +43,13 @@
       });
     }).then(function (result) {
       var data = result.data || {};
+      if (result.ok && data.queued) {
+        /* Judged by the server once the phone is back online; the page reloads then. */
+        var queuedCard = form.closest("[data-mission]");
+        if (queuedCard) queuedCard.setAttribute("data-offline-pending", "true");
+        showStatus(form, document.body.getAttribute("data-offline-queued") || "");
+        return;
+      }
       if (result.ok && data.html) {
         var card = form.closest("[data-mission]");
         var holder = document.createElement("div");
