@@ -168,6 +168,9 @@ def serve(settings: Settings, *, demo: bool = False, demo_dir: Path = DEMO_DIR) 
             http="httptools" if _has("httptools") else "h11",
             lifespan="on",
             timeout_graceful_shutdown=5,
+            # The client address is promtour's to decide (web.trusted_proxies): uvicorn
+            # would otherwise believe X-Forwarded-For from any local process.
+            proxy_headers=False,
         )
         if settings.web.workers == 1:
             from promtour.web.app import create_app

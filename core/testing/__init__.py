@@ -204,6 +204,7 @@ class LiveServer:
                 access_log=False,
                 lifespan="on",
                 timeout_graceful_shutdown=1,
+                proxy_headers=False,  # as promtour serve: web.trusted_proxies decides
             )
         )
         self.server.install_signal_handlers = lambda: None  # type: ignore[attr-defined,method-assign]
