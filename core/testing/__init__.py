@@ -46,34 +46,20 @@ from promtour.consumers import ConsumerSettings
 from promtour.embedded import EmbeddedNats, free_port
 from promtour.models import Enterprise, Station, Tour
 from promtour.platform import Platform
+from promtour.testing import helpers
 from promtour.testing.harness import Harness
-from promtour.testing.helpers import (
-    console_sign_in,
-    csrf_token,
-    import_demo_in_thread,
-    new_platform,
-    read_events,
-    run_in_thread,
-    test_settings,
-    with_platform,
-)
+from promtour.testing.helpers import *  # noqa: F403  (the helpers are public here)
+from promtour.testing.helpers import new_platform, test_settings
 from promtour.tokens import sign_station
 
 __all__ = [
     "Harness",
     "LiveServer",
     "SseClient",
-    "console_sign_in",
-    "csrf_token",
-    "import_demo_in_thread",
-    "new_platform",
-    "read_events",
-    "run_in_thread",
     "save_new_tour",
     "station_path",
-    "test_settings",
     "unique",
-    "with_platform",
+    *helpers.__all__,
 ]
 
 

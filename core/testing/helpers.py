@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import re
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import httpx
@@ -29,6 +30,7 @@ __all__ = [
     "new_platform",
     "read_events",
     "run_in_thread",
+    "running_platform",
     "test_settings",
     "with_platform",
 ]
@@ -67,6 +69,18 @@ def new_platform(
     )
 
 
+@asynccontextmanager
+async def running_platform(nats_url: str, **options: Any) -> AsyncIterator[Platform]:
+    """A platform started without consumers for set-up work (save tours, make tokens,
+    write records), stopped on leaving; ``options`` as :func:`new_platform`'s."""
+    platform = new_platform(nats_url, **options)
+    await platform.start(consumers=False)
+    try:
+        yield platform
+    finally:
+        await platform.stop()
+
+
 def run_in_thread(coro: Coroutine[Any, Any, T], *, timeout: float = 60) -> T:
     """Run ``coro`` to its end on an event loop of its own in a worker thread and return
     its result (or raise its exception). For sync (browser) tests: Playwright's sync API
@@ -88,12 +102,8 @@ def with_platform(
     ``tour = with_platform(nats_url, lambda p: save_new_tour(p, plugins={...}))``."""
 
     async def run() -> T:
-        platform = new_platform(nats_url, plugins=plugins, entrypoints=entrypoints)
-        await platform.start(consumers=False)
-        try:
-            return await work(platform)
-        finally:
-            await platform.stop()
+        async with running_platform(nats_url, plugins=plugins, entrypoints=entrypoints) as p:
+            return await work(p)
 
     return run_in_thread(run())
 
