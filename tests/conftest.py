@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from promtour.embedded import EmbeddedNats
@@ -19,3 +20,13 @@ def own_nats(tmp_path: Path) -> Iterator[EmbeddedNats]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def running() -> Iterator[list[Any]]:
+    """``promtour`` processes a test started (``test_cli.Running``, see
+    ``test_cli.start``), killed at the end whatever happened."""
+    started: list[Any] = []
+    yield started
+    for process in started:
+        process.kill()

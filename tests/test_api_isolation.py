@@ -21,7 +21,7 @@ from litestar.params import FromPath
 from promtour import hookimpl
 from promtour.auth import create_token
 from promtour.plugin import PluginInfo
-from promtour.testing import station_path
+from promtour.testing import console_sign_in, station_path
 
 MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 16
 
@@ -91,10 +91,7 @@ class World:
 
 async def console_session(server, secret: str) -> tuple[dict[str, str], str]:
     async with httpx.AsyncClient(base_url=server.url) as client:
-        page = await client.get("/console/login")
-        csrf = re.search(r'name="_csrf" value="([^"]+)"', page.text).group(1)
-        done = await client.post("/console/login", data={"token": secret, "_csrf": csrf})
-        assert done.status_code == 303
+        csrf = await console_sign_in(client, secret)
         return dict(client.cookies), csrf
 
 

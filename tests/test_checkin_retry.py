@@ -14,8 +14,8 @@ import msgspec
 import promtour.visits
 import pytest
 from promtour.bus import BusUnavailable
-from promtour.events import STREAM, VisitorCheckedIn, subject_for
-from promtour.testing import unique
+from promtour.events import VisitorCheckedIn
+from promtour.testing import read_events, unique
 
 
 @pytest.fixture
@@ -35,17 +35,8 @@ def progress_write_fails_once(monkeypatch):
 
 
 async def _events(bus, tour, visitor: str) -> list[VisitorCheckedIn]:
-    subject = subject_for(tour.enterprise, tour.id, "visitor_checked_in")
-    info = await bus.js.stream_info(STREAM, subjects_filter=subject)
-    count = (info.state.subjects or {}).get(subject, 0)
-    sub = await bus.js.subscribe(subject, ordered_consumer=True)
-    try:
-        events = [
-            msgspec.json.decode((await sub.next_msg(timeout=2)).data, type=VisitorCheckedIn)
-            for _ in range(count)
-        ]
-    finally:
-        await sub.unsubscribe()
+    stored = await read_events(bus, tour, "visitor_checked_in")
+    events = [msgspec.json.decode(data, type=VisitorCheckedIn) for data in stored]
     return [e for e in events if e.visitor == visitor]
 
 
@@ -58,13 +49,17 @@ async def _until(check, timeout: float = 5.0):
         await asyncio.sleep(0.1)
 
 
+async def _world(make_platform, new_tour):
+    """A platform without consumers or plugins, a new tour, its state and a visitor."""
+    platform = await make_platform(consumers=False, entrypoints=False)
+    tour = await new_tour(platform, plugins={})
+    return platform, tour, await platform.tours.get(tour.key), unique("v")
+
+
 async def test_event_stored_progress_failed_is_repaired_without_a_retry(
     make_platform, new_tour, bus, progress_write_fails_once
 ):
-    platform = await make_platform(consumers=False, entrypoints=False)
-    tour = await new_tour(platform, plugins={})
-    state = await platform.tours.get(tour.key)
-    visitor = unique("v")
+    platform, tour, state, visitor = await _world(make_platform, new_tour)
 
     with pytest.raises(BusUnavailable):
         await platform.visits.check_in(state, tour.stations[0], visitor, lang="en")
@@ -80,10 +75,7 @@ async def test_event_stored_progress_failed_is_repaired_without_a_retry(
 async def test_retried_scan_stores_one_event_and_counts_once(
     make_platform, new_tour, bus, progress_write_fails_once
 ):
-    platform = await make_platform(consumers=False, entrypoints=False)
-    tour = await new_tour(platform, plugins={})
-    state = await platform.tours.get(tour.key)
-    visitor = unique("v")
+    platform, tour, state, visitor = await _world(make_platform, new_tour)
 
     with pytest.raises(BusUnavailable):
         await platform.visits.check_in(state, tour.stations[1], visitor, lang="en")

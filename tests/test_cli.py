@@ -14,7 +14,6 @@ import sysconfig
 import threading
 import time
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -99,12 +98,14 @@ class Running:
             self.process.wait()
 
 
-@pytest.fixture
-def running() -> Iterator[list[Running]]:
-    started: list[Running] = []
-    yield started
-    for process in started:
-        process.kill()
+def start(running: list[Running], command: str, port: int, data: Path, *extra: str) -> Running:
+    """``promtour <command> --port <port> --data-dir <data>`` run from ``data``'s parent,
+    for the ``running`` fixture to kill at the end."""
+    process = Running(
+        command, *extra, "--port", str(port), "--data-dir", str(data), cwd=data.parent
+    )
+    running.append(process)
+    return process
 
 
 def wait_ready(url: str, timeout: float = 30) -> None:
@@ -134,8 +135,7 @@ def test_demo_runs_stops_cleanly_and_keeps_its_data(tmp_path, running):
     data = tmp_path / "data"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    demo = Running("demo", "--port", str(port), "--data-dir", str(data), cwd=tmp_path)
-    running.append(demo)
+    demo = start(running, "demo", port, data)
     (start_line,) = demo.read_until(r"Tour uralpress\.main: ")
     assert f"{base}/t/uralpress/main" in start_line
     stations = [STATION_LINE.search(line) for line in demo.read_until(r"station\s+\d", 5)]
@@ -161,8 +161,7 @@ def test_demo_runs_stops_cleanly_and_keeps_its_data(tmp_path, running):
     assert not (data / "nats" / "running.url").exists()
 
     # Started again on the same data: the same codes, and the visitor's progress kept.
-    again = Running("demo", "--port", str(port), "--data-dir", str(data), cwd=tmp_path)
-    running.append(again)
+    again = start(running, "demo", port, data)
     again.read_until(r"Tour uralpress\.main: ")  # the demo's second tour comes first
     lines = again.read_until(r"station\s+\d", 5)
     assert [STATION_LINE.search(line).group(3) for line in lines] == urls  # type: ignore[union-attr]
@@ -178,8 +177,7 @@ def test_demo_runs_stops_cleanly_and_keeps_its_data(tmp_path, running):
 def test_no_orphan_nats_server_when_promtour_is_killed(tmp_path, running):
     data = tmp_path / "data"
     port = free_port()
-    serve = Running("serve", "--port", str(port), "--data-dir", str(data), cwd=tmp_path)
-    running.append(serve)
+    serve = start(running, "serve", port, data)
     wait_ready(f"http://127.0.0.1:{port}")
     nats_pid = int((data / "nats" / "running.url").read_text().split()[0])
     assert pid_alive(nats_pid)
@@ -194,10 +192,7 @@ def test_no_orphan_nats_server_when_promtour_is_killed(tmp_path, running):
 def test_serve_uses_the_given_nats(tmp_path, running, nats_url):
     data = tmp_path / "data"
     port = free_port()
-    serve = Running(
-        "serve", "--nats", nats_url, "--port", str(port), "--data-dir", str(data), cwd=tmp_path
-    )
-    running.append(serve)
+    serve = start(running, "serve", port, data, "--nats", nats_url)
     wait_ready(f"http://127.0.0.1:{port}")
     # No embedded server was started: no store, no child nats-server.
     assert not (data / "nats").exists()

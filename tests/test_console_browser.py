@@ -5,47 +5,33 @@ to a station URL that works. A form whose CSRF token is removed is refused."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import re
-import threading
 
 import httpx
 import zxingcpp
 from PIL import Image
 from promtour.auth import create_token
-from promtour.manager import PluginManager
 from promtour.models import Enterprise
 from promtour.platform import Platform
-from promtour.testing import test_settings as settings_for
-from promtour.testing import unique
+from promtour.testing import unique, with_platform
 
 DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "en-US"}
 
 
 def onboard(nats_url: str) -> tuple[str, str]:
-    """A new enterprise and an editor token, made in a thread of its own: Playwright
-    owns this thread's event loop."""
-    out: list[str] = []
+    """A new enterprise and an editor token (made in a thread of its own: Playwright
+    owns this thread's event loop)."""
 
-    async def work() -> None:
-        platform = Platform(settings_for(nats_url), plugins=PluginManager())
-        await platform.start(consumers=False)
-        try:
-            enterprise = Enterprise(
-                id=unique("ent"), name={"ru": "Завод «Восток»", "en": "Vostok Works"}
-            )
-            await platform.import_enterprise(enterprise)
-            _, secret = await create_token(platform.bus, enterprise.id, "editor", "Olga")
-            out.extend([enterprise.id, secret])
-        finally:
-            await platform.stop()
+    async def work(platform: Platform) -> tuple[str, str]:
+        enterprise = Enterprise(
+            id=unique("ent"), name={"ru": "Завод «Восток»", "en": "Vostok Works"}
+        )
+        await platform.import_enterprise(enterprise)
+        _, secret = await create_token(platform.bus, enterprise.id, "editor", "Olga")
+        return enterprise.id, secret
 
-    thread = threading.Thread(target=lambda: asyncio.run(work()))
-    thread.start()
-    thread.join(60)
-    assert len(out) == 2, "the enterprise could not be created"
-    return out[0], out[1]
+    return with_platform(nats_url, work)
 
 
 def test_editor_builds_a_tour_and_prints_working_posters(browser, serve_app, nats_url):

@@ -9,8 +9,9 @@ import httpx
 import msgspec
 from promtour.auth import create_token
 from promtour.plugin import Field, PluginInfo, hookimpl
+from promtour.testing import console_sign_in
 
-from tests.test_console_pages import EN, sign_in
+from tests.test_console_pages import EN
 
 
 class Stop(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -42,7 +43,7 @@ async def test_a_plugin_without_html_gets_a_form_with_a_nested_list(
     url = f"/console/{tour.enterprise}/tours/{tour.id}/plugins/mini"
     station = tour.stations[1].id
     async with httpx.AsyncClient(base_url=server.url, timeout=10, headers=EN) as client:
-        csrf = await sign_in(client, secret)
+        csrf = await console_sign_in(client, secret)
         form = await client.get(url)
         assert form.status_code == 200
         assert "Greeting" in form.text and 'value="add:stops"' in form.text

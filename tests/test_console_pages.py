@@ -11,7 +11,7 @@ from promtour import hookimpl
 from promtour.auth import create_token, list_tokens, revoke_token
 from promtour.events import STREAM, subject_for
 from promtour.plugin import Panel, PluginInfo
-from promtour.testing import station_path
+from promtour.testing import console_sign_in, csrf_token, station_path
 
 
 class ProbePanels:
@@ -28,22 +28,6 @@ class ProbePanels:
 
 
 EN = {"Accept-Language": "en"}
-CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
-
-
-def csrf_of(html: str) -> str:
-    match = CSRF.search(html)
-    assert match, "the page has no form with a CSRF token"
-    return match.group(1)
-
-
-async def sign_in(client: httpx.AsyncClient, secret: str) -> str:
-    """Sign a browser-like client in to the console; returns a CSRF token for its forms."""
-    page = await client.get("/console/login")
-    token = csrf_of(page.text)
-    response = await client.post("/console/login", data={"token": secret, "_csrf": token})
-    assert response.status_code == 303, response.text
-    return token
 
 
 async def test_sign_in_session_cookie_and_sign_out(make_platform, serve_app, new_tour):
@@ -58,12 +42,12 @@ async def test_sign_in_session_cookie_and_sign_out(make_platform, serve_app, new
         assert response.headers["location"].startswith("/console/login?next=")
         login = await anonymous.get("/console/login")
         wrong = await anonymous.post(
-            "/console/login", data={"token": "pt_nope_nope", "_csrf": csrf_of(login.text)}
+            "/console/login", data={"token": "pt_nope_nope", "_csrf": csrf_token(login.text)}
         )
         assert wrong.status_code == 401 and "not valid" in wrong.text
 
     async with httpx.AsyncClient(base_url=server.url, timeout=10, headers=EN) as client:
-        csrf = await sign_in(client, secret)
+        csrf = await console_sign_in(client, secret)
         cookie = next(c for c in client.cookies.jar if c.name == "pt_console")
         assert cookie.has_nonstandard_attr("HttpOnly") and cookie.path == "/console"
         # Plugins' staff pages (/p/...) get the same session in a cookie of their own;
@@ -84,7 +68,7 @@ async def test_sign_in_session_cookie_and_sign_out(make_platform, serve_app, new
 
     _, secret2 = await create_token(setup.bus, tour.enterprise, "editor", "Ivan")
     async with httpx.AsyncClient(base_url=server.url, timeout=10, headers=EN) as client:
-        csrf = await sign_in(client, secret2)
+        csrf = await console_sign_in(client, secret2)
         out = await client.post("/console/logout", data={"_csrf": csrf})
         assert out.status_code == 303
         assert (await client.get(f"/console/{tour.enterprise}")).status_code == 303
@@ -96,7 +80,7 @@ async def test_console_forms_need_their_csrf_token(make_platform, serve_app, new
     _, secret = await create_token(setup.bus, tour.enterprise, "editor", "Olga")
     server = serve_app()
     async with httpx.AsyncClient(base_url=server.url, timeout=10, headers=EN) as client:
-        csrf = await sign_in(client, secret)
+        csrf = await console_sign_in(client, secret)
         target = f"/console/{tour.enterprise}/tours/{tour.id}/stations/s1/toggle"
         refused = await client.post(target, data={})
         assert refused.status_code == 403
@@ -120,7 +104,7 @@ async def test_create_tour_stations_and_reorder(make_platform, serve_app, new_to
     server = serve_app()
     base = f"/console/{seed.enterprise}"
     async with httpx.AsyncClient(base_url=server.url, timeout=10, headers=EN) as client:
-        csrf = await sign_in(client, secret)
+        csrf = await console_sign_in(client, secret)
         bad = await client.post(
             f"{base}/tours",
             data={"_csrf": csrf, "id": "Bad Id", "name_en": "x", "languages": "ru, en"},
@@ -197,7 +181,7 @@ async def test_config_form_names_the_bad_field_and_keeps_what_was_typed(
     server = serve_app()
     url = f"/console/{tour.enterprise}/tours/{tour.id}/plugins/quests"
     async with httpx.AsyncClient(base_url=server.url, timeout=10, headers=EN) as client:
-        csrf = await sign_in(client, secret)
+        csrf = await console_sign_in(client, secret)
         form = await client.get(url)
         assert form.status_code == 200
         assert 'name="cfg.order"' in form.text  # a generated input for a simple field
@@ -236,7 +220,7 @@ async def test_media_page_upload_and_refusals(make_platform, serve_app, new_tour
     server = serve_app()
     url = f"/console/{tour.enterprise}/tours/{tour.id}/media"
     async with httpx.AsyncClient(base_url=server.url, timeout=10, headers=EN) as client:
-        csrf = await sign_in(client, secret)
+        csrf = await console_sign_in(client, secret)
         audio = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * (300 * 1024)  # 1.2 MB
         up = await client.post(
             url, data={"_csrf": csrf, "folder": "audio"}, files={"file": ("press.mp3", audio)}
@@ -270,7 +254,7 @@ async def test_preview_records_nothing_and_warns_of_missing_translations(
     _, secret = await create_token(setup.bus, tour.enterprise, "guide", "Anna")
     server = serve_app(plugins=probe)
     async with httpx.AsyncClient(base_url=server.url, timeout=10, headers=EN) as client:
-        _ = await sign_in(client, secret)
+        _ = await console_sign_in(client, secret)
         base = f"/console/{tour.enterprise}/tours/{tour.id}/preview/s2"
         en = await client.get(f"{base}?lang=en")
         assert en.status_code == 200
@@ -301,7 +285,7 @@ async def test_posters_and_key_rotation(make_platform, serve_app, new_tour):
     server = serve_app()
     base = f"/console/{tour.enterprise}/tours/{tour.id}"
     async with httpx.AsyncClient(base_url=server.url, timeout=10, headers=EN) as client:
-        csrf = await sign_in(client, secret)
+        csrf = await console_sign_in(client, secret)
         one = await client.get(f"{base}/posters")
         assert one.status_code == 200
         assert one.text.count('class="sheet"') == 5 and one.text.count('class="qr"') == 5

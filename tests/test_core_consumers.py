@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 
 import msgspec
+from polling import eventually
 from promtour import hookimpl
 from promtour.consumers import ConsumerSettings
 from promtour.events import STREAM, PluginEventFailed, VisitorCheckedIn, subject_for
@@ -39,14 +39,6 @@ class Recorder:
         if event.station in self.fail_on:
             raise RuntimeError(f"cannot handle {event.station}")
         self.handled.append(event.station)
-
-
-async def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 def checkin(tour, station: str, visitor: str = "v1") -> VisitorCheckedIn:

@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-import re
-
 import httpx
 from markupsafe import Markup
 from promtour import hookimpl
 from promtour.plugin import Panel, PluginInfo
-from promtour.testing import station_path, unique
+from promtour.testing import csrf_token, station_path, unique
 
 
 class Gatekeeper:
@@ -63,9 +61,8 @@ async def test_gate_shows_only_its_panel_and_a_refused_group_is_not_joined(
         assert "read the rules" in page.text
         assert "other content" not in page.text  # only the gate's panel
         assert "Station 1" in page.text  # the page itself is there (and checked in)
-        csrf = re.search(r'name="_csrf" value="([^"]+)"', page.text)
         start = await client.get(f"/t/{tour.enterprise}/{tour.id}")
-        csrf = re.search(r'name="_csrf" value="([^"]+)"', start.text).group(1)
+        csrf = csrf_token(start.text)
         group_url = f"/t/{tour.enterprise}/{tour.id}/group"
         refused = await client.post(group_url, data={"code": "nope", "_csrf": csrf})
         assert refused.status_code == 400

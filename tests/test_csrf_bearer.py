@@ -4,20 +4,11 @@ into one that needs no CSRF token."""
 
 from __future__ import annotations
 
-import re
-
 import httpx
 from promtour.auth import create_token
+from promtour.testing import console_sign_in
 
 EN = {"Accept-Language": "en"}
-
-
-async def _sign_in(client: httpx.AsyncClient, secret: str) -> str:
-    page = await client.get("/console/login")
-    csrf = re.search(r'name="_csrf" value="([^"]+)"', page.text).group(1)
-    done = await client.post("/console/login", data={"token": secret, "_csrf": csrf})
-    assert done.status_code == 303, done.text
-    return csrf
 
 
 async def test_a_bearer_header_does_not_replace_the_csrf_token(make_platform, serve_app, new_tour):
@@ -27,7 +18,7 @@ async def test_a_bearer_header_does_not_replace_the_csrf_token(make_platform, se
     server = serve_app()
     target = f"/console/{tour.enterprise}/tours/{tour.id}/stations/s1/toggle"
     async with httpx.AsyncClient(base_url=server.url, timeout=10, headers=EN) as client:
-        csrf = await _sign_in(client, secret)
+        csrf = await console_sign_in(client, secret)
         # A valid session cookie, no CSRF token, and a made-up or even a real token:
         # the console acts on the cookie only, so the CSRF check must still run.
         for bearer in ("junk", "pt_abc_def", secret):

@@ -13,7 +13,6 @@ import os
 import signal
 import stat
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -21,16 +20,7 @@ import nats
 import nats.errors
 import pytest
 from promtour.embedded import free_port
-from test_cli import STATION_LINE, Running, pid_alive, wait_ready
-
-
-@pytest.fixture
-def procs() -> Iterator[list[Running]]:
-    """``promtour`` processes a test started, killed at the end whatever happened."""
-    started: list[Running] = []
-    yield started
-    for process in started:
-        process.kill()
+from test_cli import STATION_LINE, pid_alive, start, wait_ready
 
 
 def _cmdline(pid: int) -> str:
@@ -68,11 +58,10 @@ async def _refused(url: str, **auth: str) -> bool:
     return False
 
 
-def test_embedded_nats_requires_private_credentials(tmp_path, procs):
+def test_embedded_nats_requires_private_credentials(tmp_path, running):
     data = tmp_path / "data"
     port = free_port()
-    serve = Running("serve", "--port", str(port), "--data-dir", str(data), cwd=tmp_path)
-    procs.append(serve)
+    serve = start(running, "serve", port, data)
     wait_ready(f"http://127.0.0.1:{port}")
     store = data / "nats"
     pid, url = _running(store)
@@ -94,8 +83,7 @@ def test_embedded_nats_requires_private_credentials(tmp_path, procs):
     assert credentials["password"] not in (store / "nats-server.log").read_text()
 
     # The next start uses the same credentials.
-    serve = Running("serve", "--port", str(port), "--data-dir", str(data), cwd=tmp_path)
-    procs.append(serve)
+    serve = start(running, "serve", port, data)
     wait_ready(f"http://127.0.0.1:{port}")
     assert json.loads((store / "credentials.json").read_text()) == credentials
     _, url = _running(store)
@@ -103,11 +91,10 @@ def test_embedded_nats_requires_private_credentials(tmp_path, procs):
     assert serve.interrupt() == 0
 
 
-def test_embedded_nats_listens_on_loopback_only(tmp_path, procs):
+def test_embedded_nats_listens_on_loopback_only(tmp_path, running):
     data = tmp_path / "data"
     port = free_port()
-    serve = Running("serve", "--port", str(port), "--data-dir", str(data), cwd=tmp_path)
-    procs.append(serve)
+    serve = start(running, "serve", port, data)
     wait_ready(f"http://127.0.0.1:{port}")
     pid, url = _running(data / "nats")
     nats_port = int(url.rsplit(":", 1)[1])
@@ -117,12 +104,11 @@ def test_embedded_nats_listens_on_loopback_only(tmp_path, procs):
     assert serve.interrupt() == 0
 
 
-def test_killed_nats_server_is_restarted_and_health_tells_the_truth(tmp_path, procs):
+def test_killed_nats_server_is_restarted_and_health_tells_the_truth(tmp_path, running):
     data = tmp_path / "data"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    demo = Running("demo", "--port", str(port), "--data-dir", str(data), cwd=tmp_path)
-    procs.append(demo)
+    demo = start(running, "demo", port, data)
     stations = [STATION_LINE.search(line) for line in demo.read_until(STATION_LINE.pattern, 3)]
     wait_ready(base)
     store = data / "nats"

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 
 import httpx
 import pytest
 from litestar import get
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent
+from polling import eventually
 from promtour import hookimpl
 from promtour.events import STREAM, Event, VisitorJoinedGroup, subject_for
 from promtour.plugin import PluginInfo
@@ -39,14 +39,6 @@ class LivePlugin:
             return event_stream(pt, subject_for(enterprise, tour_id, ">"), to_message)
 
         return [stream]
-
-
-async def eventually(check: Callable[[], object], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 async def open_streams(url: str, path: str, count: int) -> list[SseClient]:

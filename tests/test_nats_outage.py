@@ -3,12 +3,9 @@ and the app, its plugin consumers and its tour cache reconnect by themselves."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
-
 import httpx
 import msgspec
+from polling import eventually
 from promtour import hookimpl
 from promtour.bus import Bus
 from promtour.events import STREAM, VisitorCheckedIn, subject_for
@@ -29,19 +26,6 @@ class Recorder:
     def promtour_handle_event(self, event, ctx) -> None:
         if isinstance(event, VisitorCheckedIn):
             self.handled.append(event.station)
-
-
-async def eventually(check: Callable[[], object], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.2)
 
 
 async def test_scans_while_nats_is_away(own_nats, make_platform, serve_app, new_tour):

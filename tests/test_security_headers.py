@@ -3,17 +3,13 @@ defect 8): no page is framable or sniffable, and nothing inline needs the CSP re
 
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
 from pathlib import Path
 
 import httpx
 from promtour.auth import create_token
-from promtour.manager import PluginManager
 from promtour.platform import Platform
-from promtour.testing import import_demo_in_thread, station_path
-from promtour.testing import test_settings as settings_for
+from promtour.testing import import_demo_in_thread, station_path, with_platform
 from promtour.tokens import sign_station
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,21 +82,11 @@ def test_templates_have_no_inline_scripts_styles_or_handlers():
 def _admin_token(nats_url: str, enterprise: str) -> str:
     """An admin token for the demo enterprise, made in a thread of its own: Playwright
     owns this thread's event loop."""
-    out: list[str] = []
 
-    async def work() -> None:
-        platform = Platform(settings_for(nats_url), plugins=PluginManager())
-        await platform.start(consumers=False)
-        try:
-            out.append((await create_token(platform.bus, enterprise, "admin", "csp"))[1])
-        finally:
-            await platform.stop()
+    async def work(platform: Platform) -> str:
+        return (await create_token(platform.bus, enterprise, "admin", "csp"))[1]
 
-    thread = threading.Thread(target=lambda: asyncio.run(work()))
-    thread.start()
-    thread.join(60)
-    assert out, "no token"
-    return out[0]
+    return with_platform(nats_url, work)
 
 
 def test_demo_and_console_pages_run_under_the_csp(nats_url, serve_app, phone, browser):

@@ -20,6 +20,11 @@ examples is docs/plugins/testing.md.
   and loop); returns a :class:`LiveServer` with the base URL.
 - ``new_tour``: a fresh enterprise and tour with unique ids, saved through the platform.
 
+Helpers (plain functions, in :mod:`promtour.testing.helpers`): :func:`run_in_thread`
+and :func:`with_platform` for sync browser tests (Playwright owns the test thread's
+event loop), :func:`csrf_token` and :func:`console_sign_in` for posting forms as a
+browser would, :func:`read_events` for a tour's events in the stream.
+
 Installed plugins: ``make_platform`` and ``serve_app`` load the ``promtour`` entry points
 by default (``entrypoints=False`` to not), the harness does not (``harness.start(
 entrypoints=True)`` to do). A plugin passed explicitly replaces an installed plugin of
@@ -39,22 +44,22 @@ import pytest
 from promtour.bus import Bus
 from promtour.consumers import ConsumerSettings
 from promtour.embedded import EmbeddedNats, free_port
-from promtour.manager import PluginManager
 from promtour.models import Enterprise, Station, Tour
 from promtour.platform import Platform
-from promtour.settings import Settings, load_settings
+from promtour.testing import helpers
 from promtour.testing.harness import Harness
+from promtour.testing.helpers import *  # noqa: F403  (the helpers are public here)
+from promtour.testing.helpers import new_platform, test_settings
 from promtour.tokens import sign_station
 
 __all__ = [
     "Harness",
     "LiveServer",
     "SseClient",
-    "import_demo_in_thread",
     "save_new_tour",
     "station_path",
-    "test_settings",
     "unique",
+    *helpers.__all__,
 ]
 
 
@@ -86,16 +91,6 @@ async def bus(nats_url: str) -> AsyncIterator[Bus]:
         await b.close()
 
 
-def test_settings(nats_url: str, **overrides: Any) -> Settings:
-    base: dict[str, Any] = {"nats": {"url": nats_url}, "plugin_timeout": 1.0}
-    base.update(overrides)
-    return load_settings(environ={}, **base)
-
-
-# A helper, not a test, though its name starts with test_.
-test_settings.__test__ = False  # type: ignore[attr-defined]
-
-
 @pytest.fixture
 async def make_platform(
     nats_url: str,
@@ -112,11 +107,12 @@ async def make_platform(
         start: bool = True,
         **settings: Any,
     ) -> Platform:
-        manager = PluginManager(load_entrypoints=entrypoints, plugins=plugins)
-        platform = Platform(
-            test_settings(nats_url, **settings),
-            plugins=manager,
+        platform = new_platform(
+            nats_url,
+            plugins=plugins,
+            entrypoints=entrypoints,
             consumer_settings=consumer_settings,
+            **settings,
         )
         if start:
             await platform.start(consumers=consumers)
@@ -161,27 +157,6 @@ def new_tour() -> Callable[..., Any]:
 
 def station_path(tour: Tour, station_id: str) -> str:
     return f"/s/{sign_station(tour, station_id)}"
-
-
-def import_demo_in_thread(nats_url: str) -> list[str]:
-    """Import the demo enterprise and tour from a thread of its own; returns the tour
-    keys. For sync (browser) tests: Playwright owns the test thread's event loop."""
-    from promtour.server import import_demo
-
-    keys: list[str] = []
-
-    async def work() -> None:
-        platform = Platform(test_settings(nats_url), plugins=PluginManager())
-        await platform.start(consumers=False)
-        try:
-            keys.extend(await import_demo(platform))
-        finally:
-            await platform.stop()
-
-    thread = threading.Thread(target=lambda: asyncio.run(work()))
-    thread.start()
-    thread.join(60)
-    return keys
 
 
 class LiveServer:
@@ -251,11 +226,12 @@ def serve_app(nats_url: str) -> Iterator[Callable[..., LiveServer]]:
         consumer_settings: ConsumerSettings | None = None,
         **settings: Any,
     ) -> LiveServer:
-        manager = PluginManager(load_entrypoints=entrypoints, plugins=plugins)
-        platform = Platform(
-            test_settings(nats_url, **settings),
-            plugins=manager,
+        platform = new_platform(
+            nats_url,
+            plugins=plugins,
+            entrypoints=entrypoints,
             consumer_settings=consumer_settings,
+            **settings,
         )
         server = LiveServer(platform).start()
         servers.append(server)

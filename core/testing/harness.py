@@ -24,16 +24,15 @@ from contextlib import AsyncExitStack
 from typing import Any, TypeVar
 
 import httpx
-import nats.errors
-from nats.js.api import ConsumerConfig, DeliverPolicy
 from promtour.consumers import ConsumerSettings, Outcome
 from promtour.context import PluginContext
-from promtour.events import STREAM, SUBJECT_PREFIX, Event
+from promtour.events import Event
 from promtour.manager import PluginManager
 from promtour.models import Tour
 from promtour.platform import Platform
 from promtour.settings import Settings
 from promtour.store import PluginStore
+from promtour.testing.helpers import read_events
 from promtour.tokens import sign_station
 
 __all__ = ["Harness", "plugin_entries"]
@@ -206,26 +205,8 @@ class Harness:
         """The stream's events of a tour, oldest first (only ``type_`` if given)."""
         platform = await self._started()
         tag = type_.__struct_config__.tag if type_ is not None else ">"
-        subject = f"{SUBJECT_PREFIX}.{tour.enterprise}.{tour.id}.{tag}"
-        sub = await platform.bus.js.pull_subscribe(
-            subject,
-            stream=STREAM,
-            config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL, inactive_threshold=5.0),
-        )
-        found: list[Event] = []
-        try:
-            pending = (await sub.consumer_info()).num_pending
-            while len(found) < pending:
-                try:
-                    msgs = await sub.fetch(min(256, pending - len(found)), timeout=2.0)
-                except nats.errors.TimeoutError:
-                    break
-                for msg in msgs:
-                    found.append(platform.events.decode(msg.data))
-                    await msg.ack()
-        finally:
-            await sub.unsubscribe()
-        return found
+        stored = await read_events(platform.bus, tour, str(tag))
+        return [platform.events.decode(data) for data in stored]
 
     def _heard(self, plugin: str, event: Event, outcome: Outcome) -> None:
         self.outcomes.append((plugin, event, outcome))

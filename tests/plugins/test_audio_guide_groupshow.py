@@ -19,10 +19,17 @@ import pytest
 from playwright.sync_api import expect
 from promtour.auth import create_token
 from promtour.bus import Bus
-from promtour.testing import SseClient
+from promtour.testing import SseClient, csrf_token, run_in_thread
 from promtour.testing.browser import wait_for_js
-from test_audio_guide_show import csrf_of
-from test_audio_guide_support import ONLY_AUDIO, arun, audio_tour, open_group, tone, vtt
+from test_audio_guide_support import (
+    ONLY_AUDIO,
+    PRESS_CUE,
+    audio_tour,
+    open_group,
+    show_media,
+    tone,
+    vtt,
+)
 
 PIN = "2468"
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
@@ -35,11 +42,7 @@ CONFIG = {
             "station": "s1",
             "tracks": [{"id": "main", "audio": {"ru": "audio/s1.ru.mp3"}}],
             "cues": [
-                {
-                    "id": "press-now",
-                    "title": {"ru": "Слушайте пресс!", "en": "Listen to the press!"},
-                    "audio": {"ru": "audio/cue.ru.mp3", "en": "audio/cue.en.mp3"},
-                },
+                PRESS_CUE,
                 {
                     "id": "short",
                     "title": {"ru": "Короткий сигнал", "en": "A short signal"},
@@ -66,12 +69,7 @@ CONFIG = {
 def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     folder = tmp_path_factory.mktemp("groupshow")
     return {
-        "audio/s1.ru.mp3": tone(folder / "s1.mp3", 1.0),
-        "audio/s1.ru.vtt": vtt((0.0, 1.0, "Станция.")),
-        "audio/cue.ru.mp3": tone(folder / "ru.mp3", 12.0, 440),
-        "audio/cue.ru.vtt": vtt((0.0, 6.0, "Слушайте пресс!"), (6.0, 12.0, "Удар!")),
-        "audio/cue.en.mp3": tone(folder / "en.mp3", 12.0, 550),
-        "audio/cue.en.vtt": vtt((0.0, 6.0, "Listen to the press!"), (6.0, 12.0, "Strike!")),
+        **show_media(folder, cue_seconds=12.0),
         "audio/short.mp3": tone(folder / "short.mp3", 2.0, 660),
         "audio/short.vtt": vtt((0.0, 2.0, "Бип.")),
     }
@@ -104,7 +102,7 @@ async def test_1000_streams_in_a_second_all_get_the_cue_and_the_count_is_of_phon
         page = await client.get(f"{base}/show?code={code}")
         joined = await client.post(
             f"/t/{tour.enterprise}/{tour.id}/group",
-            data={"_csrf": csrf_of(page.text), "code": code},
+            data={"_csrf": csrf_token(page.text), "code": code},
         )
         assert joined.status_code in (302, 303)
         cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
@@ -164,6 +162,15 @@ def sign_in(context, base: str):
     return guide
 
 
+def guide_opens_a_group(context, server_url: str, tour) -> tuple:
+    """The guide signs in with the PIN and opens a new group: the guide's page, the
+    plugin's base URL for the tour and the group's code."""
+    base = f"{server_url}/p/audio_guide/{tour.enterprise}/{tour.id}"
+    guide = sign_in(context, base)
+    guide.get_by_role("button", name="Открыть новую группу").click()
+    return guide, base, guide.locator(".ag-code").inner_text().strip()
+
+
 def join(context, url: str):
     page = context.new_page()
     page.goto(url)
@@ -194,12 +201,9 @@ def visible(page, selector: str) -> bool:
 def test_five_phones_in_step_pause_resume_stop_message_and_the_guides_now_playing(
     nats_url, serve_app, phone, media
 ):
-    tour = arun(audio_tour(nats_url, media, CONFIG))
+    tour = run_in_thread(audio_tour(nats_url, media, CONFIG))
     server = serve_app(**ONLY_AUDIO)
-    base = f"{server.url}/p/audio_guide/{tour.enterprise}/{tour.id}"
-    guide = sign_in(phone(locale="ru-RU"), base)
-    guide.get_by_role("button", name="Открыть новую группу").click()
-    code = guide.locator(".ag-code").inner_text().strip()
+    guide, base, code = guide_opens_a_group(phone(locale="ru-RU"), server.url, tour)
     show_url = f"{base}/show?code={code}"
     locales = ["ru-RU", "en-US", "ru-RU", "en-US", "ru-RU"]
     phones = [join(phone(locale=loc), show_url) for loc in locales]
@@ -275,9 +279,9 @@ def test_a_phone_that_reloads_mid_cue_rejoins_in_step_with_one_tap(
 ):
     """Defect 4: after a reload the page offers "tap to rejoin the cue in progress"; the
     tap starts the cue where the other phones are."""
-    tour = arun(audio_tour(nats_url, media, CONFIG))
-    code = arun(open_group(nats_url, tour))
-    token = arun(guide_token(nats_url, tour.enterprise))
+    tour = run_in_thread(audio_tour(nats_url, media, CONFIG))
+    code = run_in_thread(open_group(nats_url, tour))
+    token = run_in_thread(guide_token(nats_url, tour.enterprise))
     server = serve_app(**ONLY_AUDIO)
     base = f"{server.url}/p/audio_guide/{tour.enterprise}/{tour.id}"
     show_url = f"{base}/show?code={code}"
@@ -308,12 +312,9 @@ def test_a_phone_that_reloads_mid_cue_rejoins_in_step_with_one_tap(
 
 
 def test_guide_console_first_screen_at_390x844_one_hand(nats_url, serve_app, phone, media):
-    tour = arun(audio_tour(nats_url, media, CONFIG))
+    tour = run_in_thread(audio_tour(nats_url, media, CONFIG))
     server = serve_app(**ONLY_AUDIO)
-    base = f"{server.url}/p/audio_guide/{tour.enterprise}/{tour.id}"
-    guide = sign_in(phone(locale="ru-RU"), base)
-    guide.get_by_role("button", name="Открыть новую группу").click()
-    code = guide.locator(".ag-code").inner_text().strip()
+    guide, base, code = guide_opens_a_group(phone(locale="ru-RU"), server.url, tour)
     join(phone(locale="ru-RU"), f"{base}/show?code={code}")
     expect(guide.locator(".ag-total")).to_have_text("1", timeout=8000)
 

@@ -8,8 +8,9 @@ import re
 
 import pytest
 from playwright.sync_api import expect
+from promtour.testing import run_in_thread
 from promtour.testing.browser import wait_for_js
-from test_audio_guide_support import ONLY_AUDIO, arun, audio_tour, stream_events, tone, vtt
+from test_audio_guide_support import ONLY_AUDIO, audio_tour, stream_events, tone, vtt
 
 MAIN = "#ag-s1-main"
 
@@ -47,7 +48,9 @@ def current_time(page) -> float:
 
 
 def test_station_track_plays_highlights_resumes_and_reports(nats_url, serve_app, phone, media):
-    tour = arun(audio_tour(nats_url, media, CONFIG, languages=["en", "ru"], default_language="en"))
+    tour = run_in_thread(
+        audio_tour(nats_url, media, CONFIG, languages=["en", "ru"], default_language="en")
+    )
     server = serve_app(**ONLY_AUDIO)
     page = phone(locale="en-US").new_page()
     page.goto(server.station_url(tour, "s1"))
@@ -88,9 +91,9 @@ def test_station_track_plays_highlights_resumes_and_reports(nats_url, serve_app,
     wait_for_js(page, f"document.querySelector('{MAIN} audio').ended", timeout=10_000)
     page.wait_for_timeout(300)  # the last report is in flight
 
-    started = arun(stream_events(nats_url, tour, "audio_listen_started"))
-    progressed = arun(stream_events(nats_url, tour, "audio_listen_progressed"))
-    finished = arun(stream_events(nats_url, tour, "audio_listen_finished"))
+    started = run_in_thread(stream_events(nats_url, tour, "audio_listen_started"))
+    progressed = run_in_thread(stream_events(nats_url, tour, "audio_listen_progressed"))
+    finished = run_in_thread(stream_events(nats_url, tour, "audio_listen_finished"))
     assert len(started) == 2  # two listening sessions: before and after the reload
     assert sorted(e["quartile"] for e in progressed) == [1, 2, 3]
     assert len(finished) == 1
@@ -110,7 +113,9 @@ def test_station_track_plays_highlights_resumes_and_reports(nats_url, serve_app,
 
 
 def test_track_choice_and_opt_in_autoplay(nats_url, serve_app, phone, media):
-    tour = arun(audio_tour(nats_url, media, CONFIG, languages=["en", "ru"], default_language="en"))
+    tour = run_in_thread(
+        audio_tour(nats_url, media, CONFIG, languages=["en", "ru"], default_language="en")
+    )
     server = serve_app(**ONLY_AUDIO)
     page = phone(locale="en-US").new_page()
     page.goto(server.station_url(tour, "s1"))

@@ -11,15 +11,15 @@ import pytest
 from playwright.sync_api import expect
 from promtour.auth import create_token
 from promtour.bus import Bus
+from promtour.testing import csrf_token, run_in_thread
 from promtour.testing.browser import wait_for_js
 from test_audio_guide_support import (
     ONLY_AUDIO,
-    arun,
+    PRESS_CUE,
     audio_tour,
     open_group,
+    show_media,
     stream_events,
-    tone,
-    vtt,
 )
 
 PIN = "2468"
@@ -30,13 +30,7 @@ CONFIG = {
         {
             "station": "s1",
             "tracks": [{"id": "main", "audio": {"ru": "audio/s1.ru.mp3"}}],
-            "cues": [
-                {
-                    "id": "press-now",
-                    "title": {"ru": "Слушайте пресс!", "en": "Listen to the press!"},
-                    "audio": {"ru": "audio/cue.ru.mp3", "en": "audio/cue.en.mp3"},
-                }
-            ],
+            "cues": [PRESS_CUE],
         }
     ],
     "guide_pin": PIN,
@@ -45,21 +39,7 @@ CONFIG = {
 
 @pytest.fixture(scope="module")
 def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
-    folder = tmp_path_factory.mktemp("show")
-    return {
-        "audio/s1.ru.mp3": tone(folder / "s1.mp3", 1.0),
-        "audio/s1.ru.vtt": vtt((0.0, 1.0, "Станция.")),
-        "audio/cue.ru.mp3": tone(folder / "ru.mp3", 8.0, 440),
-        "audio/cue.ru.vtt": vtt((0.0, 4.0, "Слушайте пресс!"), (4.0, 8.0, "Удар!")),
-        "audio/cue.en.mp3": tone(folder / "en.mp3", 8.0, 550),
-        "audio/cue.en.vtt": vtt((0.0, 4.0, "Listen to the press!"), (4.0, 8.0, "Strike!")),
-    }
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="_csrf" value="([^"]+)"', html)
-    assert match, "the page has no CSRF field"
-    return match.group(1)
+    return show_media(tmp_path_factory.mktemp("show"), cue_seconds=8.0)
 
 
 def join_show(context, url: str):
@@ -78,7 +58,7 @@ def started(page) -> dict:
 def test_guide_fires_cue_phones_play_together_late_phone_catches_up(
     nats_url, serve_app, phone, media
 ):
-    tour = arun(audio_tour(nats_url, media, CONFIG))
+    tour = run_in_thread(audio_tour(nats_url, media, CONFIG))
     server = serve_app(**ONLY_AUDIO)
     base = f"{server.url}/p/audio_guide/{tour.enterprise}/{tour.id}"
 
@@ -124,7 +104,7 @@ def test_guide_fires_cue_phones_play_together_late_phone_catches_up(
     assert abs(late_start["zero"] - ru_start["zero"]) < 400, (late_start, ru_start)
     assert late.evaluate("!document.querySelector('.ag-show-audio').paused")
 
-    events = arun(stream_events(nats_url, tour, "audio_cue_fired"))
+    events = run_in_thread(stream_events(nats_url, tour, "audio_cue_fired"))
     assert len(events) == 1
     assert events[0]["group"] == code and events[0]["cue"] == "press-now"
     assert events[0]["station"] == "s1" and events[0]["visitor"] is None
@@ -139,7 +119,7 @@ async def test_guide_actions_need_the_pin_or_a_guide_token(nats_url, serve_app, 
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
         page = await client.get(f"{base}/guide")
         assert page.status_code == 200 and 'name="pin"' in page.text
-        csrf = csrf_of(page.text)
+        csrf = csrf_token(page.text)
 
         # No PIN: no group, no cue, no status.
         response = await client.post(f"{base}/guide/groups", data={"_csrf": csrf})
@@ -216,7 +196,7 @@ async def test_wrong_pins_from_one_address_do_not_lock_out_the_guide(nats_url, s
         # A fresh cookie every time, as a guessing script would do.
         headers = {"X-Forwarded-For": address}
         async with httpx.AsyncClient(timeout=10, headers=headers) as client:
-            csrf = csrf_of((await client.get(base)).text)
+            csrf = csrf_token((await client.get(base)).text)
             return await client.post(f"{base}/login", data={"_csrf": csrf, "pin": pin})
 
     statuses = [(await try_pin(f"{n:04d}", "203.0.113.7")).status_code for n in range(40)]
@@ -230,8 +210,8 @@ async def test_wrong_pins_from_one_address_do_not_lock_out_the_guide(nats_url, s
 
 def test_tap_to_listen_is_hidden_while_hidden(nats_url, serve_app, phone, media):
     """Issue 17, defect 1: the core's button style must not beat the hidden attribute."""
-    tour = arun(audio_tour(nats_url, media, CONFIG))
-    code = arun(open_group(nats_url, tour))
+    tour = run_in_thread(audio_tour(nats_url, media, CONFIG))
+    code = run_in_thread(open_group(nats_url, tour))
     server = serve_app(**ONLY_AUDIO)
     page = phone(locale="en-US").new_page()
     page.goto(f"{server.url}/p/audio_guide/{tour.enterprise}/{tour.id}/show?code={code}")

@@ -3,50 +3,31 @@ and running async set-up from the synchronous browser tests."""
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
-import threading
-from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
-from promtour import testing
 from promtour.bus import Bus
 from promtour.events import STREAM, subject_for
-from promtour.manager import PluginManager
 from promtour.models import Tour
-from promtour.platform import Platform
 from promtour.plugins import audio_guide
-from promtour.testing import save_new_tour
+from promtour.testing import running_platform, save_new_tour
 from promtour.tours import media_name
 
-T = TypeVar("T")
-
-__all__ = ["ONLY_AUDIO", "arun", "audio_tour", "open_group", "stream_events", "tone", "vtt"]
+__all__ = [
+    "ONLY_AUDIO",
+    "PRESS_CUE",
+    "audio_tour",
+    "open_group",
+    "show_media",
+    "stream_events",
+    "tone",
+    "vtt",
+]
 
 #: Platform arguments of these tests: the audio guide alone (not the installed plugins).
 ONLY_AUDIO: dict[str, Any] = {"entrypoints": False, "plugins": [("audio_guide", audio_guide)]}
-
-
-def arun(coro: Awaitable[T]) -> T:
-    """Run a coroutine to completion in a thread of its own (the browser tests are
-    synchronous, and Playwright's sync API owns this thread's event loop)."""
-    result: list[Any] = []
-
-    def target() -> None:
-        try:
-            result.append(("ok", asyncio.run(coro)))  # type: ignore[arg-type]
-        except BaseException as exc:
-            result.append(("error", exc))
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join(60)
-    kind, value = result[0]
-    if kind == "error":
-        raise value
-    return value
 
 
 def tone(path: Path, seconds: float, frequency: int = 440) -> bytes:
@@ -76,6 +57,30 @@ def tone(path: Path, seconds: float, frequency: int = 440) -> bytes:
     return path.read_bytes()
 
 
+#: The group show's cue of both show tests (its audio: :func:`show_media`).
+PRESS_CUE = {
+    "id": "press-now",
+    "title": {"ru": "Слушайте пресс!", "en": "Listen to the press!"},
+    "audio": {"ru": "audio/cue.ru.mp3", "en": "audio/cue.en.mp3"},
+}
+
+
+def show_media(folder: Path, cue_seconds: float) -> dict[str, bytes]:
+    """Station 1's one-second track and :data:`PRESS_CUE`'s two languages (tones of
+    ``cue_seconds``, two sentences each), with transcripts."""
+    half = cue_seconds / 2
+    return {
+        "audio/s1.ru.mp3": tone(folder / "s1.mp3", 1.0),
+        "audio/s1.ru.vtt": vtt((0.0, 1.0, "Станция.")),
+        "audio/cue.ru.mp3": tone(folder / "ru.mp3", cue_seconds, 440),
+        "audio/cue.ru.vtt": vtt((0.0, half, "Слушайте пресс!"), (half, cue_seconds, "Удар!")),
+        "audio/cue.en.mp3": tone(folder / "en.mp3", cue_seconds, 550),
+        "audio/cue.en.vtt": vtt(
+            (0.0, half, "Listen to the press!"), (half, cue_seconds, "Strike!")
+        ),
+    }
+
+
 def vtt(*cues: tuple[float, float, str]) -> bytes:
     lines = ["WEBVTT", ""]
     for start, end, text in cues:
@@ -92,10 +97,7 @@ async def audio_tour(
     **fields: Any,
 ) -> Tour:
     """A fresh tour with the audio guide configured and its media uploaded."""
-    manager = PluginManager(load_entrypoints=False, plugins=ONLY_AUDIO["plugins"])
-    platform = Platform(testing.test_settings(nats_url), plugins=manager)
-    await platform.start(consumers=False)
-    try:
+    async with running_platform(nats_url, **ONLY_AUDIO) as platform:
         tour = await save_new_tour(
             platform, plugins={"audio_guide": {}}, stations=stations, **fields
         )
@@ -104,22 +106,15 @@ async def audio_tour(
         tour.plugins = {"audio_guide": config}
         state = await platform.save_tour(tour)
         return state.tour
-    finally:
-        await platform.stop()
 
 
 async def open_group(nats_url: str, tour: Tour) -> str:
     """Open a group show on ``tour`` (as a guide would); returns its code."""
     from promtour.plugins.audio_guide import records
 
-    manager = PluginManager(load_entrypoints=False, plugins=ONLY_AUDIO["plugins"])
-    platform = Platform(testing.test_settings(nats_url), plugins=manager)
-    await platform.start(consumers=False)
-    try:
+    async with running_platform(nats_url, **ONLY_AUDIO) as platform:
         group = await records.create_group(platform.store_for("audio_guide").for_tour(tour.key))
         return group.code
-    finally:
-        await platform.stop()
 
 
 async def stream_events(nats_url: str, tour: Tour, event_type: str) -> list[dict[str, Any]]:

@@ -5,7 +5,6 @@ quiz, the finish page ranking with reasons, and the lead form with its consent r
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import re
 import secrets
 from typing import Any
@@ -16,14 +15,11 @@ from playwright.sync_api import expect
 from promtour import hookimpl
 from promtour.bus import Bus
 from promtour.events import Event
-from promtour.manager import PluginManager
 from promtour.models import Tour
-from promtour.platform import Platform
 from promtour.plugin import PluginInfo
 from promtour.plugins.career.profile import Signals
 from promtour.plugins.career.riasec import load_quiz
-from promtour.testing import save_new_tour
-from promtour.testing import test_settings as settings_for
+from promtour.testing import run_in_thread, save_new_tour, with_platform
 
 
 class AudioListenFinished(Event, tag="audio_listen_finished"):
@@ -106,21 +102,13 @@ CONFIG: dict[str, Any] = {
 }
 
 
-def run(coro: Any) -> Any:
-    """Run a coroutine on its own loop in a worker thread (browser tests are sync)."""
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
-
-
-async def make_tour(nats_url: str) -> Tour:
-    platform = Platform(
-        settings_for(nats_url), plugins=PluginManager(load_entrypoints=False, plugins=PLUGINS)
+def make_tour(nats_url: str) -> Tour:
+    return with_platform(
+        nats_url,
+        lambda platform: save_new_tour(platform, plugins={"career": CONFIG}),
+        plugins=PLUGINS,
+        entrypoints=False,
     )
-    await platform.start(consumers=False)
-    try:
-        return await save_new_tour(platform, plugins={"career": CONFIG})
-    finally:
-        await platform.stop()
 
 
 async def publish_and_wait(nats_url: str, tour: Tour, visitor: str, events: list[Event]) -> None:
@@ -151,7 +139,7 @@ def visitor_of(context: Any) -> str:
 
 
 def test_cards_quiz_and_ranked_finish(serve_app, phone, nats_url):
-    tour = run(make_tour(nats_url))
+    tour = make_tour(nats_url)
     server = serve_app(entrypoints=False, plugins=PLUGINS)
     context = phone(locale="en-US")
     page = context.new_page()
@@ -180,7 +168,7 @@ def test_cards_quiz_and_ranked_finish(serve_app, phone, nats_url):
         track="cnc",
         lang="en",
     )
-    run(publish_and_wait(nats_url, tour, visitor, [listened]))
+    run_in_thread(publish_and_wait(nats_url, tour, visitor, [listened]))
 
     # The quiz: investigative statements "that's me", hands-on "partly", others "not me".
     page.get_by_role("link", name=re.compile("Take the 3-minute quiz")).click()
@@ -218,7 +206,7 @@ def test_cards_quiz_and_ranked_finish(serve_app, phone, nats_url):
 
 
 def test_lead_form_consent_in_russian(serve_app, phone, nats_url):
-    tour = run(make_tour(nats_url))
+    tour = make_tour(nats_url)
     server = serve_app(entrypoints=False, plugins=PLUGINS)
     page = phone(locale="ru-RU").new_page()
     name = f"Мария Кузнецова {secrets.token_hex(2)}"

@@ -22,7 +22,7 @@ from promtour.models import Enterprise
 from promtour.plugin import PluginInfo
 from promtour.plugins.career.profile import Signals
 from promtour.store import EXPIRY_BACKSTOP, EXPIRY_PREFIX, bucket_name
-from promtour.testing import station_path
+from promtour.testing import csrf_token, station_path
 
 # --- Stand-ins for the audio guide's and the quests' events (matched by their tags) -------
 
@@ -159,10 +159,6 @@ def form_values(html: str) -> dict[str, str]:
         name: re.search(rf'name="{name}" value="([^"]*)"', html).group(1)
         for name in ("_csrf", "nonce")
     }
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="_csrf" value="([^"]*)"', html).group(1)
 
 
 def link(html: str, element_id: str) -> str:
@@ -327,7 +323,7 @@ async def test_leads_consent_storage_hr_access_and_erasure(make_platform, serve_
         assert mine.headers["referrer-policy"] == "no-referrer"
         wrong = my_url[:-4] + "AAAA"
         assert (await client.get(wrong)).status_code == 404
-        erase = await client.post(f"{my_url}/erase", data={"_csrf": csrf(mine.text)})
+        erase = await client.post(f"{my_url}/erase", data={"_csrf": csrf_token(mine.text)})
         assert erase.status_code == 200 and "erased" in erase.text.lower()
         assert (await client.get(my_url)).status_code == 404
         assert await history_values(kv, f"lead.{tour.enterprise}.{second_id}") == []
@@ -358,7 +354,7 @@ async def test_leads_consent_storage_hr_access_and_erasure(make_platform, serve_
         assert pending.status_code == 404
         page = await client.get(guardian_url)
         assert page.status_code == 200 and third["name"] in page.text
-        token = csrf(page.text)
+        token = csrf_token(page.text)
         no_tick = await client.post(guardian_url, data={"_csrf": token, "action": "confirm"})
         assert no_tick.status_code == 400
         assert (await client.get(guardian_url[:-3] + "xyz")).status_code == 404

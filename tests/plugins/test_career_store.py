@@ -21,8 +21,8 @@ from promtour.manager import PluginManager
 from promtour.models import Enterprise
 from promtour.platform import Platform
 from promtour.plugins.career.leads import DAY, LeadStore
-from promtour.testing import LiveServer, save_new_tour, test_settings
-from test_career_flow import career_config, csrf, link, send_lead, wait_for
+from promtour.testing import LiveServer, csrf_token, save_new_tour, test_settings
+from test_career_flow import career_config, link, send_lead, wait_for
 from test_career_model import lead
 
 PLUGINS = [("career", career)]
@@ -123,10 +123,12 @@ async def test_erased_leads_are_gone_from_the_store_files(own_nats: EmbeddedNats
             assert erased.status_code == 204
             mine = link(by_visitor.text, "my-link")
             page = await client.get(mine)
-            assert (await client.post(f"{mine}/erase", data={"_csrf": csrf(page.text)})).is_success
+            assert (
+                await client.post(f"{mine}/erase", data={"_csrf": csrf_token(page.text)})
+            ).is_success
             guardian = link(by_guardian.text, "guardian-link")
             page = await client.get(guardian)
-            answer = {"_csrf": csrf(page.text), "action": "decline"}
+            answer = {"_csrf": csrf_token(page.text), "action": "decline"}
             assert (await client.post(guardian, data=answer)).is_success
     finally:
         server.stop()
@@ -148,7 +150,7 @@ async def test_a_deleted_tour_leaves_no_career_records(make_platform, serve_app,
         quiz = await client.get(f"{base}/quiz")
         statement_ids = re.findall(r'name="([a-z0-9_-]+)" value="2"', quiz.text)
         answers = dict.fromkeys(statement_ids, "2")
-        done = await client.post(f"{base}/quiz", data={"_csrf": csrf(quiz.text), **answers})
+        done = await client.post(f"{base}/quiz", data={"_csrf": csrf_token(quiz.text), **answers})
         assert done.status_code == 303 and done.headers["location"].endswith("/profile")
     visitor = secrets.token_hex(12)
     await platform.bus.publish(

@@ -25,9 +25,9 @@ import httpx
 import promtour.plugins.quests as quests_plugin
 from promtour.platform import Platform
 from promtour.plugins.quests.records import VisitorState, visitor_key
-from promtour.testing import station_path
+from promtour.testing import csrf_token, station_path
 from promtour.web.app import create_app
-from test_quests_rules import EN, answer, csrf, mission, quest, visitor_of
+from test_quests_rules import EN, answer, mission, quest, visitor_of
 
 #: Only this plugin: the tests see its panels and routes and nobody else's.
 PLUGINS = [("quests", quests_plugin)]
@@ -116,7 +116,7 @@ async def test_an_answer_right_after_the_check_in_gets_the_bonus_before_the_cons
         visitor = await visitor_of(client)
         # The premise: the page wrote no first-seen time and no consumer ran.
         assert await first_seen(setup, tour, visitor, "plate") is None
-        right = await answer(client, tour, "plate", csrf(page.text), answer="KP-1000")
+        right = await answer(client, tour, "plate", csrf_token(page.text), answer="KP-1000")
     body = right.json()
     assert body["result"] == "correct"
     assert body["score"] == PLATE + PLATE_BONUS
@@ -149,7 +149,7 @@ async def test_the_check_in_consumer_records_the_check_in_as_first_seen(
         assert gauge_seen > plate_seen
         assert await first_seen(setup, tour, visitor, "plate") == plate_seen
         # An answer now counts from the recorded time: inside the window, with the bonus.
-        right = await answer(client, tour, "plate", csrf(page.text), answer="KP-1000")
+        right = await answer(client, tour, "plate", csrf_token(page.text), answer="KP-1000")
         assert right.json()["score"] == PLATE + PLATE_BONUS
     assert await first_seen(setup, tour, visitor, "plate") == plate_seen
 
@@ -163,8 +163,8 @@ async def test_an_answer_after_the_window_gets_no_bonus(make_platform, new_tour)
         # A second visitor checks in only now: the window is one second from each
         # visitor's own check-in, not from the tour's or the answer's time.
         quick_page = await quick.get(station_path(tour, "s2"))
-        slow = await answer(late, tour, "plate", csrf(late_page.text), answer="KP-1000")
-        fast = await answer(quick, tour, "plate", csrf(quick_page.text), answer="KP-1000")
+        slow = await answer(late, tour, "plate", csrf_token(late_page.text), answer="KP-1000")
+        fast = await answer(quick, tour, "plate", csrf_token(quick_page.text), answer="KP-1000")
         late_visitor = await visitor_of(late)
     assert slow.json()["result"] == "correct" and slow.json()["score"] == PLATE
     assert f"+{PLATE} points" in slow.json()["message"]
@@ -189,7 +189,7 @@ async def test_in_fixed_order_the_clock_starts_when_the_page_shows_the_mission_o
         # The first station's mission is open at once; its page started the clock (an
         # answer cannot tell the time from the check-ins in fixed order).
         assert await first_seen(setup, tour, visitor, "gauge") is not None
-        gauge = await answer(client, tour, "gauge", csrf(page1), answer="42")
+        gauge = await answer(client, tour, "gauge", csrf_token(page1), answer="42")
         assert gauge.json()["score"] == GAUGE + GAUGE_BONUS
         # Station 2's check-in is now more than the one-second window ago...
         await asyncio.sleep(1.1)
@@ -200,6 +200,6 @@ async def test_in_fixed_order_the_clock_starts_when_the_page_shows_the_mission_o
         plate_seen = await first_seen(setup, tour, visitor, "plate")
         checked_in = await check_in_time(setup, tour, visitor, "s2")
         assert plate_seen is not None and plate_seen - checked_in > timedelta(seconds=1)
-        plate = await answer(client, tour, "plate", csrf(page2), answer="KP-1000")
+        plate = await answer(client, tour, "plate", csrf_token(page2), answer="KP-1000")
         assert plate.json()["result"] == "correct"
         assert plate.json()["score"] == GAUGE + GAUGE_BONUS + PLATE + PLATE_BONUS

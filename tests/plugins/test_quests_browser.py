@@ -4,44 +4,20 @@ screen updating live (SSE), then the finish page and the certificate."""
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import re
-from typing import Any
 
 import promtour.plugins.quests as quests_plugin
 from playwright.sync_api import expect
-from promtour.manager import PluginManager
-from promtour.models import Tour
-from promtour.platform import Platform
-from promtour.testing import test_settings as settings_for
+from promtour.testing import with_platform
 from test_quests_panel_cache import demo_tour
 
 #: Only this plugin: the tests see its panels and routes and nobody else's.
 PLUGINS = [("quests", quests_plugin)]
 
 
-def run(coro: Any) -> Any:
-    """Run a coroutine on its own loop in a worker thread (browser tests are sync)."""
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
-
-
-async def demo_quest_tour(nats_url: str) -> Tour:
-    """The demo tour's stations and quest, under fresh ids (the demo ids are shared)."""
-    platform = Platform(
-        settings_for(nats_url),
-        plugins=PluginManager(load_entrypoints=False, plugins=PLUGINS),
-    )
-    await platform.start(consumers=False)
-    try:
-        return await demo_tour(platform)
-    finally:
-        await platform.stop()
-
-
 def test_a_phone_plays_the_demo_quest(serve_app, phone, nats_url):
-    tour = run(demo_quest_tour(nats_url))
+    # The demo tour's stations and quest, under fresh ids (the demo ids are shared).
+    tour = with_platform(nats_url, demo_tour, plugins=PLUGINS, entrypoints=False)
     server = serve_app(entrypoints=False, plugins=PLUGINS)
     start_url = f"{server.url}/t/{tour.enterprise}/{tour.id}"
     board_url = f"{server.url}/p/quests/{tour.enterprise}/{tour.id}/board"

@@ -5,7 +5,6 @@ answering at once give exactly the sum, and the same answer or event counted twi
 from __future__ import annotations
 
 import asyncio
-import re
 
 import httpx
 import msgspec
@@ -21,12 +20,11 @@ from promtour.plugins.quests.records import (
     team_key,
     visitor_key,
 )
-from promtour.testing import station_path
+from promtour.testing import csrf_token, station_path
 
 #: Only this plugin: the tests see its panels and routes and nobody else's.
 PLUGINS = [("quests", quests_plugin)]
 
-CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
 MEMBERS = 50
 STATIONS = 5
 
@@ -75,7 +73,7 @@ async def test_fifty_members_at_once_give_exactly_the_sum_and_repeats_count_once
         pages = await asyncio.gather(
             *(c.get(station_path(tour, station_of(i))) for i, c in enumerate(clients))
         )
-        tokens = [CSRF.search(p.text).group(1) for p in pages]  # type: ignore[union-attr]
+        tokens = [csrf_token(p.text) for p in pages]  # type: ignore[union-attr]
         visitors = [c.cookies["pt_v"].rsplit(".", 1)[0] for c in clients]
         made = await clients[0].post(f"{base}/team", data={"_csrf": tokens[0], "name": "Crew"})
         code = made.headers["location"].rsplit("/", 1)[1]

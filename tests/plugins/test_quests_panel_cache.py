@@ -5,7 +5,6 @@ tour leaves none of the quest's records of it."""
 
 from __future__ import annotations
 
-import re
 import tomllib
 from pathlib import Path
 
@@ -13,13 +12,12 @@ import httpx
 import promtour.plugins.quests as quests_plugin
 from promtour.context import PageContext
 from promtour.plugins.quests import panels
-from promtour.testing import station_path, unique
+from promtour.testing import csrf_token, station_path, unique
 from promtour.tours import decode_tour, load_enterprise_toml
 from promtour.web.app import create_app
 
 PLUGINS = [("quests", quests_plugin)]
 DEMO = Path(__file__).resolve().parents[2] / "config" / "demo"
-CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
 EN = {"Accept-Language": "en"}
 
 
@@ -50,7 +48,7 @@ async def play(client: httpx.AsyncClient, tour, stations: list[str], **actions: 
     for station in stations:
         page = await client.get(station_path(tour, station))
         assert page.status_code == 200
-        token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+        token = csrf_token(page.text)
     if "plate" in actions:
         done = await client.post(
             f"{base}/m/press-plate/answer", data={"_csrf": token, "answer": actions["plate"]}

@@ -13,14 +13,12 @@ import httpx
 import msgspec
 import promtour.plugins.quests as quests_plugin
 from promtour.auth import create_token
-from promtour.events import STREAM, subject_for
 from promtour.plugins.quests.records import Team, VisitorState, team_key, visitor_key
-from promtour.testing import station_path
+from promtour.testing import csrf_token, read_events, station_path
 
 #: Only this plugin: the tests see its panels and routes and nobody else's.
 PLUGINS = [("quests", quests_plugin)]
 
-CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
 STATIC = Path(__file__).resolve().parents[2] / "plugins" / "quests" / "static"
 JSON = {"Accept": "application/json"}
 EN = {"Accept-Language": "en"}
@@ -57,12 +55,6 @@ def quest(**overrides: object) -> dict[str, object]:
     return config
 
 
-def csrf(page: str) -> str:
-    found = CSRF.search(page)
-    assert found, "no CSRF token in the page"
-    return found.group(1)
-
-
 def card(page: str, mission_id: str) -> str:
     found = re.search(rf'<article[^>]*id="m-{mission_id}".*?</article>', page, re.S)
     assert found, f"mission {mission_id} is not on the page"
@@ -84,19 +76,8 @@ async def answer(client: httpx.AsyncClient, tour, mid: str, token: str, **form: 
     return await client.post(f"{base(tour)}/m/{mid}/answer", data=data, headers=JSON)
 
 
-async def raw_events(bus, tour, event_type: str = ">") -> list[bytes]:
-    """Every stored event of the tour (of one type), in stream order."""
-    subject = subject_for(tour.enterprise, tour.id, event_type)
-    info = await bus.js.stream_info(STREAM, subjects_filter=subject)
-    count = sum((info.state.subjects or {}).values())
-    sub = await bus.js.subscribe(subject, stream=STREAM, ordered_consumer=True)
-    out = [(await sub.next_msg(timeout=2)).data for _ in range(count)]
-    await sub.unsubscribe()
-    return out
-
-
 async def events_of(bus, tour, event_type: str) -> list[dict[str, object]]:
-    return [msgspec.json.decode(data) for data in await raw_events(bus, tour, event_type)]
+    return [msgspec.json.decode(data) for data in await read_events(bus, tour, event_type)]
 
 
 async def test_a_mission_opens_only_after_a_check_in_at_its_station(
@@ -107,7 +88,7 @@ async def test_a_mission_opens_only_after_a_check_in_at_its_station(
     server = serve_app(entrypoints=False, plugins=PLUGINS)
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
         page = (await client.get(station_path(tour, "s1"))).text
-        token = csrf(page)
+        token = csrf_token(page)
         # Checked in at station 1 only: the mission at station 2 is refused, clearly.
         refused = await answer(client, tour, "plate", token, answer="KP-1000")
         assert refused.status_code == 403
@@ -190,7 +171,7 @@ async def test_right_answers_are_never_in_the_page_or_its_scripts(
         assert options(other_page, "pick").keys() == options(page, "pick").keys()
         assert options(other_page, "pick") != options(page, "pick")
         # A wrong answer's response does not tell the right one either.
-        token = csrf(page)
+        token = csrf_token(page)
         wrong = await answer(client, tour, "plate", token, answer="nope")
         assert wrong.json()["result"] == "wrong"
         assert "ZQ" not in wrong.text and "EXPLAINMARKER" not in wrong.text
@@ -206,7 +187,7 @@ async def test_attempts_are_limited_and_a_repeated_answer_counts_once(
     tour = await new_tour(setup, plugins={"quests": quest(max_attempts=2)})
     server = serve_app(entrypoints=False, plugins=PLUGINS)
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
-        token = csrf((await client.get(station_path(tour, "s2"))).text)
+        token = csrf_token((await client.get(station_path(tour, "s2"))).text)
         first = await answer(client, tour, "plate", token, answer="KP-999")
         assert first.json()["result"] == "wrong"
         assert "Attempts left: 1" in first.json()["message"]
@@ -238,7 +219,7 @@ async def test_hints_cost_points_once_and_the_award_is_an_event(
     server = serve_app(entrypoints=False, plugins=PLUGINS)
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
         page = (await client.get(station_path(tour, "s1"))).text
-        token = csrf(page)
+        token = csrf_token(page)
         assert "Look up" not in page and "Take a hint (−3 points)" in page
         hint_url = f"{base(tour)}/m/pick/hint"
         taps = await asyncio.gather(
@@ -275,7 +256,7 @@ async def test_answers_are_rate_limited_per_visitor(make_platform, serve_app, ne
     tour = await new_tour(setup, plugins={"quests": quest()})
     server = serve_app(entrypoints=False, plugins=PLUGINS)
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
-        token = csrf((await client.get(station_path(tour, "s2"))).text)
+        token = csrf_token((await client.get(station_path(tour, "s2"))).text)
         codes = [
             (await answer(client, tour, "plate", token, answer="same")).status_code
             for _ in range(21)
@@ -283,7 +264,7 @@ async def test_answers_are_rate_limited_per_visitor(make_platform, serve_app, ne
         assert codes[:20] == [200] * 20 and codes[20] == 429
     # Another visitor (the same IP: a school class) is not held back.
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as other:
-        token = csrf((await other.get(station_path(tour, "s2"))).text)
+        token = csrf_token((await other.get(station_path(tour, "s2"))).text)
         assert (await answer(other, tour, "plate", token, answer="x")).status_code == 200
 
 
@@ -296,7 +277,7 @@ async def test_fixed_order_opens_a_station_after_the_previous_one(
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
         page1 = (await client.get(station_path(tour, "s1"))).text
         page2 = (await client.get(station_path(tour, "s2"))).text
-        token = csrf(page1)
+        token = csrf_token(page1)
         assert "opens after the missions at station 1" in card(page2, "plate")
         early = await answer(client, tour, "plate", token, answer="KP-1000")
         assert early.status_code == 403
@@ -316,7 +297,7 @@ async def test_nicknames_are_checked_and_stay_out_of_events(
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
         start = (await client.get(f"/t/{tour.enterprise}/{tour.id}")).text
         assert "not your real name" in start
-        token = csrf(start)
+        token = csrf_token(start)
         url = f"{base(tour)}/nickname"
         for bad, reason in (
             ("ab", "3 to 20 characters"),
@@ -331,11 +312,11 @@ async def test_nicknames_are_checked_and_stay_out_of_events(
             url, data={"_csrf": token, "nickname": "Steel Fox", "next": "https://evil.example/"}
         )
         assert ok.status_code == 303 and ok.headers["location"] == f"/t/{tour.enterprise}/{tour.id}"
-        token = csrf((await client.get(station_path(tour, "s2"))).text)
+        token = csrf_token((await client.get(station_path(tour, "s2"))).text)
         await answer(client, tour, "plate", token, answer="KP-1000")
         start = (await client.get(f"/t/{tour.enterprise}/{tour.id}")).text
         assert "Steel Fox" in start
-    stored = await raw_events(bus, tour)
+    stored = await read_events(bus, tour)
     assert not [data for data in stored if b"Steel Fox" in data]
     types = {msgspec.json.decode(data)["type"] for data in stored}
     assert {"quest_nickname_chosen", "quest_mission_completed"} <= types
@@ -355,7 +336,7 @@ async def test_teams_count_a_mission_once_and_show_who_did_what(make_platform, s
         tokens = []
         for client, nick in zip(clients, ("Ann Fox", "Bob Bear", "Cid Owl"), strict=True):
             page = (await client.get(station_path(tour, "s2"))).text
-            tokens.append(csrf(page))
+            tokens.append(csrf_token(page))
             await client.post(
                 f"{base(tour)}/nickname", data={"_csrf": tokens[-1], "nickname": nick}
             )
@@ -418,7 +399,7 @@ async def test_boards_by_day_and_group_and_a_hidden_board(make_platform, serve_a
         httpx.AsyncClient(base_url=server.url, headers=EN) as two,
     ):
         for client, nick, group in ((one, "Iron Cat", "7A"), (two, "Tin Dog", "7B")):
-            token = csrf((await client.get(station_path(tour, "s2"))).text)
+            token = csrf_token((await client.get(station_path(tour, "s2"))).text)
             await client.post(
                 f"/t/{tour.enterprise}/{tour.id}/group", data={"_csrf": token, "code": group}
             )
@@ -434,7 +415,7 @@ async def test_boards_by_day_and_group_and_a_hidden_board(make_platform, serve_a
             ("Tin Dog", 15),
         ]
         # A hidden board: visitors get a 404 with a reason, staff with a token see it.
-        token = csrf((await one.get(station_path(hidden, "s2"))).text)
+        token = csrf_token((await one.get(station_path(hidden, "s2"))).text)
         await answer(one, hidden, "plate", token, answer="KP-1000")
         closed = await one.get(f"{base(hidden)}/board")
         assert closed.status_code == 404 and "hidden the leaderboard" in closed.text
@@ -458,7 +439,7 @@ async def test_badges_quest_completion_and_the_certificate(make_platform, serve_
     server = serve_app(entrypoints=False, plugins=PLUGINS)
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
         page = (await client.get(station_path(tour, "s1"))).text
-        token = csrf(page)
+        token = csrf_token(page)
         none_yet = await client.get(f"{base(tour)}/certificate")
         assert none_yet.status_code == 404
         await answer(client, tour, "pick", token, choice=options(page, "pick")["Overhead crane"])
@@ -501,7 +482,7 @@ async def test_switching_the_quest_off_removes_its_records(make_platform, serve_
     tour = await new_tour(setup, plugins={"quests": quest()})
     server = serve_app(entrypoints=False, plugins=PLUGINS)
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
-        token = csrf((await client.get(station_path(tour, "s2"))).text)
+        token = csrf_token((await client.get(station_path(tour, "s2"))).text)
         named = await client.post(
             f"{base(tour)}/nickname", data={"_csrf": token, "nickname": "Fox"}
         )

@@ -14,10 +14,11 @@ import pytest
 from promtour.events import VisitorCheckedIn
 from promtour.plugins import audio_guide, career, quests
 from promtour.settings import DAY
+from promtour.testing import csrf_token
 from test_audio_guide_cache import CONFIG as AUDIO_CONFIG
 from test_audio_guide_cache import MEDIA as AUDIO_MEDIA
 from test_audio_guide_support import audio_tour
-from test_career_flow import career_config, csrf
+from test_career_flow import career_config
 from test_quests_rules import quest
 
 TTL = 2.0
@@ -53,7 +54,7 @@ async def test_visitor_records_are_gone_after_the_ttl(harness, nats_url):
     base = f"/p/career/t/{tour.enterprise}/{tour.id}"
     page = await client.get(f"{base}/quiz")
     answers = dict.fromkeys(re.findall(r'name="([a-z0-9_-]+)" value="2"', page.text), "2")
-    done = await client.post(f"{base}/quiz", data={"_csrf": csrf(page.text), **answers})
+    done = await client.post(f"{base}/quiz", data={"_csrf": csrf_token(page.text), **answers})
     assert done.status_code == 303
 
     # The audio guide: the player saves where the visitor stopped.
