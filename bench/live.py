@@ -62,29 +62,23 @@ TOUR = ("uralpress", "main")
 # --- the web process (--serve) ---------------------------------------------------------
 
 
-class Probe:
+@get("/{enterprise:str}/{tour_id:str}/cues")
+async def cues(pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]) -> ServerSentEvent:
     """The bench's live page: cues of the demo tour, each with its publish time."""
+    await pt.tour(enterprise, tour_id)
 
+    def to_message(seq: int, event: Event) -> SseMessage:
+        return SseMessage(event="cue", data={"t": event.time.timestamp()})
+
+    subject = subject_for(enterprise, tour_id, "audio_cue_fired")
+    hello = SseMessage(event="hello", data={})
+    return event_stream(pt, subject, to_message, first=[hello])
+
+
+class Probe:
     @hookimpl
     def promtour_plugin_info(self) -> PluginInfo:
-        return PluginInfo(name="live_bench", version="1", title={"en": "Live bench"})
-
-    @hookimpl
-    def promtour_routes(self) -> list[Any]:
-        @get("/{enterprise:str}/{tour_id:str}/cues")
-        async def cues(
-            pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]
-        ) -> ServerSentEvent:
-            await pt.tour(enterprise, tour_id)
-
-            def to_message(seq: int, event: Event) -> SseMessage:
-                return SseMessage(event="cue", data={"t": event.time.timestamp()})
-
-            subject = subject_for(enterprise, tour_id, "audio_cue_fired")
-            hello = SseMessage(event="hello", data={})
-            return event_stream(pt, subject, to_message, first=[hello])
-
-        return [cues]
+        return PluginInfo(name="live_bench", title={"en": "Live bench"}, routes=[cues])
 
 
 def serve(port: int, nats_url: str) -> None:

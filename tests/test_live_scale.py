@@ -20,25 +20,20 @@ from promtour.web.request import PT
 from promtour.web.sse import SseMessage, event_stream
 
 
+@get("/{enterprise:str}/{tour_id:str}/stream")
+async def stream(pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]) -> ServerSentEvent:
+    await pt.tour(enterprise, tour_id)
+
+    def to_message(seq: int, event: Event) -> SseMessage:
+        return SseMessage(event=event.type, data={"station": event.station})
+
+    return event_stream(pt, subject_for(enterprise, tour_id, ">"), to_message)
+
+
 class LivePlugin:
     @hookimpl
     def promtour_plugin_info(self) -> PluginInfo:
-        return PluginInfo(name="live_scale", version="1", title={"en": "Live"})
-
-    @hookimpl
-    def promtour_routes(self):
-        @get("/{enterprise:str}/{tour_id:str}/stream")
-        async def stream(
-            pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]
-        ) -> ServerSentEvent:
-            await pt.tour(enterprise, tour_id)
-
-            def to_message(seq: int, event: Event) -> SseMessage:
-                return SseMessage(event=event.type, data={"station": event.station})
-
-            return event_stream(pt, subject_for(enterprise, tour_id, ">"), to_message)
-
-        return [stream]
+        return PluginInfo(name="live_scale", title={"en": "Live"}, routes=[stream])
 
 
 async def open_streams(url: str, path: str, count: int) -> list[SseClient]:

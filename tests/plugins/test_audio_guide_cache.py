@@ -5,6 +5,7 @@ frame. And a deleted tour leaves none of the audio guide's records behind."""
 from __future__ import annotations
 
 from promtour.context import PageContext
+from promtour.plugin import utcnow
 from promtour.plugins.audio_guide import panels, records
 from test_audio_guide_support import ONLY_AUDIO, audio_tour, vtt
 
@@ -108,7 +109,9 @@ async def test_deleting_a_tour_leaves_no_audio_guide_record(make_platform):
     for each in (tour, kept):
         store = platform.store_for("audio_guide").for_tour(each.key)
         group = await records.create_group(store)
-        await records.note_member(store, group, "visitor-a", "ru")
+        await records.set_message(
+            store, group.code, records.LastMessage(text="hello", sent=utcnow())
+        )
         positions = records.Positions(tracks={"s1:main:ru": records.Position(seconds=4.0)})
         await store.put(records.positions_key("visitor-a"), positions)
     everything = platform.store_for("audio_guide")
