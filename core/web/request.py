@@ -33,6 +33,7 @@ T = TypeVar("T")
 __all__ = ["LANG_COOKIE", "PT", "VISITOR_COOKIE", "RequestContext"]
 
 VISITOR_COOKIE = "pt_v"
+CORE_CSS = "/static/core/promtour.css"
 LANG_COOKIE = "pt_lang"
 ONE_YEAR = 365 * 24 * 3600
 
@@ -273,15 +274,15 @@ class RequestContext:
         return self._platform.render(template, lang, self.plugin or "promtour", **values)
 
     def assets_for(self, tour: Tour | None) -> dict[str, list[str]]:
-        css: list[str] = []
-        js: list[str] = []
-        if tour is not None:
-            for name in sorted(tour.plugins):
-                info = self._platform.plugins.infos.get(name)
-                if info is not None:
-                    css += [f"/static/p/{name}/{f}" for f in info.css]
-                    js += [f"/static/p/{name}/{f}" for f in info.js]
-        return {"css": css, "js": js}
+        """The stylesheets and scripts of a page: for a tour's page one of each, the
+        core's and the enabled plugins' files bundled (:mod:`promtour.web.assets`)."""
+        if tour is None:
+            return {"css": [CORE_CSS], "js": []}
+        bundles = self.request.app.state.bundles
+        return {
+            "css": [bundles.get(tour.plugins, "css").url],
+            "js": [bundles.get(tour.plugins, "js").url],
+        }
 
     def page(self, template: str, *, status: int = 200, **values: Any) -> Response[str]:
         """A rendered HTML page with the visitor's cookies."""
