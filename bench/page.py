@@ -299,6 +299,9 @@ def run(base: str, stations: list[str], cpu: float, rounds: int) -> list[Figures
                         context.close()
                 context = browser.new_context()
                 try:
+                    # The visitor opens the start page first (unmeasured: it is the
+                    # cold start page above), then every page again, then each station.
+                    context.new_page().goto(base + START, wait_until="load")
                     for name, path in pages:
                         results.append(measure(browser, context, base + path, name, "warm", cpu))
                 finally:
