@@ -3,6 +3,8 @@ good under a content-hash URL, and no audio fetched before the visitor presses p
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 
 import httpx
@@ -37,11 +39,14 @@ def test_station_page_links_one_hashed_stylesheet_and_script_cached_for_good(
     tour = arun(audio_tour(nats_url, media(tmp_path), CONFIG, languages=["en"]))
     server = serve_app(**ONLY_AUDIO)
     with httpx.Client(base_url=server.url, timeout=10) as client:
+        client.get(f"/t/{tour.enterprise}/{tour.id}")  # the visitor's first page
         page = client.get(server.station_url(tour, "s1"))
         assert page.status_code == 200
         styles = re.findall(r'<link rel="stylesheet" href="([^"]+)"', page.text)
         scripts = re.findall(r'<script src="([^"]+)"', page.text)
         assert len(styles) == 1 and len(scripts) == 1, (styles, scripts)
+        assert "<style" not in page.text
+        assert "sha256" not in page.headers["content-security-policy"]
         for url in styles + scripts:
             assert BUNDLE.match(url), url
             plain = client.get(url, headers={"Accept-Encoding": "identity"})
@@ -62,6 +67,29 @@ def test_station_page_links_one_hashed_stylesheet_and_script_cached_for_good(
         # The next station's page asks for the same URLs: nothing to fetch again.
         again = client.get(server.station_url(tour, "s1"))
         assert re.findall(r'<link rel="stylesheet" href="([^"]+)"', again.text) == styles
+
+
+def test_a_new_visitors_first_page_carries_the_stylesheet_inline_allowed_by_its_hash(
+    nats_url, serve_app, tmp_path
+):
+    """One round trip less before the first paint of a phone that never came here."""
+    tour = arun(audio_tour(nats_url, media(tmp_path), CONFIG, languages=["en"]))
+    server = serve_app(**ONLY_AUDIO)
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        first = client.get(server.station_url(tour, "s1"))
+        assert first.status_code == 200
+        assert re.findall(r'<link rel="stylesheet"', first.text) == []
+        blocks = re.findall(r"<style>(.*?)</style>", first.text, re.S)
+        assert len(blocks) == 1 and ".ag-player" in blocks[0]
+        digest = base64.b64encode(hashlib.sha256(blocks[0].encode()).digest()).decode()
+        csp = first.headers["content-security-policy"]
+        assert f"style-src 'self' 'sha256-{digest}'" in csp and "unsafe-inline" not in csp
+        # The same stylesheet, fetched for the next pages while this one is read.
+        (prefetch,) = re.findall(r'<link rel="prefetch" href="([^"]+)" as="style">', first.text)
+        assert BUNDLE.match(prefetch) and client.get(prefetch).text == blocks[0]
+        # The next page links it (the visitor has the cookie now).
+        second = client.get(server.station_url(tour, "s1"))
+        assert re.findall(r'<link rel="stylesheet" href="([^"]+)"', second.text) == [prefetch]
 
 
 def test_no_audio_is_fetched_before_play(nats_url, serve_app, phone, tmp_path):
