@@ -344,7 +344,9 @@ def check_station_page(base: str, path: str) -> tuple[int, list[str]]:
     if status != 200:
         raise SystemExit(f"bench: {path} answered {status}:\n{html[:500]}")
     shown = [p for p in PLUGINS if f'data-plugin="{p}"' in html]
-    failed = html.count("panel-failed")
+    # The class on a panel's section (a new visitor's page also carries the
+    # stylesheet inline, with its ``.panel-failed`` rule).
+    failed = html.count(' panel-failed"')
     if failed:
         print(f"bench: warning: {failed} panel(s) failed on {path}", file=sys.stderr)
     return len(html.encode()), shown

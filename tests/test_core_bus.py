@@ -94,3 +94,29 @@ async def test_keys_are_complete_while_the_bucket_is_written(bus):
         stop.set()
         await asyncio.gather(*writers)
     await bus.js.delete_key_value(bucket)
+
+
+async def test_buckets_are_read_from_the_leader_with_the_cheaper_reads(bus):
+    """A bucket the core creates has no direct gets: its reads are answered by the
+    stream's leader (never an older value from a follower) and take promtour.kv's
+    cheaper path (FastGetKeyValue), not nats-py's direct-get code."""
+    from nats.js.kv import KeyValue
+
+    name = unique("PERF").upper().replace("-", "_")
+    kv = await bus.bucket(name)
+    info = await bus.js.stream_info(f"KV_{name}")
+    assert info.config.allow_direct is False
+    await kv.put("k", b"v")
+    calls = []
+    slow = KeyValue._get
+
+    async def spy(self, key, revision=None):
+        calls.append(key)
+        return await slow(self, key, revision)
+
+    KeyValue._get = spy
+    try:
+        assert (await kv.get("k")).value == b"v"
+    finally:
+        KeyValue._get = slow
+    assert calls == []  # served by FastGetKeyValue's own request

@@ -19,6 +19,8 @@ INLINE = re.compile(
     re.IGNORECASE,
 )
 
+HASHED_STYLE = "<style>{{ css }}</style>"
+
 
 def assert_secured(response: httpx.Response) -> None:
     where = f"{response.request.method} {response.request.url.path} ({response.status_code})"
@@ -74,7 +76,9 @@ def test_templates_have_no_inline_scripts_styles_or_handlers():
         f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
         for path in templates
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-        if INLINE.search(line)
+        # The one exception: a new visitor's first page carries the tour's stylesheet
+        # inline, allowed by its hash in that page's CSP (tests/plugins/test_page_assets).
+        if INLINE.search(line.replace(HASHED_STYLE, "") if path.name == "base.html" else line)
     ]
     assert found == [], "inline code the CSP refuses:\n" + "\n".join(found)
 

@@ -8,11 +8,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Request, Router
+from litestar import Litestar, Request, Response, Router, get
 from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.di import Provide
+from litestar.exceptions import NotFoundException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
+from litestar.params import FromPath
 from litestar.static_files import create_static_files_router
 from promtour import __version__
 from promtour.console import console_handlers
@@ -20,6 +22,7 @@ from promtour.console.openapi import COMPONENTS as CONSOLE_OPENAPI
 from promtour.platform import Platform
 from promtour.settings import load_settings
 from promtour.web import api, ops
+from promtour.web.assets import BUNDLE_PREFIX, Bundles
 from promtour.web.errors import exception_handlers
 from promtour.web.media import MediaCache, serve_media
 from promtour.web.offline import OfflinePages, idempotency_middleware
@@ -37,6 +40,36 @@ def _pt_provider(plugin: str) -> Callable[[Request[Any, Any, Any]], RequestConte
         return RequestContext(request.app.state.platform, request, plugin)
 
     return provide
+
+
+#: A bundle's URL names its content: it never changes, so it is never revalidated.
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@get(f"{BUNDLE_PREFIX}/{{digest:str}}/{{name:str}}", include_in_schema=False, sync_to_thread=False)
+def serve_bundle(
+    request: Request[Any, Any, Any], digest: FromPath[str], name: FromPath[str]
+) -> Response[bytes]:
+    """A tour's one stylesheet or script (see :mod:`promtour.web.assets`)."""
+    bundle = request.app.state.bundles.lookup(digest, name)
+    if bundle is None:
+        raise NotFoundException("There is no such file.")
+    headers = {"Cache-Control": IMMUTABLE, "Vary": "Accept-Encoding"}
+    body = bundle.body
+    if "gzip" in (request.headers.get("accept-encoding") or ""):
+        body = bundle.gzipped
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, media_type=bundle.media_type, headers=headers)
+
+
+def bundles_for(platform: Platform) -> Bundles:
+    """The bundler over the core's stylesheet and the plugins' static files."""
+    sources = {}
+    for name, info in platform.plugins.infos.items():
+        folders = platform.plugins.folders.get(name)
+        static = folders.static if folders is not None else None
+        sources[name] = (static, tuple(info.css), tuple(info.js))
+    return Bundles(STATIC / "promtour.css", sources)
 
 
 def create_app(platform: Platform, *, manage_platform: bool = True) -> Litestar:
@@ -87,6 +120,7 @@ def create_app(platform: Platform, *, manage_platform: bool = True) -> Litestar:
             ops.readyz,
             ops.metrics,
             serve_media,
+            serve_bundle,
             *static_dirs,
             *plugin_routers,
             *console_handlers(platform),
@@ -114,6 +148,7 @@ def create_app(platform: Platform, *, manage_platform: bool = True) -> Litestar:
     )
     app.state.platform = platform
     app.state.media_cache = MediaCache()
+    app.state.bundles = bundles_for(platform)
     return app
 
 

@@ -21,6 +21,7 @@ from litestar import Request, Response
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
 from litestar.response import Redirect
+from markupsafe import Markup
 from promtour.auth import Principal, authenticate
 from promtour.context import EnterpriseContext, PluginContext
 from promtour.i18n import negotiate_language
@@ -34,6 +35,7 @@ T = TypeVar("T")
 __all__ = ["LANG_COOKIE", "PT", "VISITOR_COOKIE", "RequestContext"]
 
 VISITOR_COOKIE = "pt_v"
+CORE_CSS = "/static/core/promtour.css"
 LANG_COOKIE = "pt_lang"
 ONE_YEAR = 365 * 24 * 3600
 
@@ -56,6 +58,10 @@ class RequestContext:
         self._lang_choice: str | None = None
         self._lang: str | None = None
         self._csrf: tuple[str, str] | None = None
+        #: Set by :meth:`page` (whose :meth:`finish` sends the CSP that allows an
+        #: inline stylesheet), and the CSP source of the one it inlined.
+        self._may_inline = False
+        self._style_source = ""
 
     # --- identity and language ------------------------------------------------------
 
@@ -290,21 +296,28 @@ class RequestContext:
         return self._platform.render(template, lang, self.plugin or "promtour", **values)
 
     def assets_for(self, tour: Tour | None) -> dict[str, list[str]]:
-        css: list[str] = []
-        js: list[str] = []
-        if tour is not None:
-            for name in sorted(tour.plugins):
-                info = self._platform.plugins.infos.get(name)
-                if info is not None:
-                    css += [f"/static/p/{name}/{f}" for f in info.css]
-                    js += [f"/static/p/{name}/{f}" for f in info.js]
-        return {"css": css, "js": js}
+        """The stylesheets and scripts of a page: for a tour's page one of each, the
+        core's and the enabled plugins' files bundled (:mod:`promtour.web.assets`);
+        on a new visitor's first page the stylesheet inline (``inline_css``) and its
+        URL prefetched for the next pages (``prefetch``)."""
+        if tour is None:
+            return {"css": [CORE_CSS], "js": []}
+        bundles = self.request.app.state.bundles
+        css = bundles.get(tour.plugins, "css")
+        js = [bundles.get(tour.plugins, "js").url]
+        if self._may_inline and self.new_visitor and css.inline:
+            self._style_source = css.csp_source
+            return {"css": [], "inline_css": [Markup(css.inline)], "prefetch": [css.url], "js": js}
+        return {"css": [css.url], "js": js}
 
     def page(self, template: str, *, status: int = 200, **values: Any) -> Response[str]:
         """A rendered HTML page with the visitor's cookies."""
-        return self.finish(
-            Response(self.render(template, **values), status_code=status, media_type="text/html")
-        )
+        self._may_inline = True
+        try:
+            html = self.render(template, **values)
+        finally:
+            self._may_inline = False
+        return self.finish(Response(html, status_code=status, media_type="text/html"))
 
     def redirect(self, url: str) -> Response[Any]:
         """A 303 to ``url`` (a path on this site), with the visitor's cookies."""
@@ -333,6 +346,10 @@ class RequestContext:
                 samesite="lax",
             )
         response.headers.setdefault("Cache-Control", "no-store")
+        if self._style_source:
+            from promtour.web.security import csp_allowing_style
+
+            response.headers["Content-Security-Policy"] = csp_allowing_style(self._style_source)
         return response
 
 

@@ -18,12 +18,14 @@ from litestar.types import Message, Scope
 from promtour.auth import authenticate
 from promtour.web.request import VISITOR_COOKIE
 
-__all__ = ["CSP", "SECURITY_HEADERS", "csrf_guard", "security_headers"]
+__all__ = ["CSP", "SECURITY_HEADERS", "csp_allowing_style", "csrf_guard", "security_headers"]
 
-#: Everything from this origin only. No page has an inline script, style block, style
-#: attribute or event-handler attribute (tests/test_security_headers.py keeps it so),
-#: so no nonce is needed; ``data:`` images are the QR codes and icons some pages inline,
-#: ``blob:`` media is what a player may build from fetched audio.
+#: Everything from this origin only. No page has an inline script, style attribute or
+#: event-handler attribute, and one style block only (a new visitor's first page
+#: carries the stylesheet inline, allowed by its hash: csp_allowing_style);
+#: tests/test_security_headers.py keeps it so. No nonce is needed; ``data:`` images
+#: are the QR codes and icons some pages inline, ``blob:`` media is what a player may
+#: build from fetched audio.
 CSP = "; ".join(
     (
         "default-src 'self'",
@@ -39,6 +41,14 @@ CSP = "; ".join(
         "form-action 'self'",
     )
 )
+
+
+def csp_allowing_style(source: str) -> str:
+    """The CSP with one more ``style-src`` source: the hash of the one inline
+    stylesheet a new visitor's first page carries (promtour.web.assets)."""
+    return CSP.replace("style-src 'self'", f"style-src 'self' {source}", 1)
+
+
 #: Sent on every response unless the route set its own (media sets a stricter CSP,
 #: the career lead form a stricter Referrer-Policy). ``same-origin``: station and
 #: group URLs carry codes that must not leak to other sites through the Referer.

@@ -108,7 +108,7 @@ def test_station_track_plays_highlights_resumes_and_reports(nats_url, serve_app,
 
     # Heard to the end: the next visit starts from the beginning.
     page.reload()
-    wait_for_js(page, f"document.querySelector('{MAIN} audio').readyState >= 1")
+    wait_for_js(page, "document.documentElement.hasAttribute('data-ready')")
     assert current_time(page) == 0
 
 

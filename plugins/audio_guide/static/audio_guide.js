@@ -106,6 +106,10 @@
       resume = null;
       showTime();
     }
+    // The page loads no audio before play (preload="none": on a slow network the
+    // bytes would delay the page); a visitor with a position to resume gets the
+    // metadata now, so the player shows where it resumes.
+    if (resume && resume.t > 0 && audio.preload === "none") audio.preload = "metadata";
     if (audio.readyState >= 1) applyResume();
     else audio.addEventListener("loadedmetadata", applyResume, { once: true });
 
