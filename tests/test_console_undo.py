@@ -16,8 +16,9 @@ import re
 import httpx
 from promtour.auth import create_token, list_tokens
 from promtour.server import import_demo
+from promtour.testing import console_sign_in as sign_in
+from promtour.testing import csrf_token as csrf_of
 from promtour.tours import media_name
-from test_console_pages import csrf_of, sign_in
 
 RU = {"Accept-Language": "ru"}
 MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 16

@@ -9,8 +9,9 @@ import re
 
 import httpx
 from playwright.sync_api import expect
+from promtour.testing import run_in_thread as arun
 from promtour.testing.browser import wait_for_js
-from test_audio_guide_support import ONLY_AUDIO, arun, audio_tour, tone, vtt
+from test_audio_guide_support import ONLY_AUDIO, audio_tour, tone, vtt
 
 MAIN = "#ag-s1-main"
 CONFIG = {
