@@ -32,6 +32,10 @@ PUBLIC: dict[str, str] = {
     "/t/{enterprise}/{tour_id}/at/{station_id}": "visitor: a station already scanned",
     "/t/{enterprise}/{tour_id}/finish": "visitor: the finish page",
     "/t/{enterprise}/{tour_id}/group": "visitor: joining a school group",
+    "/t/{enterprise}/{tour_id}/offline": "visitor: the tour's page shown without signal",
+    "/t/{enterprise}/{tour_id}/offline.json": "visitor: what saving the tour downloads",
+    "/t/{enterprise}/{tour_id}/manifest.webmanifest": "visitor: the tour's web app manifest",
+    "/t/{enterprise}/{tour_id}/saved/{station_id}": "visitor: a station page saved offline",
     "/media/{enterprise}/{tour_id}/{name}": "visitor pages play and show these files",
     "/api/v1/visitor/tours/{enterprise}/{tour_id}/progress": "visitor: their own progress",
     # audio guide: visitor pages and the guide's sign-in (PIN or guide token)

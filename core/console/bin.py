@@ -57,7 +57,11 @@ async def _get(platform: Platform, key: str) -> Binned | None:
     kv = await _kv(platform)
     try:
         entry = await kv.get(key)
-    except (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError):
+    except (
+        nats.js.errors.KeyNotFoundError,
+        nats.js.errors.KeyDeletedError,
+        nats.js.errors.InvalidKeyError,  # an id no station can have: nothing binned
+    ):
         return None
     return msgspec.json.decode(entry.value, type=Binned) if entry.value else None
 

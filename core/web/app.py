@@ -69,7 +69,7 @@ def bundles_for(platform: Platform) -> Bundles:
         folders = platform.plugins.folders.get(name)
         static = folders.static if folders is not None else None
         sources[name] = (static, tuple(info.css), tuple(info.js))
-    return Bundles(STATIC / "promtour.css", sources)
+    return Bundles(STATIC / "promtour.css", sources, core_js=STATIC / "offline.js")
 
 
 def create_app(platform: Platform, *, manage_platform: bool = True) -> Litestar:

@@ -76,8 +76,10 @@ class Bundles:
         self,
         core_css: Path,
         sources: dict[str, tuple[Path | None, tuple[str, ...], tuple[str, ...]]],
+        core_js: Path | None = None,
     ) -> None:
         self._core_css = core_css
+        self._core_js = core_js
         self._sources = sources
         self._built: dict[tuple[str, str], Bundle] = {}
         self._lock = threading.Lock()
@@ -110,6 +112,8 @@ class Bundles:
         parts: list[bytes] = []
         if ext == "css":
             parts.append(self._core_css.read_bytes())
+        elif self._core_js is not None:
+            parts.append(self._core_js.read_bytes() + b"\n;")
         for name in names.split("+") if names else []:
             folder, css, js = self._sources[name]
             if folder is None:

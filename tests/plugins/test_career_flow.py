@@ -405,7 +405,7 @@ async def test_lead_form_is_off_without_consent_text(make_platform, serve_app, n
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
         # A station without professions still points to the quiz.
         station = await client.get(station_path(tour, "s4"), params={"lang": "en"})
-        assert 'data-plugin="career"' in station.text and "career-card" not in station.text
+        assert 'data-plugin="career"' in station.text and 'class="career-card' not in station.text
         assert f"/p/career/t/{tour.enterprise}/{tour.id}/quiz" in station.text
         response = await client.get(f"/p/career/t/{tour.enterprise}/{tour.id}/contact")
         assert response.status_code == 404
