@@ -1,10 +1,10 @@
 """A scripted day at a five-station tour, and the figures it must give.
 
-The events of the audio guide, quests and career are published through local
-look-alikes (same tags and fields), registered by a tiny test plugin, so these tests
-do not depend on those plugins. The expected figures are computed here from the
-script with plain Python (sets, ``statistics.quantiles``), independently of the
-plugin's code.
+The events of the audio guide, quests and career are their own event types,
+registered by a tiny test plugin without the rest of those plugins (their panels and
+consumers), so the figures depend only on the analytics plugin. The expected figures
+are computed here from the script with plain Python (sets, ``statistics.quantiles``),
+independently of the plugin's code.
 """
 
 from __future__ import annotations
@@ -13,12 +13,19 @@ import statistics
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from promtour.plugin import (
-    Event,
-    PluginInfo,
-    TourFinished,
-    VisitorCheckedIn,
-    hookimpl,
+from promtour.plugin import Event, PluginInfo, TourFinished, VisitorCheckedIn, hookimpl
+from promtour.plugins.audio_guide.events import (
+    AudioListenFinished,
+    AudioListenProgressed,
+    AudioListenStarted,
+)
+from promtour.plugins.career.events import CareerLeadCreated, CareerQuizCompleted
+from promtour.plugins.quests.events import (
+    QuestAnswerSubmitted,
+    QuestCompleted,
+    QuestHintTaken,
+    QuestMissionCompleted,
+    QuestMissionFailed,
 )
 
 DAY = "2026-11-10"
@@ -28,70 +35,14 @@ VISITORS = 200
 RANGE = f"from={DAY}&to={DAY}"
 
 
-class AudioListenStarted(Event, tag="audio_listen_started"):
-    track: str
-    lang: str
-
-
-class AudioListenProgressed(Event, tag="audio_listen_progressed"):
-    track: str
-    lang: str
-    quartile: int
-
-
-class AudioListenFinished(Event, tag="audio_listen_finished"):
-    track: str
-    lang: str
-
-
-class QuestAnswerSubmitted(Event, tag="quest_answer_submitted"):
-    mission: str
-    correct: bool
-    attempt: int
-
-
-class QuestMissionCompleted(Event, tag="quest_mission_completed"):
-    mission: str
-    points: int
-    hints_used: int
-    correct_first_try: bool
-    team: str | None = None
-
-
-class QuestMissionFailed(Event, tag="quest_mission_failed"):
-    mission: str
-    attempts: int
-
-
-class QuestHintTaken(Event, tag="quest_hint_taken"):
-    mission: str
-    hint: int
-    cost: int
-
-
-class QuestCompleted(Event, tag="quest_completed"):
-    score: int
-    solved: int = 0
-    missions: int = 0
-
-
-class CareerQuizCompleted(Event, tag="career_quiz_completed"):
-    code: str
-    answered: int
-
-
-class CareerLeadCreated(Event, tag="career_lead_created"):
-    lead: str
-
-
 class OtherPluginEvents:
-    """Registers the look-alike event types (as the real plugins would)."""
+    """Registers the other plugins' event types, as those plugins would."""
 
     @hookimpl
     def promtour_plugin_info(self) -> PluginInfo:
         return PluginInfo(
             name="lookalikes",
-            title={"en": "Look-alike events"},
+            title={"en": "The other plugins' events"},
             events=[
                 AudioListenStarted,
                 AudioListenProgressed,
