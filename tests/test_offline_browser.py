@@ -19,12 +19,11 @@ import promtour.plugins.audio_guide as audio_guide_plugin
 import promtour.plugins.quests as quests_plugin
 from playwright.sync_api import expect
 from promtour.bus import Bus
-from promtour.events import STREAM, subject_for
 from promtour.manager import PluginManager
 from promtour.models import Tour
 from promtour.platform import Platform
+from promtour.testing import read_events, unique
 from promtour.testing import test_settings as settings_for
-from promtour.testing import unique
 from promtour.testing.browser import wait_for_js
 from promtour.tours import load_enterprise_toml, load_tour_toml
 
@@ -95,23 +94,11 @@ async def demo_tour(nats_url: str, **fields: Any) -> Tour:
 
 
 async def events_of(nats_url: str, tour: Tour, event_type: str) -> list[dict[str, Any]]:
+    """Every event of one type of a tour, as JSON objects, oldest first."""
     bus = Bus(nats_url)
     await bus.connect(name="offline-test")
     try:
-        sub = await bus.js.subscribe(
-            subject_for(tour.enterprise, tour.id, event_type), stream=STREAM, ordered_consumer=True
-        )
-        found: list[dict[str, Any]] = []
-        try:
-            while True:
-                try:
-                    msg = await sub.next_msg(timeout=0.5)
-                except Exception:
-                    break
-                found.append(msgspec.json.decode(msg.data))
-        finally:
-            await sub.unsubscribe()
-        return found
+        return [msgspec.json.decode(data) for data in await read_events(bus, tour, event_type)]
     finally:
         await bus.close()
 

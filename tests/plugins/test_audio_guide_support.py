@@ -9,10 +9,9 @@ from typing import Any
 
 import msgspec
 from promtour.bus import Bus
-from promtour.events import STREAM, subject_for
 from promtour.models import Tour
 from promtour.plugins import audio_guide
-from promtour.testing import running_platform, save_new_tour
+from promtour.testing import read_events, running_platform, save_new_tour
 from promtour.tours import media_name
 
 __all__ = [
@@ -122,18 +121,6 @@ async def stream_events(nats_url: str, tour: Tour, event_type: str) -> list[dict
     bus = Bus(nats_url)
     await bus.connect(name="audio-guide-test")
     try:
-        subject = subject_for(tour.enterprise, tour.id, event_type)
-        sub = await bus.js.subscribe(subject, stream=STREAM, ordered_consumer=True)
-        found: list[dict[str, Any]] = []
-        try:
-            while True:
-                try:
-                    msg = await sub.next_msg(timeout=0.5)
-                except Exception:
-                    break
-                found.append(msgspec.json.decode(msg.data))
-        finally:
-            await sub.unsubscribe()
-        return found
+        return [msgspec.json.decode(data) for data in await read_events(bus, tour, event_type)]
     finally:
         await bus.close()
