@@ -115,12 +115,17 @@ class PluginStore:
         #: Prepended to every key (a tour-scoped store); empty for the whole store.
         self.prefix = prefix
         self._history = history
+        # ctx.tour_store is asked for several times per scan: one view per tour.
+        self._tours: dict[str, PluginStore] = {}
 
     def for_tour(self, tour_key: str) -> PluginStore:
         """The records of one tour (``<enterprise>.<tour>``), erased with the tour."""
-        return PluginStore(
-            self._bus, self.plugin, prefix=self.prefix + tour_prefix(tour_key), history=1
-        )
+        view = self._tours.get(tour_key)
+        if view is None:
+            view = self._tours[tour_key] = PluginStore(
+                self._bus, self.plugin, prefix=self.prefix + tour_prefix(tour_key), history=1
+            )
+        return view
 
     async def _kv(self) -> KeyValue:
         try:
