@@ -63,6 +63,21 @@ print(json.dumps({
 """
 
 
+def test_every_package_folder_is_in_the_wheel():
+    """A new sub-package (a plugin's ``routes/``) is listed in pyproject, or the wheel lacks it."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(config["packages"])
+    folders = {
+        ".".join((root, *init.parent.relative_to(ROOT / folder).parts))
+        for root, folder in config["package-dir"].items()
+        for init in (ROOT / folder).rglob("__init__.py")
+        if "templates" not in init.parts
+    }
+    assert sorted(folders - listed) == [], "add these to [tool.setuptools] packages"
+
+
 def test_wheel_installs_and_runs_on_its_own(tmp_path, nats_url):
     # Build from a copy of the sources, so the checkout gets no build/ or egg-info.
     src = tmp_path / "src"
