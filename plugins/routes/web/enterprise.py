@@ -19,6 +19,8 @@ from .common import (
     store_of,
 )
 
+__all__ = ["decide", "enterprise_page"]
+
 
 @get("/e/{enterprise:str}", include_in_schema=False)
 async def enterprise_page(pt: PT, enterprise: FromPath[str]) -> Response[Any]:

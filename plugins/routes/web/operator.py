@@ -26,6 +26,16 @@ from .common import (
     valid_id,
 )
 
+__all__ = [
+    "create_route",
+    "dashboard_csv",
+    "dashboard_page",
+    "list_routes",
+    "login",
+    "login_form",
+    "propose",
+]
+
 
 class RouteIn(msgspec.Struct, forbid_unknown_fields=True):
     id: str

@@ -23,6 +23,8 @@ from .common import (
     store_of,
 )
 
+__all__ = ["redeem", "redeem_form"]
+
 
 class RedeemForm(msgspec.Struct):
     code: str

@@ -25,6 +25,8 @@ from .common import (
     tour_names,
 )
 
+__all__ = ["restore", "restore_form", "route_page", "show_code"]
+
 
 @get("/r/{route_id:str}", include_in_schema=False)
 async def route_page(pt: PT, route_id: FromPath[str]) -> Response[Any]:
