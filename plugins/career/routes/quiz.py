@@ -86,7 +86,16 @@ async def profile_page(pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]
         has_quiz=quiz is not None,
         empty=profile.empty,
         types=type_views(profile, lang),
-        matches=match_views(config, profile, signals, tour=state.tour, lang=lang, _=pt._, limit=5),
+        matches=match_views(
+            config,
+            profile,
+            signals,
+            tour=state.tour,
+            lang=lang,
+            _=pt._,
+            ngettext=pt.ngettext,
+            limit=5,
+        ),
         base=tour_base(state),
         leads=config.leads_enabled,
     )
