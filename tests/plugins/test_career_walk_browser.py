@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import re
 import secrets
-import sys
 from pathlib import Path
 
 import promtour.plugins.career as career_plugin
 import promtour.plugins.quests as quests_plugin
+import test_offline_browser
 from playwright.sync_api import expect
 from promtour.testing.browser import wait_for_js
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import test_offline_browser  # noqa: E402
-from test_offline_browser import (  # noqa: E402
+from test_offline_browser import (
     FLUSH_JS,
     QUEUE_JS,
     REQUEUE_JS,
@@ -83,9 +80,9 @@ def test_reasons_lead_form_and_private_link(serve_app, phone, nats_url, monkeypa
         assert "станциях: " not in reason
     die = reasons[top.index("die-setter")]
     assert die.startswith("Работает на станции «Прессовая линия», где вы побывали"), die
-    panel = page.locator('[data-plugin="career"]')
-    panel.scroll_into_view_if_needed()
-    shot(panel, "career-ranking.png")
+    matches.first.scroll_into_view_if_needed()
+    page.evaluate("window.scrollBy(0, -120)")  # the panel's heading above the first match
+    shot(page, "career-ranking.png")
 
     # The lead form: ordered by fit, the best one ticked; short; no guardian for adults.
     page.goto(f"{career}/contact")
@@ -109,6 +106,7 @@ def test_reasons_lead_form_and_private_link(serve_app, phone, nats_url, monkeypa
     consent.get_by_text("Подробнее: полный текст согласия").click()
     height = page.evaluate("document.documentElement.scrollHeight")
     assert height < 2 * 844, f"the form is {height}px, more than two phone screens"
+    page.evaluate("window.scrollTo(0, 0)")
     shot(page, "career-lead-form.png")
 
     page.get_by_label("Ваше имя", exact=True).fill(f"Анна {secrets.token_hex(2)}")
@@ -164,8 +162,7 @@ def test_quiz_answers_without_signal_are_sent_once_back_online(
     context.set_offline(True)
     page.get_by_role("button", name="Показать мой профиль").click()
     expect(page.locator("[data-quiz-queued]")).to_have_text(
-        "Сохранено на телефоне: ответы отправим, когда появится связь, и тогда покажем "
-        "ваш профиль."
+        "Сохранено на телефоне: ответы отправим, когда появится связь, и тогда покажем ваш профиль."
     )
     queue = page.evaluate(QUEUE_JS)
     assert [(i["kind"], i["url"].rsplit("/", 1)[-1]) for i in queue] == [("post", "quiz")]
