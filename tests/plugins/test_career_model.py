@@ -237,7 +237,7 @@ def ev(kind: str, eid: str, station: str | None = None, **fields) -> FakeEvent:
     return FakeEvent(type=kind, id=eid, station=station, **fields)
 
 
-def ENGLISH_PLURAL(singular: str, plural: str, n: int) -> str:  # noqa: N802
+def english_plural(singular: str, plural: str, n: int) -> str:
     return singular if n == 1 else plural
 
 
@@ -293,7 +293,7 @@ def test_ranking_follows_the_profile_with_reasons():
     assert reason.missions == ["cnc-quiz"]
     en = Translations(["en"]).translator("en")
     line = format_reason(
-        reason, _=en, ngettext=ENGLISH_PLURAL, lang="en", quiz=QUIZ, tour=TOUR, config=CONFIG
+        reason, _=en, ngettext=english_plural, lang="en", quiz=QUIZ, tour=TOUR, config=CONFIG
     )
     assert line == (
         "Works at the “CNC” station, where you spent time; there you completed 1 mission: "
