@@ -54,6 +54,7 @@ def promtour_plugin_info() -> PluginInfo:
         routes=ROUTES,
         roles=[HR],
         css=["career.css"],
+        js=["career.js"],
     )
 
 

@@ -87,7 +87,15 @@ async def finish_panel(page: PageContext) -> Panel | None:
 
     frame = await page.cached_frame("finish", build)
     profile, signals, quiz = await load_profile(page.tour_store, page.visitor or "", config)
-    matches = match_views(config, profile, signals, tour=page.tour, lang=page.lang, _=page._)
+    matches = match_views(
+        config,
+        profile,
+        signals,
+        tour=page.tour,
+        lang=page.lang,
+        _=page._,
+        ngettext=page.ngettext,
+    )
     if matches and not profile.empty:
         await _publish_top(page, matches[0].card.id)
     ranking = page.render(

@@ -1,5 +1,5 @@
 """The interest profile: tour signals, their combination with the quiz, and the ranking
-of professions with a one-line reason each.
+of professions with the evidence for each (worded in :mod:`.reasons`).
 
 Everything here is a pure function of plain data (no NATS, no web), so that the model
 can be tested, property by property, without a server. The numbers are explained in
@@ -16,14 +16,13 @@ docs/plugins/career.md.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
-from promtour.plugin import Tour, pick_text
 
 from .config import CareerConfig, Profession, Weights
-from .riasec import CODES, Quiz, empty_scores
+from .riasec import CODES, empty_scores
 
 __all__ = [
     "CODE_WEIGHTS",
@@ -38,8 +37,6 @@ __all__ = [
     "build_profile",
     "combine",
     "fit",
-    "format_reason",
-    "join_words",
     "observe",
     "rank_professions",
     "reason_for",
@@ -252,17 +249,25 @@ def fit(scores: Mapping[str, float], riasec: Sequence[str]) -> float:
 
 
 class Reason(msgspec.Struct, kw_only=True):
-    """Why a profession fits: the evidence for the letters of its Holland code."""
+    """Why a profession fits, from this profession's own evidence only: its stations,
+    the missions done there, and the letters of its Holland code. Two professions get
+    different reasons because each cites its own stations and one of its own skills;
+    no reason cites a station where the profession does not work."""
 
+    #: The profession the reason is about.
+    profession: str
     #: The code letter that contributes most to the fit.
     type: str
     #: Code letters the quiz answers lean to (above "partly" on average), code order.
     interests: list[str] = msgspec.field(default_factory=list)
-    #: Stations the visitor lingered at or came back to that carry the code's letters.
+    #: The profession's stations the visitor checked in at (those where they lingered
+    #: first); when they visited none, the stations where it can be seen.
     stations: list[str] = msgspec.field(default_factory=list)
-    #: True when ``stations`` are stations where this profession works.
-    own_stations: bool = False
-    #: Quest missions completed whose tags are among the code's letters.
+    #: True when the visitor was at ``stations``; ``lingered``: came back or listened.
+    visited: bool = False
+    lingered: bool = False
+    #: Quest missions completed at the profession's stations whose tags are among the
+    #: code's letters (first-try ones first).
     missions: list[str] = msgspec.field(default_factory=list)
 
     @property
@@ -284,33 +289,31 @@ def reason_for(
         (w * profile.scores.get(letter, 0.0), -i, letter)
         for i, (w, letter) in enumerate(zip(CODE_WEIGHTS, code, strict=False))
     ]
-    reason = Reason(type=max(contributions)[2])
+    reason = Reason(profession=profession.id, type=max(contributions)[2])
     if profile.quiz is not None:
         reason.interests = [c for c in code if profile.quiz.get(c, 0.0) > 0.5][:2]
-    if signals is None:
-        return reason
+    own = list(dict.fromkeys(profession.stations))
+    stations = signals.stations if signals is not None else {}
     w = config.weights
-    own = set(profession.stations)
-    engaged = sorted(
-        (
-            (s.points(w), sid)
-            for sid, s in signals.stations.items()
-            if s.engaged and set(config.stations.get(sid, [])) & set(code)
-        ),
-        reverse=True,
+    # Only the profession's own stations, in catalogue order, those lingered at first:
+    # a station that merely shares a letter of the code says nothing about this job.
+    visited = sorted(
+        (sid for sid in own if sid in stations),
+        key=lambda sid: (-stations[sid].points(w), own.index(sid)),
     )
-    at_own = [sid for _, sid in engaged if sid in own]
-    reason.own_stations = bool(at_own)
-    reason.stations = (at_own or [sid for _, sid in engaged])[:2]
+    reason.visited = bool(visited)
+    reason.lingered = any(stations[sid].engaged for sid in visited)
+    reason.stations = visited or own
+    if signals is None or not visited:
+        return reason
     missions = sorted(
         (
-            (m.station in own, m.first_try, mid)
+            (not m.first_try, mid)
             for mid, m in signals.missions.items()
-            if set(_mission_tags(config, mid, m)) & set(code)
+            if m.station in visited and set(_mission_tags(config, mid, m)) & set(code)
         ),
-        reverse=True,
     )
-    reason.missions = [mid for _, _, mid in missions[:2]]
+    reason.missions = [mid for _, mid in missions]
     return reason
 
 
@@ -331,62 +334,3 @@ def rank_professions(
     ]
     order = {p.id: i for i, p in enumerate(config.professions)}
     return sorted(matches, key=lambda m: (-m.fit, order[m.profession.id]))
-
-
-# --- Saying it in words -------------------------------------------------------------------
-
-
-def join_words(items: Sequence[str], and_word: str) -> str:
-    """ "a", "a and b", "a, b and c"."""
-    if len(items) <= 1:
-        return "".join(items)
-    return f"{', '.join(items[:-1])} {and_word} {items[-1]}"
-
-
-def format_reason(
-    reason: Reason,
-    *,
-    _: Callable[[str], str],
-    lang: str,
-    quiz: Quiz,
-    tour: Tour,
-    config: CareerConfig,
-) -> str:
-    """The one-line reason: "You spent time at the Press line (where they work) and did
-    well in the die quiz; your quiz answers lean to hands-on work with machines"."""
-    and_word = _("and")
-    done: list[str] = []
-    if reason.stations:
-        names = join_words(
-            [
-                pick_text(s.name, lang, sid) if (s := tour.station(sid)) else sid
-                for sid in reason.stations
-            ],
-            and_word,
-        )
-        if reason.own_stations:
-            done.append(_("you spent time at %(stations)s (where they work)") % {"stations": names})
-        else:
-            done.append(_("you spent time at %(stations)s") % {"stations": names})
-    if reason.missions:
-        titles = []
-        for mid in reason.missions:
-            tags = config.mission(mid)
-            title = pick_text(tags.name, lang) if tags is not None and tags.name else ""
-            titles.append(title or _("a quest mission"))
-        missions = join_words(list(dict.fromkeys(titles)), and_word)
-        if done:  # "you spent time at ... and did well in ...": one subject
-            done.append(_("did well in %(missions)s") % {"missions": missions})
-        else:
-            done.append(_("you did well in %(missions)s") % {"missions": missions})
-    parts = [f" {and_word} ".join(done)] if done else []
-    if reason.interests:
-        interests = join_words(
-            [pick_text(quiz.type_info(c).short, lang) for c in reason.interests], and_word
-        )
-        parts.append(_("your quiz answers lean to %(interest)s") % {"interest": interests})
-    if not parts:
-        name = pick_text(quiz.type_info(reason.type).name, lang)
-        parts.append(_("it suits the %(type)s side of your profile") % {"type": name})
-    sentence = "; ".join(parts)
-    return sentence[:1].upper() + sentence[1:] + "."

@@ -13,7 +13,8 @@ import msgspec
 from promtour.plugin import Tour, pick_text
 
 from .config import CareerConfig, Education, NextStep, Pay, Profession
-from .profile import Profile, Signals, format_reason, rank_professions
+from .profile import Profile, Signals, rank_professions
+from .reasons import format_reason
 from .riasec import QUIZ, ranked_types
 
 __all__ = [
@@ -152,6 +153,7 @@ def match_views(
     tour: Tour,
     lang: str,
     _: Translate,
+    ngettext: Callable[[str, str, int], str],
     limit: int | None = None,
 ) -> list[MatchView]:
     """The professions ranked by fit, each with its one-line reason."""
@@ -161,7 +163,13 @@ def match_views(
         reason = ""
         if match.reason is not None:
             reason = format_reason(
-                match.reason, _=_, lang=lang, quiz=quiz, tour=tour, config=config
+                match.reason,
+                _=_,
+                ngettext=ngettext,
+                lang=lang,
+                quiz=quiz,
+                tour=tour,
+                config=config,
             )
         views.append(
             MatchView(

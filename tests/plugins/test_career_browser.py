@@ -191,7 +191,7 @@ def test_cards_quiz_and_ranked_finish(serve_app, phone, nats_url):
     matches = finish.locator(".career-match")
     expect(matches.first).to_have_attribute("data-profession", "cnc-programmer")
     expect(matches.first.locator(".career-reason")).to_have_text(
-        "You spent time at Station 2 (where they work); your quiz answers lean to "
+        "Works at the “Station 2” station, where you spent time; your quiz answers lean to "
         "investigating how things work."
     )
     ranked = [matches.nth(i).get_attribute("data-profession") for i in range(matches.count())]
@@ -213,6 +213,7 @@ def test_lead_form_consent_in_russian(serve_app, phone, nats_url):
 
     page.goto(f"{server.url}/p/career/t/{tour.enterprise}/{tour.id}/contact")
     expect(page.locator("h1")).to_have_text("Узнать о практике и стажировках")
+    page.get_by_text("Подробнее: полный текст согласия").click()
     expect(page.locator(".career-consent-text").first).to_have_text("Мы храним ваши контакты.")
     page.get_by_label("Ваше имя", exact=True).fill(name)
     page.get_by_label("Телефон или e-mail", exact=True).fill("maria@example.org")
@@ -240,7 +241,7 @@ def test_lead_form_consent_in_russian(serve_app, phone, nats_url):
     page.get_by_label("Мой родитель или законный представитель согласен").check()
     page.get_by_role("button", name="Отправить").click()
     expect(page.locator("h1")).to_have_text("Спасибо")
-    expect(page.get_by_role("status")).to_contain_text("Почти готово")
+    expect(page.get_by_role("status").first).to_contain_text("Почти готово")
     guardian_url = page.locator("#guardian-link").get_attribute("href")
     my_url = page.locator("#my-link").get_attribute("href")
 

@@ -30,11 +30,11 @@ from promtour.plugins.career.profile import (
     build_profile,
     combine,
     fit,
-    format_reason,
     observe,
     rank_professions,
     tour_scores,
 )
+from promtour.plugins.career.reasons import format_reason
 from promtour.plugins.career.riasec import CODES, holland_code, load_quiz, ranked_types, score_quiz
 from promtour.tours import load_tour_toml
 
@@ -237,6 +237,10 @@ def ev(kind: str, eid: str, station: str | None = None, **fields) -> FakeEvent:
     return FakeEvent(type=kind, id=eid, station=station, **fields)
 
 
+def english_plural(singular: str, plural: str, n: int) -> str:
+    return singular if n == 1 else plural
+
+
 def signals_of(*events) -> Signals | None:
     signals = None
     for event in events:
@@ -285,13 +289,16 @@ def test_ranking_follows_the_profile_with_reasons():
     assert [m.fit for m in ranked] == sorted((m.fit for m in ranked), reverse=True)
     reason = ranked[0].reason
     assert reason.type == "I" and reason.interests == ["I", "R"]
-    assert reason.stations == ["s2"] and reason.own_stations
+    assert reason.stations == ["s2"] and reason.visited and reason.lingered
     assert reason.missions == ["cnc-quiz"]
     en = Translations(["en"]).translator("en")
-    line = format_reason(reason, _=en, lang="en", quiz=QUIZ, tour=TOUR, config=CONFIG)
+    line = format_reason(
+        reason, _=en, ngettext=english_plural, lang="en", quiz=QUIZ, tour=TOUR, config=CONFIG
+    )
     assert line == (
-        "You spent time at CNC (where they work) and did well in the CNC quiz; your quiz "
-        "answers lean to investigating how things work and hands-on work with machines."
+        "Works at the “CNC” station, where you spent time; there you completed 1 mission: "
+        "the CNC quiz; your quiz answers lean to investigating how things work and hands-on "
+        "work with machines."
     )
 
 
@@ -331,9 +338,12 @@ def test_reasons_in_russian():
     quiz = score_quiz({s.id: 2 if s.type == "R" else 0 for s in STATEMENTS}, STATEMENTS)
     profile = build_profile(quiz, signals, CONFIG)
     match = rank_professions(CONFIG, profile, signals)[0]
-    line = format_reason(match.reason, _=_, lang="ru", quiz=QUIZ, tour=TOUR, config=CONFIG)
+    ngettext = ru.plural_translator("ru", "career")
+    line = format_reason(
+        match.reason, _=_, ngettext=ngettext, lang="ru", quiz=QUIZ, tour=TOUR, config=CONFIG
+    )
     assert line == (
-        "Вы задержались на станциях: Прессовая линия (там работают эти специалисты); "
+        "Работает на станции «Прессовая линия», где вы задержались; "
         "по ответам теста вас тянет к работе с техникой своими руками."
     )
 

@@ -25,10 +25,12 @@ from promtour.plugin import (
     utcnow,
 )
 
-from ..config import AGE_BRACKETS, CareerConfig
+from ..config import AGE_BRACKETS, CareerConfig, Profession
 from ..events import CareerLeadCreated
 from ..forms import AGE_LABELS, LeadInput, check_lead, parse_lead_form
 from ..leads import ConsentRecord, Guardian, Lead, LeadStore, lead_id_for, new_secret, ttl_for
+from ..profile import rank_professions
+from ..visitors import load_profile
 from .common import PLUGIN, enterprise_name, leads_config, tour_base
 
 __all__ = ["LEAD_LIMIT", "ROUTES"]
@@ -39,15 +41,31 @@ __all__ = ["LEAD_LIMIT", "ROUTES"]
 LEAD_LIMIT = RateLimit(name="career.leads", per_visitor=5, per_address=20, window=3600)
 
 
+#: Professions listed open on the form; the others are folded under "N more".
+SHOWN_PROFESSIONS = 4
+
+
+async def _ranked(
+    pt: RequestContext, state: TourState, config: CareerConfig
+) -> tuple[list[Profession], bool]:
+    """The tour's professions in the order of the visitor's fit, as the finish page ranks
+    them, and whether there was a profile to rank by (else: the catalogue order)."""
+    ctx = pt.context(state)
+    profile, signals, _ = await load_profile(ctx.tour_store, pt.visitor, config)
+    return [m.profession for m in rank_professions(config, profile, signals)], not profile.empty
+
+
 async def _contact_page(
     pt: RequestContext,
     state: TourState,
     data: LeadInput,
     errors: dict[str, str] | None = None,
     status: int = 200,
+    order: tuple[list[Profession], bool] | None = None,
 ) -> Response[str]:
     lang = pt.lang_for(state.tour)
     config = leads_config(pt, state)
+    professions, ranked = order if order is not None else await _ranked(pt, state, config)
     return pt.page(
         "career/contact.html",
         status=status,
@@ -56,7 +74,10 @@ async def _contact_page(
         data=data,
         errors=errors or {},
         ages=[(a, pt._(AGE_LABELS[a])) for a in AGE_BRACKETS],
-        professions=[(p.id, pick_text(p.title, lang, p.id)) for p in config.professions],
+        professions=[(p.id, pick_text(p.title, lang, p.id)) for p in professions],
+        ranked=ranked,
+        shown=SHOWN_PROFESSIONS,
+        more_checked=any(p.id in data.professions for p in professions[SHOWN_PROFESSIONS:]),
         consent_text=pick_text(config.consent.text, lang),
         guardian_text=pick_text(config.consent.guardian_text, lang),
         consent_version=config.consent.version,
@@ -73,7 +94,11 @@ async def contact_form(pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]
     state = await pt.tour(enterprise, tour_id)
     config = leads_config(pt, state)
     wanted = [p for p in pt.request.query_params.getall("p", []) if config.profession(p)]
-    return await _contact_page(pt, state, LeadInput(professions=wanted))
+    order = await _ranked(pt, state, config)
+    professions, ranked = order
+    if not wanted and ranked and professions:
+        wanted = [professions[0].id]  # the visitor's best fit, ticked (they may untick it)
+    return await _contact_page(pt, state, LeadInput(professions=wanted), order=order)
 
 
 def _consent(text: str, version: str, lang: str) -> ConsentRecord:

@@ -38,6 +38,7 @@ def _quiz_page(
         answers=answers,
         error=error,
         action=f"{tour_base(state)}/quiz",
+        profile_url=f"{tour_base(state)}/profile",
         minimum=MIN_ANSWERS,
     )
 
@@ -57,10 +58,15 @@ async def quiz_submit(pt: PT, enterprise: FromPath[str], tour_id: FromPath[str])
         value = form.get(statement.id)
         if value in ("0", "1", "2"):
             answers[statement.id] = int(value)
+    # career.js posts for JSON (the same path as quest answers, so that the service
+    # worker can queue the answers without signal); a plain form post gets pages.
+    wants_json = "application/json" in pt.request.headers.get("accept", "")
     if len(answers) < MIN_ANSWERS:
         message = pt._("Please answer at least %(n)d statements to get your profile.") % {
             "n": MIN_ANSWERS
         }
+        if wants_json:
+            return Response({"detail": message}, status_code=400)
         return _quiz_page(pt, state, answers, error=message, status=400)
     scores = score_quiz(answers, QUIZ.statements)
     ctx = pt.context(state)
@@ -69,6 +75,8 @@ async def quiz_submit(pt: PT, enterprise: FromPath[str], tour_id: FromPath[str])
     await ctx.publish(
         ctx.event(CareerQuizCompleted, code=holland_code(scores), answered=len(answers))
     )
+    if wants_json:
+        return Response({"redirect": f"{tour_base(state)}/profile"})
     return pt.redirect(f"{tour_base(state)}/profile")
 
 
@@ -86,7 +94,16 @@ async def profile_page(pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]
         has_quiz=quiz is not None,
         empty=profile.empty,
         types=type_views(profile, lang),
-        matches=match_views(config, profile, signals, tour=state.tour, lang=lang, _=pt._, limit=5),
+        matches=match_views(
+            config,
+            profile,
+            signals,
+            tour=state.tour,
+            lang=lang,
+            _=pt._,
+            ngettext=pt.ngettext,
+            limit=5,
+        ),
         base=tour_base(state),
         leads=config.leads_enabled,
     )
