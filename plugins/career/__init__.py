@@ -25,6 +25,7 @@ from promtour.plugin import (
     Panel,
     PluginContext,
     PluginInfo,
+    Problem,
     RoleSpec,
     Tour,
     hookimpl,
@@ -64,7 +65,7 @@ def promtour_plugin_info() -> PluginInfo:
 
 
 @hookimpl
-def promtour_validate_config(tour: Tour, config: Any, media: frozenset[str]) -> Sequence[str]:
+def promtour_validate_config(tour: Tour, config: Any, media: frozenset[str]) -> Sequence[Problem]:
     return validate_config(tour, config)
 
 
