@@ -80,9 +80,7 @@ BAD = [
 ]
 
 
-async def test_bad_mission_config_is_refused_on_import_naming_the_field(
-    make_platform, new_tour
-):
+async def test_bad_mission_config_is_refused_on_import_naming_the_field(make_platform, new_tour):
     platform = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
     for mission, message in BAD:
         with pytest.raises(ConfigError) as refused:
