@@ -135,8 +135,10 @@ async def leads_csv_page(pt: PT, enterprise: FromPath[str]) -> Response[Any]:
     return await leads_csv_response(ent, enterprise, SEPARATORS[sep])
 
 
-@get("/hr/{enterprise:str}/leads/{lead_id:str}")
-async def lead_page(pt: PT, enterprise: FromPath[str], lead_id: FromPath[str]) -> Response[Any]:
+async def _lead_page(
+    pt: RequestContext, enterprise: str, lead_id: str, *, confirm: bool
+) -> Response[Any]:
+    """One lead, or the same page asking to confirm its erasure."""
     try:
         ent = await _hr(pt, enterprise)
     except SignIn:
@@ -147,28 +149,20 @@ async def lead_page(pt: PT, enterprise: FromPath[str], lead_id: FromPath[str]) -
         pt,
         "career/hr_lead.html",
         enterprise,
-        title=lead.name,
-        confirm=False,
+        title=pt._("Erase the contact?") if confirm else lead.name,
+        confirm=confirm,
         **_values(pt, lead, titles),
     )
+
+
+@get("/hr/{enterprise:str}/leads/{lead_id:str}")
+async def lead_page(pt: PT, enterprise: FromPath[str], lead_id: FromPath[str]) -> Response[Any]:
+    return await _lead_page(pt, enterprise, lead_id, confirm=False)
 
 
 @get("/hr/{enterprise:str}/leads/{lead_id:str}/erase")
 async def erase_page(pt: PT, enterprise: FromPath[str], lead_id: FromPath[str]) -> Response[Any]:
-    try:
-        ent = await _hr(pt, enterprise)
-    except SignIn:
-        return _signed_out(pt)
-    lead = await _lead(pt, ent, enterprise, lead_id)
-    titles = await Titles(ent, pt.lang).load([lead])
-    return _page(
-        pt,
-        "career/hr_lead.html",
-        enterprise,
-        title=pt._("Erase the contact?"),
-        confirm=True,
-        **_values(pt, lead, titles),
-    )
+    return await _lead_page(pt, enterprise, lead_id, confirm=True)
 
 
 @post("/hr/{enterprise:str}/leads/{lead_id:str}/erase", status_code=303)
