@@ -67,3 +67,11 @@ class PluginInfo(msgspec.Struct, kw_only=True):
     #: A staff page for an enterprise, linked from the console's menu under the
     #: plugin's title: a path with ``{enterprise}``, e.g. ``/p/analytics/{enterprise}/``.
     console_page: str = ""
+    #: The role the page needs (``pt.require_role`` on the page, e.g. ``"hr"``): the
+    #: menu links it only for principals who hold that role (admin always does, and so
+    #: do the core roles the role is granted to). Empty: every role of the enterprise
+    #: sees the link, so a page that checks a role must name it here.
+    console_role: str = ""
+    #: The menu's label of the page, per language (empty: the plugin's ``title``), for
+    #: a page that is one task of the plugin rather than the whole of it.
+    console_title: dict[str, str] = msgspec.field(default_factory=dict)

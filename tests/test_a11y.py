@@ -208,6 +208,7 @@ def visit_every_page(page: Any, size: str, base: str, world: World) -> list[str]
     check("console media", f"{tour}/media")
     check("console posters", f"{tour}/posters")
     check("console tokens", f"/console/{ent}/tokens")
+    check("console HR leads", f"/p/career/hr/{ent}/leads")
     check("route reward redemption", "/p/routes/r/demo-route/redeem")
     check("route enterprise", f"/p/routes/e/{demo.enterprise}")
     return found

@@ -12,6 +12,8 @@ Also here: a revoked token gets 401 at once; a rotated key stops old posters.
 from __future__ import annotations
 
 import re
+import secrets
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -20,7 +22,8 @@ from litestar import get
 from litestar.params import FromPath
 from promtour import hookimpl
 from promtour.auth import create_token
-from promtour.plugin import PluginInfo
+from promtour.plugin import PluginInfo, utcnow
+from promtour.plugins.career.leads import DAY, ConsentRecord, Lead, LeadStore
 from promtour.testing import console_sign_in, station_path
 
 MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 16
@@ -99,12 +102,33 @@ async def console_session(server, secret: str) -> tuple[dict[str, str], str]:
         return dict(client.cookies), csrf
 
 
+async def a_lead(setup, enterprise: str, tour: str) -> str:
+    """A career lead of the enterprise, for the HR pages and API to name."""
+    now = utcnow()
+    lead = Lead(
+        id=secrets.token_hex(12),
+        enterprise=enterprise,
+        tour=tour,
+        created=now,
+        expires=now + timedelta(days=1),
+        status="active",
+        name="Isolation Lead",
+        contact="lead@example.org",
+        age="18plus",
+        consent=ConsentRecord(version="v1", lang="en", text_sha256="x", given=now),
+        secret_sha256="x",
+    )
+    assert await LeadStore(setup.store_for("career")).write(lead, DAY)
+    return lead.id
+
+
 async def build_world(setup, server, new_tour) -> tuple[World, World]:
     worlds = []
     for _ in range(2):
         tour = await new_tour(setup, stations=2, plugins={"quests": {}})
         token, secret = await create_token(setup.bus, tour.enterprise, "admin", "isolation")
         await setup.bus.media.put(f"{tour.enterprise}/{tour.id}/a.mp3", MP3)
+        lead_id = await a_lead(setup, tour.enterprise, tour.id)
         world = World()
         world.values = {
             "enterprise": tour.enterprise,
@@ -113,6 +137,7 @@ async def build_world(setup, server, new_tour) -> tuple[World, World]:
             "plugin": "quests",
             "token_id": token.id,
             "name": "a.mp3",
+            "lead_id": lead_id,
         }
         cookies, csrf = await console_session(server, secret)
         world.cookies = cookies
@@ -171,6 +196,9 @@ async def test_every_enterprise_route_refuses_another_enterprise(
     # The walk covers the console and the API (it would pass vacuously otherwise).
     assert sum(p.startswith("/api/v1/enterprises/") for _, p in checked) >= 20
     assert sum(p.startswith("/console/{enterprise") for _, p in checked) >= 25
+    # Plugins' staff pages and APIs are walked too, the HR leads pages among them.
+    hr_pages = [p for _, p in checked if p.startswith("/p/career/hr/")]
+    assert len(hr_pages) == 5 and sum(p.startswith("/p/career/api/") for _, p in checked) == 4
 
     problems = await leaks(server, a, b)
     assert not problems, (
@@ -179,13 +207,21 @@ async def test_every_enterprise_route_refuses_another_enterprise(
         + "\n".join(problems)
     )
 
+    # Plugin staff pages take the console session alone (no bearer header) too.
+    async with httpx.AsyncClient(base_url=server.url, cookies=a.cookies, timeout=5) as client:
+        for template in hr_pages:
+            response = await client.get(fill(template, b.values))
+            assert response.status_code == 404, f"GET {template} with A's session"
+
     # Control: B's own credentials do reach B's objects on the read routes, so the
     # refusals above are the scope at work, not missing objects.
     async with httpx.AsyncClient(
         base_url=server.url, headers=b.headers, cookies=b.cookies, timeout=5
     ) as client:
         for method, template in checked:
-            if method != "GET" or not template.startswith(("/console/", "/api/v1/enterprises/")):
+            if method != "GET" or not template.startswith(
+                ("/console/", "/api/v1/enterprises/", "/p/career/hr/", "/p/career/api/")
+            ):
                 continue
             response = await client.get(fill(template, b.values))
             assert response.status_code == 200, f"GET {template}: {response.status_code}"

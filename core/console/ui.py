@@ -105,15 +105,18 @@ class Console:
 
     def plugin_pages(self) -> list[tuple[str, str]]:
         """(title, URL) of the installed plugins' staff pages for this enterprise
-        (``PluginInfo.console_page``), for the console's menu."""
+        (``PluginInfo.console_page``) that this principal may open, for the console's
+        menu: a link the role would only meet a 403 behind is a dead end."""
         if self.principal is None:
             return []
         pages = []
         for name in self.platform.plugins.names:
             info = self.platform.plugins.infos[name]
-            if info.console_page:
+            if info.console_page and (
+                not info.console_role or self.principal.can(info.console_role)
+            ):
                 url = info.console_page.replace("{enterprise}", self.principal.enterprise)
-                pages.append((self.text(info.title, name), url))
+                pages.append((self.text(info.console_title or info.title, name), url))
         return pages
 
     def render(self, template: str, **values: Any) -> str:

@@ -53,6 +53,7 @@ def promtour_plugin_info() -> PluginInfo:
         consume_from="first",
         batch_size=1000,
         console_page="/p/analytics/{enterprise}/",
+        console_role="analyst",
     )
 
 

@@ -7,6 +7,8 @@ quiz and from the tour itself, and a consented hand-off of contacts to the enter
 - ``/p/career/t/<enterprise>/<tour>/contact``: the opt-in lead form (consent required;
   a guardian's too under 18). Contacts stay in the plugin's store with an expiry;
   events carry only an opaque lead id.
+- ``/p/career/hr/<enterprise>/leads``: the HR pages (console sign-in with role hr),
+  linked from the console's menu for those who may open them.
 - ``/p/career/api/<enterprise>/leads``: the HR API (token with role hr).
 
 This module holds the hooks only. See docs/plugins/career.md.
@@ -23,6 +25,7 @@ from promtour.plugin import (
     Panel,
     PluginContext,
     PluginInfo,
+    Problem,
     RoleSpec,
     Tour,
     hookimpl,
@@ -32,6 +35,7 @@ from .config import CareerConfig, validate_config
 from .events import EVENT_TYPES
 from .panels import finish_panel, start_panel, station_panel
 from .routes import ROUTES
+from .routes.hr_pages import LEADS_PAGE
 from .visitors import handle_event
 
 __all__ = ["CareerConfig"]
@@ -55,11 +59,14 @@ def promtour_plugin_info() -> PluginInfo:
         roles=[HR],
         css=["career.css"],
         js=["career.js"],
+        console_page=LEADS_PAGE,
+        console_role=HR.name,
+        console_title={"ru": "Контакты посетителей", "en": "Visitor contacts"},
     )
 
 
 @hookimpl
-def promtour_validate_config(tour: Tour, config: Any, media: frozenset[str]) -> Sequence[str]:
+def promtour_validate_config(tour: Tour, config: Any, media: frozenset[str]) -> Sequence[Problem]:
     return validate_config(tour, config)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import msgspec
-from promtour.plugin import SLUG, Field, Text, Tour
+from promtour.plugin import SLUG, Field, Problem, Text, Tour
 
 __all__ = [
     "AGE_BRACKETS",
@@ -272,42 +272,83 @@ def _missing(text: Text, languages: list[str]) -> list[str]:
     return [lang for lang in languages if not text.get(lang, "").strip()]
 
 
-def validate_config(tour: Tour, config: CareerConfig) -> list[str]:
-    """What is wrong with a tour's career config beyond its schema, each error naming
-    the profession, station or key."""
-    errors: list[str] = []
+def _languages(text: Text, languages: list[str], path: str) -> list[Problem]:
+    missing = _missing(text, languages)
+    if not missing:
+        return []
+    return [
+        Problem(
+            path=path,
+            message="Not filled in for: {missing}.",
+            values={"missing": ", ".join(missing)},
+        )
+    ]
+
+
+def validate_config(tour: Tour, config: CareerConfig) -> list[Problem]:
+    """What is wrong with a tour's career config beyond its schema: each
+    :class:`~promtour.plugin.Problem` an English msgid (translated by the console with
+    this plugin's catalog) with the path of its field (``professions[0].stations``)."""
+    problems: list[Problem] = []
     stations = {s.id for s in tour.stations}
     langs = tour.languages
     seen: set[str] = set()
-    for p in config.professions:
-        where = f"professions.{p.id}"
+    for i, p in enumerate(config.professions):
+        where = f"professions[{i}]"
         if p.id in seen:
-            errors.append(f"{where}: the id appears twice")
+            problems.append(
+                Problem(
+                    path=f"{where}.id", message="The id {id} is used twice.", values={"id": p.id}
+                )
+            )
         seen.add(p.id)
         for sid in p.stations:
             if sid not in stations:
-                errors.append(f"{where}.stations: no station {sid!r} in the tour")
-        for key, text in (("title", p.title), ("summary", p.summary)):
-            missing = _missing(text, langs)
-            if missing:
-                errors.append(f"{where}.{key}: missing language(s) {', '.join(missing)}")
+                problems.append(
+                    Problem(
+                        path=f"{where}.stations",
+                        message="There is no station {station} in this tour.",
+                        values={"station": sid},
+                    )
+                )
+        problems += _languages(p.title, langs, f"{where}.title")
+        problems += _languages(p.summary, langs, f"{where}.summary")
         if p.pay is not None and p.pay.min > p.pay.max:
-            errors.append(f"{where}.pay: min {p.pay.min} is above max {p.pay.max}")
+            problems.append(
+                Problem(
+                    path=f"{where}.pay.min",
+                    message="The lowest pay ({min}) is above the highest ({max}).",
+                    values={"min": p.pay.min, "max": p.pay.max},
+                )
+            )
     for sid in config.stations:
         if sid not in stations:
-            errors.append(f"stations.{sid}: no station {sid!r} in the tour")
+            problems.append(
+                Problem(
+                    path=f"stations.{sid}",
+                    message="There is no station {station} in this tour.",
+                    values={"station": sid},
+                )
+            )
     mission_ids = [m.id for m in config.missions]
-    for mid in {m for m in mission_ids if mission_ids.count(m) > 1}:
-        errors.append(f"missions.{mid}: the id appears twice")
+    for i, mid in enumerate(mission_ids):
+        if mid in mission_ids[:i]:
+            problems.append(
+                Problem(
+                    path=f"missions[{i}].id",
+                    message="The id {id} is used twice.",
+                    values={"id": mid},
+                )
+            )
     if config.weights.quiz + config.weights.tour <= 0:
-        errors.append("weights: quiz and tour cannot both be 0")
+        problems.append(
+            Problem(path="weights.quiz", message="The quiz and the tour cannot both weigh 0.")
+        )
     if config.leads and (config.consent.version or config.consent.text):
         if not config.consent.version.strip():
-            errors.append("consent.version: a consent text needs a version")
-        missing = _missing(config.consent.text, langs)
-        if missing:
-            errors.append(f"consent.text: missing language(s) {', '.join(missing)}")
-        missing = _missing(config.consent.guardian_text, langs)
-        if missing:
-            errors.append(f"consent.guardian_text: missing language(s) {', '.join(missing)}")
-    return errors
+            problems.append(
+                Problem(path="consent.version", message="A consent text needs a version.")
+            )
+        problems += _languages(config.consent.text, langs, "consent.text")
+        problems += _languages(config.consent.guardian_text, langs, "consent.guardian_text")
+    return problems

@@ -20,6 +20,7 @@ from promtour.plugin import (
     Panel,
     PluginContext,
     PluginInfo,
+    Problem,
     RoleSpec,
     Tour,
     VisitorCheckedIn,
@@ -27,11 +28,12 @@ from promtour.plugin import (
     hookimpl,
 )
 from promtour.plugins.quests import panels
-from promtour.plugins.quests.config import QuestsConfig, validate
+from promtour.plugins.quests.config import QuestsConfig
 from promtour.plugins.quests.events import QUEST_EVENT_TYPES, QuestMissionCompleted
 from promtour.plugins.quests.routes import ROUTES
 from promtour.plugins.quests.service import boards, missions, teams
 from promtour.plugins.quests.service.visitors import load
+from promtour.plugins.quests.validate import validate
 
 __all__ = [
     "QuestsConfig",
@@ -66,7 +68,7 @@ def promtour_plugin_info() -> PluginInfo:
 
 
 @hookimpl
-def promtour_validate_config(tour: Tour, config: Any, media: frozenset[str]) -> Sequence[str]:
+def promtour_validate_config(tour: Tour, config: Any, media: frozenset[str]) -> Sequence[Problem]:
     return validate(tour, config)
 
 

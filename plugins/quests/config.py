@@ -1,19 +1,17 @@
 """The quest's per-tour config: missions, badges and rules, as msgspec Structs.
 
 A tour's ``[plugins.quests]`` table is converted to :class:`QuestsConfig` when the
-tour is saved; :func:`validate` then checks what a schema cannot (stations that
-exist, texts in exactly the tour's languages, a single-choice mission with exactly
-one right answer) and names the station and the mission in every message, because
-the person reading it is editing a TOML file with many missions in it.
+tour is saved; :func:`promtour.plugins.quests.validate.validate` then checks what a
+schema cannot (stations that exist, texts in exactly the tour's languages, a
+single-choice mission with exactly one right answer).
 """
 
 from __future__ import annotations
 
-import zoneinfo
 from typing import Annotated, Literal
 
 import msgspec
-from promtour.plugin import SLUG, Field, Tour
+from promtour.plugin import SLUG, Field
 
 __all__ = [
     "Badge",
@@ -28,7 +26,6 @@ __all__ = [
     "SingleChoice",
     "TimeBonus",
     "default_badges",
-    "validate",
 ]
 
 Text = dict[str, str]
@@ -208,104 +205,3 @@ class QuestsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     def missions_at(self, station: str) -> list[Mission]:
         return [m for m in self.missions if m.station == station]
-
-
-# --- validation ---------------------------------------------------------------------------
-
-
-def _text_errors(text: Text, languages: list[str], what: str, *, required: bool) -> list[str]:
-    if not text:
-        return [f"{what} is missing (give it in {', '.join(languages)})"] if required else []
-    errors = []
-    missing = [lang for lang in languages if not (text.get(lang) or "").strip()]
-    extra = sorted(set(text) - set(languages))
-    if missing:
-        errors.append(f"{what} lacks {', '.join(repr(m) for m in missing)}")
-    if extra:
-        errors.append(
-            f"{what} has {', '.join(repr(e) for e in extra)}, which is not a language of "
-            f"this tour ({', '.join(languages)})"
-        )
-    return errors
-
-
-def _mission_errors(mission: Mission, tour: Tour) -> list[str]:
-    langs = tour.languages
-    errors: list[str] = []
-    errors += _text_errors(mission.question, langs, "question", required=True)
-    errors += _text_errors(mission.title, langs, "title", required=False)
-    errors += _text_errors(mission.explanation, langs, "explanation", required=False)
-    for n, hint in enumerate(mission.hints, 1):
-        errors += _text_errors(hint.text, langs, f"hint {n}", required=True)
-    if isinstance(mission, SingleChoice | MultipleChoice):
-        if len(mission.choices) < 2:
-            errors.append("choices: give at least two choices")
-        if len(mission.choices) > 12:
-            errors.append("choices: give at most twelve choices")
-        for n, choice in enumerate(mission.choices, 1):
-            errors += _text_errors(choice.text, langs, f"choice {n}", required=True)
-        right = sum(c.correct for c in mission.choices)
-        if isinstance(mission, SingleChoice) and right != 1:
-            errors.append(
-                f"choices: a single-choice mission needs exactly one choice with "
-                f"correct = true (found {right})"
-            )
-        if isinstance(mission, MultipleChoice) and right < 1:
-            errors.append("choices: mark at least one choice with correct = true")
-    elif isinstance(mission, CodeMission):
-        if not [a for a in mission.answers if a.strip()]:
-            errors.append("answers: give at least one accepted answer")
-        if any(len(a) > 100 for a in mission.answers):
-            errors.append("answers: an answer is longer than 100 characters")
-    elif isinstance(mission, OrderMission):
-        if not 2 <= len(mission.steps) <= 10:
-            errors.append("steps: give between two and ten steps, in the right order")
-        for n, step in enumerate(mission.steps, 1):
-            errors += _text_errors(step, langs, f"step {n}", required=True)
-    elif isinstance(mission, RiddleMission):
-        if tour.station(mission.answer_station) is None:
-            errors.append(
-                f"answer_station: there is no station {mission.answer_station!r} in this tour"
-            )
-        elif mission.answer_station == mission.station:
-            errors.append("answer_station: the answer must be another station than the riddle's")
-    return errors
-
-
-def validate(tour: Tour, config: QuestsConfig) -> list[str]:
-    """Every problem of ``config`` for ``tour``; each names the station and the mission."""
-    errors: list[str] = []
-    station_ids = [s.id for s in tour.stations]
-    seen: set[str] = set()
-    if len(config.missions) > MAX_MISSIONS:
-        errors.append(f"missions: at most {MAX_MISSIONS} missions per tour")
-    for mission in config.missions:
-        where = f"station {mission.station!r}, mission {mission.id!r}"
-        if mission.id in seen:
-            errors.append(f"{where}: the mission id {mission.id!r} is used twice")
-        seen.add(mission.id)
-        if mission.station not in station_ids:
-            errors.append(
-                f"{where}: there is no station {mission.station!r} in this tour "
-                f"(stations: {', '.join(station_ids) or 'none'})"
-            )
-        errors += [f"{where}: {e}" for e in _mission_errors(mission, tour)]
-    badge_ids: set[str] = set()
-    for badge in config.badges:
-        where = f"badge {badge.id!r}"
-        if badge.id in badge_ids:
-            errors.append(f"{where}: the badge id is used twice")
-        badge_ids.add(badge.id)
-        errors += [
-            f"{where}: {e}"
-            for e in _text_errors(badge.name, tour.languages, "name", required=False)
-            + _text_errors(badge.description, tour.languages, "description", required=False)
-        ]
-    errors += _text_errors(config.intro, tour.languages, "intro", required=False)
-    try:
-        zoneinfo.ZoneInfo(config.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        errors.append(
-            f"timezone: {config.timezone!r} is not a known time zone (e.g. Europe/Moscow)"
-        )
-    return errors

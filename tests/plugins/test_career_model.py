@@ -488,11 +488,11 @@ def test_config_errors_name_the_profession_and_station():
         CareerConfig,
     )
     tour = msgspec.structs.replace(TOUR, languages=["ru", "en"])
-    errors = "\n".join(validate_config(tour, bad))
-    assert "professions.x.stations: no station 's9'" in errors
-    assert "professions.x.title: missing language(s) ru" in errors
-    assert "professions.x.pay" in errors and "stations.nowhere" in errors
-    assert "consent.version" in errors and "consent.text: missing language(s) ru" in errors
+    errors = "\n".join(map(str, validate_config(tour, bad)))
+    assert "professions[0].stations: There is no station s9 in this tour." in errors
+    assert "professions[0].title: Not filled in for: ru." in errors
+    assert "professions[0].pay.min" in errors and "stations.nowhere" in errors
+    assert "consent.version" in errors and "consent.text: Not filled in for: ru." in errors
     with pytest.raises(msgspec.ValidationError):
         msgspec.convert({"professions": [{"id": "y", "riasec": ["Q"]}]}, CareerConfig)
 
@@ -502,6 +502,8 @@ def _msgids() -> set[str]:
     for path in [*PLUGIN.rglob("*.html"), *PLUGIN.rglob("*.py")]:
         source = path.read_text(encoding="utf-8")
         for m in re.finditer(r'_\(\s*((?:"(?:[^"\\]|\\.)*"\s*)+)\)', source):
+            found.add("".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(1))))
+        for m in re.finditer(r'message=((?:"(?:[^"\\]|\\.)*"\s*)+)', source):
             found.add("".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(1))))
         for m in re.finditer(r'FieldError\(\s*"\w+",\s*((?:"(?:[^"\\]|\\.)*"\s*)+)\)', source):
             found.add("".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(1))))

@@ -17,9 +17,10 @@ from promtour.errors import ConfigError
 from promtour.manager import PluginManager
 from promtour.models import Enterprise, Station, Tour
 from promtour.plugins.quests import engine
-from promtour.plugins.quests.config import OrderMission, QuestsConfig, validate
+from promtour.plugins.quests.config import OrderMission, QuestsConfig
 from promtour.plugins.quests.nicknames import NicknameError, check_nickname
 from promtour.plugins.quests.records import MissionState
+from promtour.plugins.quests.validate import validate
 from promtour.testing import unique
 from promtour.tours import load_tour_toml
 
@@ -48,15 +49,15 @@ def single(mid: str = "pick", station: str = "s1", **fields: object) -> dict[str
 
 
 BAD = [
-    (single(station="foundry"), "station 'foundry', mission 'pick': there is no station"),
+    (single(station="foundry"), "missions[0].station: There is no station foundry"),
     (
         single(choices=[{"text": t("A"), "correct": True}, {"text": t("B"), "correct": True}]),
-        "station 's1', mission 'pick': choices: a single-choice mission needs exactly one",
+        "missions[0].choices: Mark exactly one choice as the right one (marked now: 2)",
     ),
-    (single(question={"ru": "Какой?"}), "station 's1', mission 'pick': question lacks 'en'"),
+    (single(question={"ru": "Какой?"}), "missions[0].question: Not filled in for: en."),
     (
         single(explanation={"en": "x", "ru": "y", "de": "z"}),
-        "station 's1', mission 'pick': explanation has 'de', which is not a language",
+        "missions[0].explanation: de: not a language of this tour (ru, en)",
     ),
     (
         {
@@ -66,22 +67,20 @@ BAD = [
             "question": t("?"),
             "answer_station": "s9",
         },
-        "station 's2', mission 'where': answer_station: there is no station 's9'",
+        "missions[0].answer_station: There is no station s9 in this tour.",
     ),
     (
         {"id": "code", "station": "s3", "type": "code", "question": t("?"), "answers": [" "]},
-        "station 's3', mission 'code': answers: give at least one accepted answer",
+        "missions[0].answers: Give at least one accepted answer.",
     ),
     (
         {"id": "steps", "station": "s1", "type": "order", "question": t("?"), "steps": [t("one")]},
-        "station 's1', mission 'steps': steps: give between two and ten steps",
+        "missions[0].steps: Give between two and ten steps",
     ),
 ]
 
 
-async def test_bad_mission_config_is_refused_on_import_naming_station_and_mission(
-    make_platform, new_tour
-):
+async def test_bad_mission_config_is_refused_on_import_naming_the_field(make_platform, new_tour):
     platform = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
     for mission, message in BAD:
         with pytest.raises(ConfigError) as refused:
@@ -117,7 +116,7 @@ answers = ["1989"]
     )
     with pytest.raises(ConfigError) as refused:
         await platform.import_tour(load_tour_toml(path))
-    assert "station 'press', mission 'plate': question lacks 'ru'" in str(refused.value)
+    assert "missions[0].question: Not filled in for: ru." in str(refused.value)
 
 
 async def test_schema_errors_and_duplicates_are_refused(make_platform, new_tour):
@@ -126,9 +125,9 @@ async def test_schema_errors_and_duplicates_are_refused(make_platform, new_tour)
         await new_tour(platform, plugins={"quests": {"missions": [single(type="essay")]}})
     with pytest.raises(ConfigError, match=r"Expected `int`.*missions\[0\].points"):
         await new_tour(platform, plugins={"quests": {"missions": [single(points="ten")]}})
-    with pytest.raises(ConfigError, match="mission 'pick': the mission id 'pick' is used twice"):
+    with pytest.raises(ConfigError, match=r"missions\[1\].id: The mission id pick is used twice"):
         await new_tour(platform, plugins={"quests": {"missions": [single(), single()]}})
-    with pytest.raises(ConfigError, match="timezone: 'Mars/Olympus' is not a known"):
+    with pytest.raises(ConfigError, match="timezone: Mars/Olympus is not a known"):
         await new_tour(platform, plugins={"quests": {"timezone": "Mars/Olympus"}})
     # A good config is stored: the tour exists afterwards.
     tour = await new_tour(platform, plugins={"quests": {"missions": [single()]}})
@@ -234,6 +233,14 @@ def used_strings() -> set[str]:
         used |= {m[1] for m in re.findall(r"""_\(\s*(["'])(.+?)\1\s*\)""", path.read_text())}
     calls = {"_", "AnswerError", "NicknameError", "TeamError"}
     for path in PLUGIN.glob("*.py"):
+        # The config checks' messages, shown in the console (Problem(message=...)).
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Problem":
+                used |= {
+                    str(k.value.value)
+                    for k in node.keywords
+                    if k.arg == "message" and isinstance(k.value, ast.Constant)
+                }
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and node.args:
                 func = node.func

@@ -27,6 +27,7 @@ from promtour.plugin import (
     PromtourError,
     RequestContext,
     StoreUnavailable,
+    Tour,
     pick_text,
 )
 
@@ -35,10 +36,12 @@ from ..events import CareerLeadErased
 from ..export import leads_csv
 from ..leads import Lead, LeadOut, LeadStore
 
-__all__ = ["api_router"]
+__all__ = ["SEPARATORS", "Titles", "api_router", "erase_by_hr", "leads_csv_response"]
 
 log = logging.getLogger("promtour.plugins.career")
 NO_LEAD = "No such lead (it may have been erased or expired)."
+#: The ``sep`` query values of a CSV download: ``semicolon`` for a Russian-locale Excel.
+SEPARATORS = {"comma": ",", ",": ",", "semicolon": ";", ";": ";"}
 
 
 async def api_guard(request: Request[Any, Any, Any]) -> None:
@@ -69,36 +72,44 @@ async def _hr(pt: RequestContext, enterprise: str) -> EnterpriseContext:
     return pt.enterprise(enterprise)
 
 
-class _Titles:
-    """Profession titles of leads, in each tour's default language (one request)."""
+class Titles:
+    """Profession and tour titles of leads, in ``lang`` or else each tour's default
+    language (the tours read once per request)."""
 
-    def __init__(self, ent: EnterpriseContext) -> None:
+    def __init__(self, ent: EnterpriseContext, lang: str = "") -> None:
         self.ent = ent
-        self.configs: dict[str, tuple[CareerConfig | None, str]] = {}
+        self.lang = lang
+        self.configs: dict[str, tuple[CareerConfig | None, str, Tour | None]] = {}
 
-    async def load(self, leads: list[Lead]) -> _Titles:
+    async def load(self, leads: list[Lead]) -> Titles:
         for lead in leads:
             if lead.tour not in self.configs:
                 ctx = await self.ent.tour(lead.tour)
                 config = ctx.config if ctx is not None and ctx.enabled else None
-                lang = ctx.tour.default_language if ctx is not None else "ru"
-                self.configs[lead.tour] = (config, lang)
+                tour = ctx.tour if ctx is not None else None
+                lang = self.lang or (tour.default_language if tour is not None else "ru")
+                self.configs[lead.tour] = (config, lang, tour)
         return self
 
     def __call__(self, lead: Lead) -> list[str]:
-        config, lang = self.configs.get(lead.tour, (None, "ru"))
+        config, lang, _ = self.configs.get(lead.tour, (None, self.lang or "ru", None))
         titles = []
         for pid in lead.professions:
             p = config.profession(pid) if config else None
             titles.append(pick_text(p.title, lang, pid) if p else pid)
         return titles
 
+    def tour_name(self, lead: Lead) -> str:
+        """The tour's name, or its id once the tour is deleted (a lead outlives it)."""
+        _, lang, tour = self.configs.get(lead.tour, (None, self.lang or "ru", None))
+        return pick_text(tour.name, lang, lead.tour) if tour is not None else lead.tour
+
 
 @get("/{enterprise:str}/leads", summary="The enterprise's consented career leads")
 async def list_leads(pt: PT, enterprise: FromPath[str]) -> list[LeadOut]:
     ent = await _hr(pt, enterprise)
     leads = await LeadStore(ent.store).list_active(enterprise)
-    titles = await _Titles(ent).load(leads)
+    titles = await Titles(ent).load(leads)
     return [LeadOut.of(lead, titles(lead)) for lead in leads]
 
 
@@ -112,12 +123,19 @@ async def export_leads(
     sep: Annotated[str, QueryParameter(name="sep")] = "comma",
 ) -> Response[bytes]:
     ent = await _hr(pt, enterprise)
-    separators = {"comma": ",", ",": ",", "semicolon": ";", ";": ";"}
-    if sep not in separators:
+    if sep not in SEPARATORS:
         raise HTTPException(status_code=400, detail="sep must be 'comma' or 'semicolon'.")
+    return await leads_csv_response(ent, enterprise, SEPARATORS[sep])
+
+
+async def leads_csv_response(
+    ent: EnterpriseContext, enterprise: str, separator: str
+) -> Response[bytes]:
+    """The enterprise's leads as a CSV download (the API's and the HR page's), for a
+    caller already checked as its HR."""
     leads = await LeadStore(ent.store).list_active(enterprise)
-    titles = await _Titles(ent).load(leads)
-    body = leads_csv(leads, titles, separator=separators[sep])
+    titles = await Titles(ent).load(leads)
+    body = leads_csv(leads, titles, separator=separator)
     filename = f"leads-{enterprise}-{date.today().isoformat()}.csv"
     return Response(
         body.encode("utf-8"),
@@ -135,22 +153,31 @@ async def get_lead(pt: PT, enterprise: FromPath[str], lead_id: FromPath[str]) ->
     lead = await LeadStore(ent.store).active(enterprise, lead_id)
     if lead is None:
         raise NotFoundException(NO_LEAD)
-    titles = await _Titles(ent).load([lead])
+    titles = await Titles(ent).load([lead])
     return LeadOut.of(lead, titles(lead))
 
 
 @delete("/{enterprise:str}/leads/{lead_id:str}", summary="Erase a lead and its history")
 async def erase_lead(pt: PT, enterprise: FromPath[str], lead_id: FromPath[str]) -> None:
     ent = await _hr(pt, enterprise)
+    if not await erase_by_hr(ent, enterprise, lead_id):
+        raise NotFoundException(NO_LEAD)
+
+
+async def erase_by_hr(ent: EnterpriseContext, enterprise: str, lead_id: str) -> bool:
+    """Erase an active lead (its stored bytes and history) and announce it, for a
+    caller already checked as the enterprise's HR; False if there is no such lead.
+    The API's DELETE and the HR page's button both come here."""
     store = LeadStore(ent.store)
     lead = await store.active(enterprise, lead_id)
     if lead is None or not await store.erase(enterprise, lead_id):
-        raise NotFoundException(NO_LEAD)
+        return False
     ctx = await ent.tour(lead.tour)
     if ctx is not None:
         await ctx.publish(
             ctx.event(CareerLeadErased, lead=lead_id, by="hr", visitor=None, group=None)
         )
+    return True
 
 
 def api_router() -> Router:
