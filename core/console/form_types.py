@@ -90,6 +90,11 @@ class Node(msgspec.Struct, kw_only=True):
     count: int = 0
     tag: tuple[str, str] | None = None
     present: bool = True
+    #: A plugin's button beside the field (:class:`promtour.fields.FieldAction`) and
+    #: its label and help, translated.
+    action: Any = None
+    action_label: str = ""
+    action_help: str = ""
 
     @property
     def name(self) -> str:

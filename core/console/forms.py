@@ -58,6 +58,7 @@ __all__ = [
     "build_form",
     "config_values",
     "error_path",
+    "find_node",
     "form_tree",
     "parse_form",
     "path_labels",
@@ -95,6 +96,10 @@ def _node(t: mi.Type, value: Any, path: str, key: str, required: bool, ctx: Form
         required=required,
         optional=optional,
     )
+    if info.action is not None:
+        node.action = info.action
+        node.action_label = ctx.label(info.action.label)
+        node.action_help = ctx.label(info.action.help) if info.action.help else ""
     structs = struct_types(inner)
     if structs is not None and len(structs) == 1:
         node.kind = "group"
@@ -313,7 +318,7 @@ def path_labels(
     prefix = ""
     for part in parts:
         prefix = f"{prefix}.{part}" if prefix else part
-        found = _find(nodes, prefix)
+        found = find_node(nodes, prefix)
         if found is None:
             if not labels:
                 labels.append(humanize(part))
@@ -323,12 +328,12 @@ def path_labels(
     return labels
 
 
-def _find(nodes: list[Node], path: str) -> Node | None:
+def find_node(nodes: list[Node], path: str) -> Node | None:
     for node in nodes:
         if node.path == path:
             return node
         if path.startswith(node.path + "."):
-            inner = _find(node.children or node.items, path)
+            inner = find_node(node.children or node.items, path)
             if inner is not None:
                 return inner
     return None
