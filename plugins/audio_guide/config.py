@@ -68,7 +68,8 @@ class Track(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         Field(
             title="Transcript (WebVTT)",
             kind="media",
-            help="Empty: the audio file's name with .vtt.",
+            help="Optional. Empty: the audio file's name with .vtt if there is one, "
+            "else visitors read the script.",
         ),
     ] = msgspec.field(default_factory=dict)
     #: Source text per language: «Озвучить» in the console and ``promtour audio render``
