@@ -8,16 +8,32 @@ The texts are msgids in English, translated by the core with the plugin's own ge
 catalog (domain = the plugin's name) in the console's language, so a plugin ships its
 labels the same way it ships its page texts. The metadata rides in
 ``msgspec.Meta(extra=...)``: it changes nothing in how msgspec converts or validates.
+
+A field may also carry an action (:class:`FieldAction`): a button beside the field
+that runs the plugin's code on what was typed (e.g. the audio guide's «Озвучить»,
+which renders speech from a script). The core runs it as a job with a progress page
+and shows the form again with the values the action returned, unsaved; the form
+stays generic, and the plugin writes no HTML.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 import msgspec
 import msgspec.inspect as mi
 
-__all__ = ["META_KEY", "Field", "FieldInfo", "Problem", "field_info"]
+__all__ = [
+    "META_KEY",
+    "ActionRequest",
+    "ActionResult",
+    "Field",
+    "FieldAction",
+    "FieldInfo",
+    "Problem",
+    "field_info",
+]
 
 #: The key of ``msgspec.Meta.extra`` that holds the console metadata.
 META_KEY = "promtour_field"
@@ -26,6 +42,100 @@ META_KEY = "promtour_field"
 #: id: a station picker), ``media`` (a file of the tour's media: a media picker),
 #: ``text`` (long text: a multi-line box per language).
 Kind = Literal["", "station", "media", "text"]
+
+
+class Problem(msgspec.Struct, kw_only=True, frozen=True):
+    """One thing wrong with a plugin's config, for ``promtour_validate_config``.
+
+    ``message`` is an English msgid with ``{name}`` placeholders filled from ``values``;
+    ``path`` names the field as msgspec does (``missions[0].choices``). The console
+    translates the message with the plugin's catalog and names the field as its form
+    labels it; ``str(problem)`` is the English sentence (CLI, API, logs).
+
+    ``blocking=False`` makes it a note: the config is saved all the same, but the media
+    check still counts it, so a file whose absence would raise the note (e.g. a
+    transcript found by its name beside the audio) is shown as used and cannot be
+    deleted."""
+
+    path: str
+    message: str
+    values: dict[str, Any] = msgspec.field(default_factory=dict)
+    blocking: bool = True
+
+    def __str__(self) -> str:
+        text = self.message.format(**self.values) if self.values else self.message
+        return f"{self.path}: {text}" if self.path else text
+
+
+class ActionRequest:
+    """What a field's action gets from the core: the tour, the unsaved values of the
+    whole form, the field's path, and what it may do to the tour's media.
+
+    ``values`` is the raw config as typed (not validated: check what you use);
+    ``path`` is the field's form path (``stations.0.tracks.1.script``); ``_`` translates
+    with the plugin's catalog into the console's language (``lang``)."""
+
+    def __init__(
+        self,
+        *,
+        tour: Any,
+        plugin: str,
+        values: dict[str, Any],
+        path: str,
+        lang: str,
+        translate: Callable[[str], str],
+        save_media: Callable[[str, bytes], Awaitable[str]],
+        report: Callable[[str], None],
+    ) -> None:
+        self.tour = tour
+        self.plugin = plugin
+        self.values = values
+        self.path = path
+        self.lang = lang
+        self._translate = translate
+        self._save_media = save_media
+        self._report = report
+
+    def _(self, text: str) -> str:
+        return self._translate(text)
+
+    async def save_media(self, name: str, data: bytes) -> str:
+        """Store a file in the tour's media with the checks of an upload (name rules,
+        allowed types, the bytes must be what the name claims); returns the stored
+        name. A file of that name is replaced."""
+        return await self._save_media(name, data)
+
+    def progress(self, text: str) -> None:
+        """What the progress page says now (already translated, e.g. with ``_``)."""
+        self._report(text)
+
+
+class ActionResult(msgspec.Struct, kw_only=True):
+    """A field action's answer: the form's new values (shown again, unsaved, for the
+    manager to check and save), a message (an English msgid of the plugin with
+    ``{name}`` placeholders from ``message_values``), or problems; with any problem
+    the form is shown again with them and the values as they were typed."""
+
+    values: dict[str, Any] | None = None
+    message: str = ""
+    message_values: dict[str, Any] = msgspec.field(default_factory=dict)
+    problems: list[Problem] = msgspec.field(default_factory=list)
+
+
+class FieldAction(msgspec.Struct, kw_only=True, frozen=True):
+    """A button beside a config field: ``label`` (an English msgid) and ``run``, an
+    async function of an :class:`ActionRequest` returning an :class:`ActionResult`.
+
+    The core runs it as a job: the button posts the form, a run that ends within half
+    a second answers at once, a longer one shows a progress page (``working``, then
+    what ``progress`` said) that refreshes itself, without JavaScript. ``run`` runs on
+    the event loop: do slow work in a thread or process."""
+
+    label: str
+    run: Callable[[ActionRequest], Awaitable[ActionResult]]
+    help: str = ""
+    #: What the progress page says until the action reports (msgid).
+    working: str = ""
 
 
 class FieldInfo(msgspec.Struct, kw_only=True, frozen=True):
@@ -39,6 +149,8 @@ class FieldInfo(msgspec.Struct, kw_only=True, frozen=True):
     kind: str = ""
     #: The name of one element of a list ("Mission"), for "Add a mission" and headings.
     item: str = ""
+    #: A button beside the field that runs the plugin's code (:class:`FieldAction`).
+    action: FieldAction | None = None
 
 
 def Field(
@@ -48,12 +160,15 @@ def Field(
     choices: dict[str, str] | None = None,
     kind: Kind = "",
     item: str = "",
+    action: FieldAction | None = None,
 ) -> msgspec.Meta:
     """Metadata for ``Annotated[type, Field(...)]`` of a config field: its form label
     (``title``), a help line, labels for its choices, how it is edited (``kind``) and,
-    for a list, the name of one element (``item``). Texts are English msgids of the
-    plugin's catalog."""
-    info = FieldInfo(title=title, help=help, choices=dict(choices or {}), kind=kind, item=item)
+    for a list, the name of one element (``item``), and a button beside it (``action``).
+    Texts are English msgids of the plugin's catalog."""
+    info = FieldInfo(
+        title=title, help=help, choices=dict(choices or {}), kind=kind, item=item, action=action
+    )
     return msgspec.Meta(extra={META_KEY: info})
 
 
@@ -78,20 +193,3 @@ def field_info(t: mi.Type) -> FieldInfo:
     for info in reversed(found):  # inner first, outer overrides
         merged.update({k: v for k, v in msgspec.structs.asdict(info).items() if v})
     return FieldInfo(**merged)
-
-
-class Problem(msgspec.Struct, kw_only=True, frozen=True):
-    """One thing wrong with a plugin's config, for ``promtour_validate_config``.
-
-    ``message`` is an English msgid with ``{name}`` placeholders filled from ``values``;
-    ``path`` names the field as msgspec does (``missions[0].choices``). The console
-    translates the message with the plugin's catalog and names the field as its form
-    labels it; ``str(problem)`` is the English sentence (CLI, API, logs)."""
-
-    path: str
-    message: str
-    values: dict[str, Any] = msgspec.field(default_factory=dict)
-
-    def __str__(self) -> str:
-        text = self.message.format(**self.values) if self.values else self.message
-        return f"{self.path}: {text}" if self.path else text

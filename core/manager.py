@@ -280,7 +280,10 @@ class PluginManager:
             config = self.convert_config(plugin, raw)
             check = self.impl_of("promtour_validate_config", plugin)
             if check is not None:
-                errors: Sequence[object] = check(tour=tour, config=config, media=media)
+                found: Sequence[object] = check(tour=tour, config=config, media=media) or ()
+                # A note (Problem(blocking=False)) does not refuse the config; the media
+                # check still counts it (a file it needs is "in use").
+                errors = [e for e in found if getattr(e, "blocking", True)]
                 if errors:
                     # A plugin returns strings or Problems; str() is the English text.
                     raise ConfigError(plugin, "; ".join(map(str, errors)), errors)

@@ -8,7 +8,8 @@ docs/plugins/api.md.
 Describe the plugin
     :data:`hookimpl`, :class:`PluginInfo`, :class:`RoleSpec`, :class:`NoConfig`
 Describe the config's form (labels, help, pickers) and its errors
-    :func:`Field`, :class:`FieldInfo`, :class:`Problem`
+    :func:`Field`, :class:`FieldInfo`, :class:`Problem`; a button beside a field:
+    :class:`FieldAction`, :class:`ActionRequest`, :class:`ActionResult`
 Build pages
     :class:`PageContext`, :class:`Panel`, :class:`Frame`
 Handle requests in the plugin's routes
@@ -47,7 +48,7 @@ from promtour.events import (
     VisitorJoinedGroup,
     subject_for,
 )
-from promtour.fields import Field, FieldInfo, Problem
+from promtour.fields import ActionRequest, ActionResult, Field, FieldAction, FieldInfo, Problem
 from promtour.limits import RateLimit, TooManyRequests
 from promtour.models import SLUG, Enterprise, Progress, Station, Text, Tour, pick_text, utcnow
 from promtour.qr import qr_svg
@@ -61,12 +62,15 @@ from promtour.web.sse import SseMessage, event_stream, live_presence
 __all__ = [
     "PT",
     "SLUG",
+    "ActionRequest",
+    "ActionResult",
     "ConfigError",
     "Conflict",
     "Enterprise",
     "EnterpriseContext",
     "Event",
     "Field",
+    "FieldAction",
     "FieldInfo",
     "Frame",
     "NoConfig",

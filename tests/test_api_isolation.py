@@ -22,7 +22,8 @@ from litestar import get
 from litestar.params import FromPath
 from promtour import hookimpl
 from promtour.auth import create_token
-from promtour.plugin import PluginInfo, utcnow
+from promtour.console.form_actions import start_job
+from promtour.plugin import ActionRequest, ActionResult, FieldAction, PluginInfo, utcnow
 from promtour.plugins.career.leads import DAY, ConsentRecord, Lead, LeadStore
 from promtour.testing import console_sign_in, station_path
 
@@ -122,6 +123,37 @@ async def a_lead(setup, enterprise: str, tour: str) -> str:
     return lead.id
 
 
+async def finished_job(tour, owner: str) -> str:
+    """A field action's job of this enterprise's editor, done (its result page is a
+    console route: ``.../plugins/{plugin}/actions/{job_id}``)."""
+
+    async def nothing(request: ActionRequest) -> ActionResult:
+        return ActionResult(values={}, message="Done.")
+
+    async def save_media(name: str, data: bytes) -> str:
+        return name
+
+    request = ActionRequest(
+        tour=tour,
+        plugin="quests",
+        values={},
+        path="missions",
+        lang="ru",
+        translate=str,
+        save_media=save_media,
+        report=lambda text: None,
+    )
+    job = await start_job(
+        FieldAction(label="Do", run=nothing),
+        request,
+        owner=owner,
+        where=(tour.enterprise, tour.id, "quests"),
+        label="Do",
+    )
+    assert job.done
+    return job.id
+
+
 async def build_world(setup, server, new_tour) -> tuple[World, World]:
     worlds = []
     for _ in range(2):
@@ -139,6 +171,7 @@ async def build_world(setup, server, new_tour) -> tuple[World, World]:
             "name": "a.mp3",
             "lead_id": lead_id,
         }
+        world.values["job_id"] = await finished_job(tour, token.id)
         cookies, csrf = await console_session(server, secret)
         world.cookies = cookies
         world.headers = {"Authorization": f"Bearer {secret}", "X-CSRF-Token": csrf}

@@ -15,9 +15,9 @@ from markupsafe import Markup
 from promtour.console import bin as bin_
 from promtour.console import service
 from promtour.console.access import EDIT, READ
+from promtour.console.form_actions import action_result, form_context, get_job, start_action
 from promtour.console.forms import (
     OP_FIELD,
-    FormContext,
     FormError,
     apply_op,
     build_form,
@@ -25,7 +25,6 @@ from promtour.console.forms import (
     parse_form,
     path_labels,
 )
-from promtour.console.media import list_media
 from promtour.console.messages import FieldError, describe_problem, describe_validation
 from promtour.console.ui import DOMAIN, Console
 from promtour.errors import ConfigError, PromtourError
@@ -60,19 +59,6 @@ def plugin_form_template(c: Console, plugin: str) -> str | None:
     return name
 
 
-async def form_context(c: Console, tour: Tour, plugin: str) -> FormContext:
-    """The tour's languages, stations and media for a plugin's form, with the plugin's
-    catalog for its labels and the console's for the rest."""
-    items = await list_media(c.platform, tour)
-    return FormContext(
-        langs=list(tour.languages),
-        stations=[(s.id, f"{s.number}. {c.text(s.name, s.id)}") for s in tour.stations],
-        media=[i.name for i in items],
-        label=c.platform.translations.translator(c.lang, plugin),
-        console=c._,
-    )
-
-
 class PluginPages(Controller):
     path = "/tours/{tour_id:str}/plugins/{plugin:str}"
     include_in_schema = False
@@ -87,6 +73,7 @@ class PluginPages(Controller):
         status: int = 200,
         errors: list[FieldError] | None = None,
         unsaved: bool = False,
+        note: str = "",
     ) -> Response[str]:
         info = c.platform.plugins.infos[plugin]
         ctx = await form_context(c, state.tour, plugin)
@@ -106,6 +93,7 @@ class PluginPages(Controller):
             nodes=build_form(info.config, values, ctx),
             custom_form=plugin_form_template(c, plugin),
             unsaved=unsaved,
+            note=note,
             op_field=OP_FIELD,
             values=values,
         )
@@ -158,6 +146,8 @@ class PluginPages(Controller):
             )
             return await self._form(c, state, plugin, typed, status=400, errors=[error])
         op = form.get(OP_FIELD)
+        if op and op.startswith("action:"):
+            return await start_action(c, state, plugin, raw, op[len("action:") :], self._form)
         if op:
             # Add/remove/move: shown again with the change, saved only by "Save".
             raw = apply_op(info.config, raw, op)
@@ -183,6 +173,35 @@ class PluginPages(Controller):
             return await self._form(c, state, plugin, raw, status=400, errors=errors)
         await bin_.forget_config(c.platform, state.tour, plugin)
         return c.redirect(f"{c.base()}/tours/{tour_id}", "saved" if was_enabled else "enabled")
+
+    @get("/actions/{job_id:str}", opt=E)
+    async def action_progress(
+        self,
+        request: Request[Any, Any, Any],
+        enterprise: FromPath[str],
+        tour_id: FromPath[str],
+        plugin: FromPath[str],
+        job_id: FromPath[str],
+    ) -> Response[str]:
+        """The progress of a field's action (refreshes itself), then its result."""
+        c = Console(request)
+        self._info(c, plugin)
+        state = await service.load_tour(c.platform, enterprise, tour_id)
+        owner = c.principal.token_id if c.principal else ""
+        job = get_job(job_id, owner, (state.tour.enterprise, state.tour.id, plugin))
+        if job is None:
+            raise NotFoundException(
+                c._("This job is over or was started by someone else: press the button again.")
+            )
+        if job.done:
+            return await action_result(c, state, plugin, job, self._form)
+        return await c.page(
+            "console/plugin_action.html",
+            title=job.label,
+            tour=state.tour,
+            info=c.platform.plugins.infos[plugin],
+            job=job,
+        )
 
     @post("/disable", opt=E)
     async def disable(

@@ -5,7 +5,8 @@ when the tour is saved; :func:`promtour.plugins.audio_guide.validate.check_confi
 then checks it against the tour (stations, languages, media files).
 
 Media names are paths relative to the tour's media folder (``"audio/press.ru.mp3"``).
-Every audio file has a WebVTT transcript: by default the same name with ``.vtt``.
+A track's transcript is the WebVTT file named in ``transcript``, else the audio file's
+name with ``.vtt`` if the tour has it, else its ``script`` text (no timings), else none.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from promtour.plugin import SLUG, Field, Text, pick_text
+from promtour.plugin import SLUG, Field, FieldAction, Text, pick_text
+
+from .speech import render_speech
 
 __all__ = [
     "AUDIO_FORMATS",
@@ -65,13 +68,27 @@ class Track(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         Field(
             title="Transcript (WebVTT)",
             kind="media",
-            help="Empty: the audio file's name with .vtt.",
+            help="Optional. Empty: the audio file's name with .vtt if there is one, "
+            "else visitors read the script.",
         ),
     ] = msgspec.field(default_factory=dict)
-    #: Source text per language for ``promtour audio render`` (not shown to visitors).
-    script: Annotated[Text, Field(title="Script", kind="text")] = msgspec.field(
-        default_factory=dict
-    )
+    #: Source text per language: «Озвучить» in the console and ``promtour audio render``
+    #: speak it; a track without a transcript shows it to visitors instead.
+    script: Annotated[
+        Text,
+        Field(
+            title="Script",
+            kind="text",
+            help="The text to speak. Without a transcript, visitors read it under the player.",
+            action=FieldAction(
+                label="Render speech",
+                run=render_speech,
+                help="Makes the audio file and its transcript from the script, in each "
+                "language that has one.",
+                working="Rendering speech…",
+            ),
+        ),
+    ] = msgspec.field(default_factory=dict)
 
     def languages(self) -> list[str]:
         return list(self.audio)
@@ -88,6 +105,8 @@ class Track(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         return self.audio[lang]
 
     def transcript_for(self, lang: str) -> str:
+        """The transcript's file name: the named one, else the audio's name with .vtt
+        (which the tour may not have: then the script is shown)."""
         return self.transcript.get(lang) or transcript_name(self.audio[lang])
 
     def title_in(self, lang: str, fallback: str = "") -> str:

@@ -15,6 +15,7 @@ with the visitor's values in place and no cache (the tests compare the two).
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -30,6 +31,7 @@ __all__ = [
     "PlayerView",
     "TrackView",
     "finish_panel",
+    "script_paragraphs",
     "start_panel",
     "station_panel",
     "transcript",
@@ -60,6 +62,10 @@ class TrackView(msgspec.Struct, kw_only=True):
     slot: str
     #: A note when the track is not in the visitor's language.
     lang_note: str = ""
+    #: Without a transcript file: the script's paragraphs, shown instead.
+    script: list[str] = msgspec.field(default_factory=list)
+    #: A transcript is named in the config (a missing one is a notice, not silence).
+    named_transcript: bool = False
 
 
 class PlayerView(msgspec.Struct, kw_only=True):
@@ -89,6 +95,11 @@ async def transcript(ctx: PluginContext, name: str) -> list[Cue]:
     return await ctx.cached(("vtt", name), read)
 
 
+def script_paragraphs(text: str) -> list[str]:
+    """A script as the visitor reads it: its paragraphs, lines joined."""
+    return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
 async def _track_view(
     page: PageContext, place: str, track: Track, default: bool
 ) -> TrackView | None:
@@ -97,6 +108,7 @@ async def _track_view(
     if lang is None:
         return None
     cues = await transcript(page, track.transcript_for(lang))
+    script = [] if cues else script_paragraphs(track.script.get(lang, ""))
     note = ""
     if lang != page.lang:
         note = page._("This recording is not available in your language yet.")
@@ -111,6 +123,8 @@ async def _track_view(
         default=default,
         slot=position_slot(place, track.id, lang),
         lang_note=note,
+        script=script,
+        named_transcript=lang in track.transcript,
     )
 
 

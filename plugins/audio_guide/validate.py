@@ -62,13 +62,25 @@ def _check_track(
                     values={"file": transcript},
                 )
             )
-        elif transcript not in media:
+        elif transcript not in media and lang in track.transcript:
             errors.append(
                 Problem(
                     path=f"{where}.transcript.{lang}",
-                    message="The transcript {file} of {audio} is missing: every audio file "
-                    "needs its WebVTT transcript among the tour's media.",
+                    message="The transcript {file} of {audio} is missing: upload it, or "
+                    "choose none (then visitors read the script).",
                     values={"file": transcript, "audio": name},
+                )
+            )
+        elif transcript not in media:
+            # No transcript named and none beside the audio: accepted (the player shows
+            # the script). A note, not a refusal, so that a transcript found by its
+            # name beside the audio counts as used and is not deleted by mistake.
+            errors.append(
+                Problem(
+                    path=f"{where}.transcript.{lang}",
+                    message="{audio} has no transcript: visitors read the script instead.",
+                    values={"audio": name},
+                    blocking=False,
                 )
             )
     for lang in track.transcript:

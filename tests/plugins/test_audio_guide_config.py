@@ -13,6 +13,7 @@ import httpx
 import pytest
 from promtour.errors import ConfigError
 from promtour.plugins.audio_guide.render import split_sentences
+from promtour.plugins.audio_guide.validate import check_config
 from promtour.plugins.audio_guide.vtt import Cue, parse_vtt, write_vtt
 from promtour.testing import station_path
 from promtour.tours import media_name
@@ -81,10 +82,10 @@ def changed(path: str, value: object) -> dict:
             "stations[0].tracks[0].audio.ru: audio/s1.ru.wav is not a supported audio format",
         ),
         (
-            "stations.0.cues.0.audio.ru",
-            "audio/novtt.ru.mp3",
+            "stations.0.cues.0.transcript",
+            {"ru": "audio/novtt.ru.vtt"},
             "stations[0].cues[0].transcript.ru: The transcript audio/novtt.ru.vtt of "
-            "audio/novtt.ru.mp3 is missing",
+            "audio/s1.ru.mp3 is missing",
         ),
         ("stations.0.station", "nowhere", "stations[0].station: The tour has no station nowhere"),
         (
@@ -119,6 +120,28 @@ async def test_bad_config_is_refused_naming_the_field(
     # Nothing accepted before is lost.
     kept = await platform.tours.refresh(tour.key)
     assert kept is not None and kept.tour.plugins == {"audio_guide": GOOD}
+
+
+async def test_audio_without_a_transcript_is_accepted_and_its_found_transcript_kept(
+    make_platform, new_tour
+):
+    """An MP3 with no transcript named and none beside it is accepted (visitors read
+    the script); a transcript found beside the audio is still needed by the tour."""
+    platform = await make_platform(consumers=False, **ONLY_AUDIO)
+    tour = await new_tour(platform, plugins={"audio_guide": {}})
+    for name in FILES:
+        await platform.bus.media.put(media_name(tour, name), b"data")
+    tour.plugins = {"audio_guide": changed("stations.0.cues.0.audio.ru", "audio/novtt.ru.mp3")}
+    saved = await platform.save_tour(tour)
+    assert saved.configs["audio_guide"].stations[0].cues[0].audio == {"ru": "audio/novtt.ru.mp3"}
+    problems = check_config(saved.tour, saved.configs["audio_guide"], frozenset(FILES))
+    notes = [(p.path, p.blocking) for p in problems]
+    assert notes == [("stations[0].cues[0].transcript.ru", False)]
+    without = frozenset(FILES) - {"audio/s1.ru.vtt"}
+    assert any(
+        p.path == "stations[0].tracks[0].transcript.ru"
+        for p in check_config(saved.tour, saved.configs["audio_guide"], without)
+    )
 
 
 def test_vtt_round_trip_and_lenient_reading():
