@@ -129,14 +129,18 @@ async def save_new_tour(
     *,
     plugins: dict[str, dict[str, Any]] | None = None,
     stations: int = 3,
+    enterprise: str = "",
     **fields: Any,
 ) -> Tour:
-    """Save a new enterprise and a tour with ``stations`` stations (ids s1, s2, ...)."""
-    enterprise = Enterprise(id=unique("ent"), name={"en": "Test Works", "ru": "Тестовый завод"})
-    await platform.import_enterprise(enterprise)
+    """Save a new tour with ``stations`` stations (ids s1, s2, ...), of a new enterprise
+    or, with ``enterprise``, of that existing one (an enterprise with two tours)."""
+    if not enterprise:
+        new = Enterprise(id=unique("ent"), name={"en": "Test Works", "ru": "Тестовый завод"})
+        await platform.import_enterprise(new)
+        enterprise = new.id
     tour = Tour(
         id=unique("tour"),
-        enterprise=enterprise.id,
+        enterprise=enterprise,
         name={"en": "Test tour", "ru": "Тестовый тур"},
         stations=[
             Station(id=f"s{i}", number=i, name={"en": f"Station {i}", "ru": f"Станция {i}"})

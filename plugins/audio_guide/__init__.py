@@ -41,6 +41,9 @@ def promtour_plugin_info() -> PluginInfo:
         roles=(GUIDE_ROLE,),
         css=("audio_guide.css",),
         js=("audio_guide.js",),
+        console_page="/p/audio_guide/guides/{enterprise}",
+        console_role=GUIDE_ROLE.name,
+        console_title={"ru": "Групповое шоу", "en": "Group show"},
     )
 
 

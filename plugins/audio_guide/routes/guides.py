@@ -9,10 +9,10 @@ from typing import Annotated, Any
 import msgspec
 import segno
 from litestar import Response, get, post
-from litestar.exceptions import HTTPException, NotFoundException
+from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
 from litestar.params import FromPath, QueryParameter
 from markupsafe import Markup
-from promtour.plugin import PT, RequestContext, Tour, TourState, utcnow
+from promtour.plugin import PT, RequestContext, Tour, TourState, pick_text, utcnow
 
 from .. import access, presence, records
 from ..config import AudioGuideConfig
@@ -297,7 +297,31 @@ async def message(
     )
 
 
+@get("/guides/{enterprise:str}")
+async def guide_tours(pt: PT, enterprise: FromPath[str]) -> Response[Any]:
+    """The console menu's «Групповой показ»: the enterprise's tours with group-show cues,
+    each linked to its guide console (where a console session with the guide role
+    needs no PIN)."""
+    try:
+        await pt.require_role(enterprise, access.GUIDE_ROLE.name)
+    except NotAuthorizedException:
+        return pt.redirect("/console/login")
+    lang = pt.lang
+    tours = [
+        (pick_text(ctx.tour.name, lang, ctx.tour.id), access.guide_path(ctx.tour))
+        for ctx in pt.enterprise(enterprise).tours()
+        if any(station.cues for station in ctx.config.stations)
+    ]
+    return pt.page(
+        "audio_guide/guide_tours.html",
+        title=pt._("Group show"),
+        tours=sorted(tours),
+        console=f"/console/{enterprise}",
+    )
+
+
 GUIDE_ROUTES: list[Any] = [
+    guide_tours,
     console,
     login,
     logout,
