@@ -10,7 +10,7 @@ import re
 
 import httpx
 from promtour.auth import create_token
-from promtour.testing import console_sign_in
+from promtour.testing import console_sign_in, csrf_token
 from promtour.tours import media_name
 
 RU = {"Accept-Language": "ru"}
@@ -70,8 +70,18 @@ async def test_a_guide_opens_the_group_show_from_the_console_menu(
         # Signed out: the console's sign-in page, not an error.
         signed_out = await client.get(f"/p/audio_guide/guides/{ent}")
         assert signed_out.status_code in (302, 303)
-        assert signed_out.headers["location"].startswith("/console/login")
-        await console_sign_in(client, secret)
+        assert signed_out.headers["location"].startswith("/console/login?next=")
+        # Signing in there comes back to the group-show page.
+        form = await client.get(signed_out.headers["location"])
+        back = await client.post(
+            "/console/login",
+            data={
+                "token": secret,
+                "_csrf": csrf_token(form.text),
+                "next": f"/p/audio_guide/guides/{ent}",
+            },
+        )
+        assert back.headers["location"] == f"/p/audio_guide/guides/{ent}"
         page = await client.get(f"/p/audio_guide/guides/{ent}")
         assert page.status_code == 200 and "Групповое шоу" in page.text
         guide_url = f"/p/audio_guide/{ent}/{with_cues.id}/guide"

@@ -40,8 +40,9 @@ SESSION_COOKIES = ((SESSION_COOKIE, "/console"), (PLUGIN_SESSION_COOKIE, "/p/"))
 
 
 def safe_next(value: str | None) -> str | None:
-    """A console path to return to after sign-in; never another site."""
-    if value and value.startswith("/console/") and not value.startswith("//"):
+    """A console page or a plugin's staff page (``/p/``) to return to after sign-in;
+    never another site."""
+    if value and value.startswith(("/console/", "/p/")) and "\\" not in value:
         return value
     return None
 
@@ -84,9 +85,12 @@ class SignInPages(Controller):
                 error=c._("This access token is not valid or was revoked."),
             )
         target = safe_next(form.get("next")) or f"/console/{principal.enterprise}"
-        if not target.startswith(f"/console/{principal.enterprise}/") and target != (
-            f"/console/{principal.enterprise}"
-        ):
+        # Another enterprise's console page would only answer 404; a plugin's staff
+        # page (/p/) checks the enterprise itself.
+        own = target == f"/console/{principal.enterprise}" or target.startswith(
+            (f"/console/{principal.enterprise}/", "/p/")
+        )
+        if not own:
             target = f"/console/{principal.enterprise}"
         response = c.redirect(target)
         value = session_value(c.platform, principal)

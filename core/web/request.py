@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import msgspec
 from litestar import Request, Response
@@ -322,6 +322,12 @@ class RequestContext:
     def redirect(self, url: str) -> Response[Any]:
         """A 303 to ``url`` (a path on this site), with the visitor's cookies."""
         return self.finish(Redirect(self.safe_path(url, "/"), status_code=303))
+
+    def to_sign_in(self) -> Response[Any]:
+        """A 303 to the console's sign-in page, which comes back to this page (a staff
+        page of the plugin, under ``/p/``) once the person has signed in."""
+        query = urlencode({"next": self.request.url.path})
+        return self.redirect(f"/console/login?{query}")
 
     def finish(self, response: Response[Any]) -> Response[Any]:
         """Attach the visitor and language cookies that this request decided on."""

@@ -1,8 +1,8 @@
 """Guide access to a tour's group shows: the tour's PIN (a signed cookie) or a token.
 
 Staff signed in to the console with the guide role (or editor, admin) open it without
-a PIN. Otherwise a guide types the tour's ``guide_pin`` once; the answer is a signed, HttpOnly cookie
-scoped to this tour's guide URLs, valid for a working day. The cookie carries a tag
+a PIN. Otherwise a guide types the tour's ``guide_pin`` once; the answer is a signed,
+HttpOnly cookie scoped to this tour's guide URLs, valid for a working day. The cookie carries a tag
 of the PIN, so changing the PIN logs every guide out. An API client sends an
 enterprise token (``Authorization: Bearer``) with the role guide, editor or admin;
 a request that carries a token is judged by the token alone.

@@ -305,7 +305,7 @@ async def guide_tours(pt: PT, enterprise: FromPath[str]) -> Response[Any]:
     try:
         await pt.require_role(enterprise, access.GUIDE_ROLE.name)
     except NotAuthorizedException:
-        return pt.redirect("/console/login")
+        return pt.to_sign_in()
     lang = pt.lang
     tours = [
         (pick_text(ctx.tour.name, lang, ctx.tour.id), access.guide_path(ctx.tour))

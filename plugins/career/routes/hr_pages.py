@@ -98,7 +98,7 @@ def _values(pt: RequestContext, lead: Lead, titles: Titles) -> dict[str, Any]:
 
 
 def _signed_out(pt: RequestContext) -> Response[Any]:
-    return pt.redirect("/console/login")
+    return pt.to_sign_in()
 
 
 @get("/hr/{enterprise:str}/leads")
