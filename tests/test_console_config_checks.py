@@ -98,10 +98,24 @@ def break_mission(form: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in form.items() if k not in ticked}
 
 
+def break_time_zone(form: dict[str, str]) -> dict[str, str]:
+    """A time zone that does not exist: any string passes the schema."""
+    assert form["cfg.timezone"] == "Europe/Moscow"
+    return {**form, "cfg.timezone": "Mars/Olympus"}
+
+
 def break_profession(form: dict[str, str]) -> dict[str, str]:
     """The lowest pay above the highest."""
     assert form["cfg.professions.0.pay.min"] == "50000"
     return {**form, "cfg.professions.0.pay.min": "95000"}
+
+
+#: How the form labels the field of each check.
+LABELS = {
+    "quests": "Задания › Задание 1",
+    "career": "Профессии › Профессия 1",
+    "visits": "Часовой пояс",
+}
 
 
 @pytest.mark.parametrize(
@@ -118,6 +132,12 @@ def break_profession(form: dict[str, str]) -> dict[str, str]:
             CAREER,
             break_profession,
             "Нижняя граница зарплаты (95000) выше верхней (90000).",
+        ),
+        (
+            "visits",
+            {},
+            break_time_zone,
+            "Неизвестный часовой пояс «Mars/Olympus» (пишите так: Europe/Moscow).",
         ),
     ],
 )
@@ -138,15 +158,11 @@ async def test_a_plugin_check_speaks_russian_and_names_the_field(
         assert refused.status_code == 400, refused.text[:500]
         error = refused.text[refused.text.index('id="error"') :][:1500]
         assert expected in error
-        label = "Задания › Задание 1" if plugin == "quests" else "Профессии › Профессия 1"
-        assert label in error, error
-        for english in ("correct", "pay", "mission", "is above"):
+        assert LABELS[plugin] in error, error
+        for english in ("correct", "pay", "mission", "is above", "time zone"):
             assert english not in error.split("</div>")[0].lower()
         stored = (await setup.tours.refresh(tour.key)).tour.plugins[plugin]
-        assert (
-            stored["missions" if plugin == "quests" else "professions"]
-            == (config["missions" if plugin == "quests" else "professions"])
-        )
+        assert stored == config
         # The unchanged form saves: the refusal was the check, not the form.
         saved = await client.post(url, data=form)
         assert saved.status_code == 303, saved.text[:500]

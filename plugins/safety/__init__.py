@@ -19,6 +19,7 @@ from promtour.plugin import (
     Panel,
     PluginContext,
     PluginInfo,
+    Problem,
     RateLimit,
     Tour,
     hookimpl,
@@ -83,7 +84,7 @@ def promtour_plugin_info() -> PluginInfo:
 
 
 @hookimpl
-def promtour_validate_config(tour: Tour, config: Any, media: frozenset[str]) -> Sequence[str]:
+def promtour_validate_config(tour: Tour, config: Any, media: frozenset[str]) -> Sequence[Problem]:
     return validate_config(tour, config)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Annotated, Literal
 
 import msgspec
-from promtour.plugin import Text, Tour
+from promtour.plugin import Problem, Text, Tour
 
 __all__ = ["PPE_KINDS", "Question", "SafetyConfig", "validate_config"]
 
@@ -55,14 +55,34 @@ class SafetyConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     quiz: list[Question] = msgspec.field(default_factory=list)
 
 
-def validate_config(tour: Tour, config: SafetyConfig) -> Sequence[str]:
-    errors: list[str] = []
+def validate_config(tour: Tour, config: SafetyConfig) -> Sequence[Problem]:
+    """What the schema cannot check: stations that exist, a quiz of a sensible length,
+    a right answer among the options (messages translated by the console)."""
+    problems: list[Problem] = []
     for station in config.ppe:
         if tour.station(station) is None:
-            errors.append(f"ppe: no station {station!r} on the tour")
+            problems.append(
+                Problem(
+                    path="ppe",
+                    message="The tour has no station “{station}”.",
+                    values={"station": station},
+                )
+            )
     if config.briefing and not 2 <= len(config.quiz) <= 5:
-        errors.append(f"quiz: a briefing needs 2 to 5 questions, not {len(config.quiz)}")
+        problems.append(
+            Problem(
+                path="quiz",
+                message="A briefing needs 2 to 5 questions (now {count}).",
+                values={"count": len(config.quiz)},
+            )
+        )
     for index, question in enumerate(config.quiz):
         if not 0 <= question.correct < len(question.options):
-            errors.append(f"quiz[{index}].correct: no option number {question.correct}")
-    return errors
+            problems.append(
+                Problem(
+                    path=f"quiz[{index}].correct",
+                    message="There is no option number {number}: count from 0 up to {last}.",
+                    values={"number": question.correct, "last": len(question.options) - 1},
+                )
+            )
+    return problems

@@ -20,6 +20,7 @@ from promtour.plugin import (
     Panel,
     PluginContext,
     PluginInfo,
+    Problem,
     Tour,
     hookimpl,
     utcnow,
@@ -54,7 +55,7 @@ def promtour_plugin_info() -> PluginInfo:
 
 
 @hookimpl
-def promtour_validate_config(tour: Tour, config: Any, media: frozenset[str]) -> Sequence[str]:
+def promtour_validate_config(tour: Tour, config: Any, media: frozenset[str]) -> Sequence[Problem]:
     return validate_config(tour, config)
 
 

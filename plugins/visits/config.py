@@ -14,7 +14,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
-from promtour.plugin import Text, Tour
+from promtour.plugin import Problem, Text, Tour
 
 __all__ = ["Recurring", "Slot", "SlotSpec", "VisitsConfig", "validate_config"]
 
@@ -135,21 +135,51 @@ class VisitsConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         return None
 
 
-def validate_config(tour: Tour, config: VisitsConfig) -> Sequence[str]:
-    errors: list[str] = []
+def validate_config(tour: Tour, config: VisitsConfig) -> Sequence[Problem]:
+    """What the schema cannot check: a known time zone, terms that end after they start,
+    languages the tour has (messages translated by the console)."""
+    problems: list[Problem] = []
     try:
         config.zone()
     except (ZoneInfoNotFoundError, ValueError):
-        errors.append(f"timezone: unknown time zone {config.timezone!r}")
+        problems.append(
+            Problem(
+                path="timezone",
+                message="Unknown time zone “{zone}” (write it as Europe/Moscow).",
+                values={"zone": config.timezone},
+            )
+        )
     for index, rule in enumerate(config.recurring):
         if rule.start is None or rule.end is None:
             continue
         if rule.end < rule.start:
-            errors.append(f"recurring[{index}]: end {rule.end} is before start {rule.start}")
+            problems.append(
+                Problem(
+                    path=f"recurring[{index}].end",
+                    message="The end ({end}) is before the start ({start}).",
+                    values={"end": rule.end.isoformat(), "start": rule.start.isoformat()},
+                )
+            )
         if (rule.end - rule.start).days > 400:
-            errors.append(f"recurring[{index}]: a term of more than 400 days")
-    for index, spec in enumerate([*config.slots, *config.recurring]):
+            problems.append(
+                Problem(
+                    path=f"recurring[{index}].end",
+                    message="A term of recurring slots is at most 400 days long.",
+                )
+            )
+    specs = [("slots", spec) for spec in config.slots]
+    specs += [("recurring", spec) for spec in config.recurring]
+    counters = {"slots": 0, "recurring": 0}
+    for field, spec in specs:
+        index = counters[field]
+        counters[field] += 1
         unknown = [code for code in spec.languages if code not in tour.languages]
         if unknown:
-            errors.append(f"slot {index}: languages {unknown} are not the tour's {tour.languages}")
-    return errors
+            problems.append(
+                Problem(
+                    path=f"{field}[{index}].languages",
+                    message="The tour is not in {unknown}: choose among {languages}.",
+                    values={"unknown": ", ".join(unknown), "languages": ", ".join(tour.languages)},
+                )
+            )
+    return problems
