@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import functools
 import importlib.metadata
 import inspect
 import logging
 import re
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -77,10 +78,23 @@ def _folders(plugin: object) -> PluginFolders:
     return PluginFolders(found("templates"), found("static"), found("locale"))
 
 
+@functools.cache
+def _distributions() -> Mapping[str, list[str]]:
+    """Top-level package -> distributions. Reading every installed distribution's
+    metadata takes about a second: once per process, not once per plugin and manager
+    (it was most of a ``promtour`` command's start-up and of every test's platform)."""
+    return importlib.metadata.packages_distributions()
+
+
 def _version_of(plugin: object) -> str:
     """The version of the distribution that installed the plugin's top-level package."""
     top = (getattr(_module_of(plugin), "__name__", "") or "").split(".")[0]
-    for dist in importlib.metadata.packages_distributions().get(top, []):
+    # Most distributions are named as their package (promtour, promtour-occupancy).
+    try:
+        return importlib.metadata.version(top)
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        pass
+    for dist in _distributions().get(top, []):
         try:
             return importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
