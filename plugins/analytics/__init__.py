@@ -51,7 +51,7 @@ def promtour_plugin_info() -> PluginInfo:
             )
         ],
         consume_from="first",
-        batch_size=1000,
+        batch_size=5000,
         console_page="/p/analytics/{enterprise}/",
     )
 

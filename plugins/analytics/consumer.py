@@ -3,9 +3,11 @@
 A batch (up to ``PluginInfo.batch_size`` events, in stream order) is grouped by tour
 and day; each touched day's two records are read once, every event of the day is
 folded in memory, and the records are written back at the revision they were read
-at. So a 1,000-event batch costs a handful of store reads and writes, not a
-thousand. Records are read afresh for every batch, never cached across batches: a
-rebuild may erase them at any time, and a cache would not notice. A write that finds
+at; then the tour's day index (``days``: each day record's ``seq``, what the pages'
+cache keys on) and the live record. So a 5,000-event batch costs a handful of store
+reads and writes, not thousands. Records are read afresh for every batch, never
+cached across batches: a rebuild may erase them at any time, and a cache would not
+notice. A write that finds
 the record changed by someone else raises ``Conflict`` and the core redelivers the
 batch, which the ``seq`` checkpoints make harmless.
 """
@@ -17,7 +19,7 @@ from typing import Any
 
 from promtour.plugin import Conflict, PluginStore, StreamEvent
 
-from .model import DayStats, DayVisitors, Live, apply, apply_live, day_of
+from .model import DayIndex, DayStats, DayVisitors, Live, apply, apply_live, day_of
 
 __all__ = ["Folder", "erase_tour"]
 
@@ -52,6 +54,18 @@ class Folder:
                 return
             raise
 
+    async def _index(self, store: PluginStore, seqs: dict[str, int]) -> None:
+        """Note the touched days' ``seq`` in the tour's day index (after the day
+        records: the index never names a ``seq`` a day record does not have yet)."""
+        index = await self._load(store, "days", DayIndex)
+        changed = False
+        for day, seq in seqs.items():
+            if seq and index.value.days.get(day) != seq:
+                index.value.days[day] = seq
+                changed = True
+        if changed:
+            await self._save(store, "days", index)
+
     async def fold(self, batch: Sequence[StreamEvent]) -> None:
         # tour key -> day -> items, in stream order
         by_tour: dict[str, tuple[StreamEvent, dict[str, list[StreamEvent]]]] = {}
@@ -61,6 +75,7 @@ class Folder:
         for first, days in by_tour.values():
             store = first.ctx.tour_store
             ttl = float(first.ctx.config.visitor_days * DAY)
+            seqs: dict[str, int] = {}
             for day, items in days.items():
                 stats = await self._load(store, f"day.{day}", DayStats)
                 visits = await self._load(store, f"vis.{day}", DayVisitors)
@@ -68,12 +83,14 @@ class Folder:
                 before = (stats.value.seq, visits.value.seq)
                 for item in items:
                     apply(item.seq, item.event, stats.value, visits.value)
+                seqs[day] = stats.value.seq
                 if (stats.value.seq, visits.value.seq) == before:
                     continue  # a redelivery of what these records have
                 # Stats first: see the model's note on idempotency.
                 if stats.value.seq != before[0]:
                     await self._save(store, f"day.{day}", stats)
                 await self._save(store, f"vis.{day}", visits, ttl=ttl)
+            await self._index(store, seqs)
             live = await self._load(store, "live", Live)
             seq = live.value.seq
             for items in days.values():
@@ -88,4 +105,6 @@ async def erase_tour(store: PluginStore) -> int:
     count = 0
     for prefix in ("day.", "vis."):
         count += await store.erase_all(prefix)
-    return count + int(await store.erase("live"))
+    for key in ("live", "days"):
+        count += int(await store.erase(key))
+    return count

@@ -166,6 +166,10 @@ async def test_scripted_day_gives_the_expected_figures_in_api_csv_and_page(
         assert quest["Career quizzes completed"] == EXPECT["quizzes"]
         assert quest["Leads created"] == EXPECT["leads"]
         assert {r["type"]: r["quizzes"] for r in pl["types"]["rows"]} == {"R": 20, "S": 20, "I": 20}
+        # career_top_ranked: the last ranking of each visit, three visitors masked
+        # (ids: this tour has no career config with titles).
+        top = {r["profession"]: r["visitors"] for r in pl["professions"]["rows"]}
+        assert top == EXPECT["professions"]
 
         # --- CSV: the same figures, UTF-8 with BOM, `;` on request
         r = await http.get(f"{base}/{tour.enterprise}/{tour.id}/csv/funnel?{RANGE}&sep=semicolon")
@@ -281,6 +285,16 @@ async def test_stopped_replay_redelivery_and_rebuild_give_the_same_figures(make_
     assert await figures(publisher, tour) == reference
 
 
+def test_profession_titles_come_from_the_tours_career_config() -> None:
+    from promtour.models import Tour
+    from promtour.plugins.analytics.plugin_tables import profession_titles
+
+    career = {"professions": [{"id": "welder", "title": {"en": "Welder", "ru": "Сварщик"}}, 7]}
+    tour = Tour(id="t", enterprise="e", name={"en": "T"}, plugins={"career": career})
+    assert profession_titles(tour, "ru") == {"welder": "Сварщик"}
+    assert profession_titles(Tour(id="t", enterprise="e", name={"en": "T"}), "ru") == {}
+
+
 def test_figures_are_masked_below_five() -> None:
     from promtour.plugins.analytics.tables import masked, rate
 
@@ -331,6 +345,6 @@ async def test_rebuild_command_gives_the_same_figures(make_platform, new_tour, n
         env=env,
     )
     assert result.returncode == 0, result.stderr
-    assert f"{tour.key}: dropped 3 records" in result.stdout
+    assert f"{tour.key}: dropped 4 records" in result.stdout
     assert "100%" in result.stdout and "replayed the stream up to event" in result.stdout
     assert await figures(platform, tour) == before
