@@ -103,7 +103,7 @@ class Folder:
 async def erase_tour(store: PluginStore) -> int:
     """Drop a tour's read model (``store`` is its tour store); returns the records."""
     count = 0
-    for prefix in ("day.", "vis."):
+    for prefix in ("day.", "vis.", "sum."):
         count += await store.erase_all(prefix)
     for key in ("live", "days"):
         count += int(await store.erase(key))

@@ -16,6 +16,12 @@ Here a request reads one key, the tour's day index (``days``: each day record's
   long range sums a handful of month totals; only the month with today in it is
   summed again, from cached days and a fresh read of today.
 
+The sum of a past month (not the current one, in UTC) is also stored, as
+``sum.<YYYY-MM>`` with the pairs it was summed from, so that a process that just
+started reads one record per month, not one per day; a stored sum whose pairs differ
+from the index's (late events, a rebuild half-way) is summed again and replaced. Its
+content follows from its pairs, so two processes writing it at once write the same.
+
 A tour whose read model has no index yet (built before it existed) is read day by
 day as before; ``promtour analytics rebuild`` writes the index.
 """
@@ -23,9 +29,10 @@ day as before; ``promtour analytics rebuild`` writes the index.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import OrderedDict
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -33,7 +40,9 @@ from promtour.plugin import PluginStore
 
 from .model import DayIndex, DayStats
 
-__all__ = ["DayRow", "Loaded", "Range", "load_days", "load_range", "merge"]
+__all__ = ["DayRow", "Loaded", "MonthSum", "Range", "load_days", "load_range", "merge"]
+
+log = logging.getLogger("promtour.analytics")
 
 PERIODS = ("day", "week", "month")
 #: Longest range read day by day (no index); a longer one lists the day keys first.
@@ -86,6 +95,15 @@ class Loaded(msgspec.Struct):
     """A range's figures: the totals and the overview's rows per day (in order).
     ``total`` may be shared with the cache: read it, never change it."""
 
+    total: DayStats
+    rows: list[DayRow]
+
+
+class MonthSum(msgspec.Struct, kw_only=True):
+    """A stored sum of a past month's days (key ``sum.<YYYY-MM>``)."""
+
+    #: The (day, seq) pairs summed: valid while the day index has the same.
+    days: list[tuple[str, int]]
     total: DayStats
     rows: list[DayRow]
 
@@ -174,12 +192,20 @@ async def load_range(store: PluginStore, span: Range) -> Loaded:
         if span.contains(day):
             months.setdefault(day[:7], []).append((day, seq))
     parts: dict[str, Loaded] = {}
-    missing: list[tuple[str, int]] = []
     for month, pairs in months.items():
         cached = _MONTHS.get((tour, *pairs))
         if cached is not None:
             parts[month] = cached
-        else:
+    this_month = datetime.now(UTC).date().isoformat()[:7]
+    past = [m for m in months if m not in parts and m < this_month]
+    stored = await asyncio.gather(*(store.get(f"sum.{m}", MonthSum) for m in past))
+    for month, found_sum in zip(past, stored, strict=True):
+        if found_sum is not None and [tuple(p) for p in found_sum.days] == months[month]:
+            parts[month] = Loaded(found_sum.total, found_sum.rows)
+            _MONTHS.put((tour, *months[month]), parts[month])
+    missing: list[tuple[str, int]] = []
+    for month, pairs in months.items():
+        if month not in parts:
             missing += [p for p in pairs if _DAYS.get((tour, *p)) is None]
     found = await asyncio.gather(*(store.get(f"day.{day}", DayStats) for day, _ in missing))
     fresh = {day: d for (day, _), d in zip(missing, found, strict=True) if d is not None}
@@ -201,8 +227,19 @@ async def load_range(store: PluginStore, span: Range) -> Loaded:
         part = Loaded(merge(days), [_row(d) for d in days])
         if complete:
             _MONTHS.put((tour, *pairs), part)
+            if month < this_month:
+                summed = MonthSum(days=pairs, total=part.total, rows=part.rows)
+                await _store_sum(store, month, summed)
         parts[month] = part
     ordered = [parts[m] for m in sorted(parts)]
     if len(ordered) == 1:
         return ordered[0]
     return Loaded(merge(p.total for p in ordered), [r for p in ordered for r in p.rows])
+
+
+async def _store_sum(store: PluginStore, month: str, value: MonthSum) -> None:
+    """Keep a past month's sum for the next process; a page never fails for it."""
+    try:
+        await store.put(f"sum.{month}", value)
+    except Exception as exc:
+        log.warning("analytics: could not store the sum of %s: %s", month, exc)

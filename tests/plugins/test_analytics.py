@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 import time
+from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any
 
@@ -345,6 +347,39 @@ async def test_rebuild_command_gives_the_same_figures(make_platform, new_tour, n
         env=env,
     )
     assert result.returncode == 0, result.stderr
-    assert f"{tour.key}: dropped 4 records" in result.stdout
+    # day, visitors, live, the day index, and a month's stored sum if a page read it
+    assert re.search(rf"{re.escape(tour.key)}: dropped [45] records", result.stdout)
     assert "100%" in result.stdout and "replayed the stream up to event" in result.stdout
     assert await figures(platform, tour) == before
+
+
+async def test_cached_figures_follow_new_events_and_a_restart(make_platform, new_tour):
+    """Pages take unchanged days and months from a cache (in memory, and past months'
+    sums in the store): a later check-in of a cached day still shows at once, and a
+    process with an empty cache reads the stored sum and gets the same figures."""
+    from promtour.plugin import VisitorCheckedIn
+    from promtour.plugins.analytics import reading
+    from promtour.plugins.analytics.model import DayIndex
+
+    platform = await make_platform(entrypoints=False, plugins=PLUGINS)
+    tour = await new_tour(platform, plugins={"analytics": {}}, stations=5)
+    _, last = await publish(platform, script(tour.enterprise, tour.id))
+    await caught_up(platform, last)
+    reference = await figures(platform, tour)
+    store = platform.store_for("analytics").for_tour(tour.key)
+    index = await store.get("days", DayIndex)
+    assert index is not None and list(index.days) == [DAY]
+    assert await store.keys("sum.") == [f"sum.{DAY[:7]}"]  # a past month: stored
+
+    # A new process: nothing in memory; the stored sum gives the same figures.
+    reading._DAYS.items.clear()
+    reading._MONTHS.items.clear()
+    assert await figures(platform, tour) == reference
+
+    # One more visitor on that (cached) day counts at once.
+    late = VisitorCheckedIn(
+        enterprise=tour.enterprise, tour=tour.id, station="s1", visitor="late-1", lang="ru"
+    ).with_(time=datetime.fromisoformat(f"{DAY}T17:00:00+00:00"))
+    seq = await platform.bus.publish(late)
+    await caught_up(platform, seq)
+    assert b'"Visitors",201' in await figures(platform, tour)
