@@ -231,7 +231,7 @@ def flow(total: DayStats, tour: Tour, lang: str, _: Translate) -> list[Table]:
         columns=columns(("from", _("From / to"), "text"))
         + columns(*((s, names.get(s, s)) for s in order)),
         rows=[
-            [names.get(a, a)] + [masked(total.transitions.get(a, {}).get(b, 0)) for b in order]
+            [names.get(a, a), *(masked(total.transitions.get(a, {}).get(b, 0)) for b in order)]
             for a in order
         ],
     )

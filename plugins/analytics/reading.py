@@ -184,8 +184,8 @@ async def load_range(store: PluginStore, span: Range) -> Loaded:
     """The range's totals and day rows (``store`` is the tour's store)."""
     index = await store.get("days", DayIndex)
     if index is None:
-        days = sorted(await load_days(store, span), key=lambda d: d.day)
-        return Loaded(merge(days), [_row(d) for d in days])
+        listed = sorted(await load_days(store, span), key=lambda d: d.day)
+        return Loaded(merge(listed), [_row(d) for d in listed])
     tour = store.prefix
     months: dict[str, list[tuple[str, int]]] = {}
     for day, seq in sorted(index.days.items()):
