@@ -59,6 +59,15 @@ class Folder:
         records: the index never names a ``seq`` a day record does not have yet)."""
         index = await self._load(store, "days", DayIndex)
         changed = False
+        if index.revision is None:
+            # No index yet: a tour whose day records predate it (or a rebuild, which
+            # erased them too). Note the existing days once, or pages would miss them.
+            for key in await store.keys("day."):
+                if key[4:] not in seqs:
+                    old = await store.get(key, DayStats)
+                    if old is not None and old.seq:
+                        index.value.days[key[4:]] = old.seq
+                        changed = True
         for day, seq in seqs.items():
             if seq and index.value.days.get(day) != seq:
                 index.value.days[day] = seq

@@ -23,7 +23,8 @@ from the index's (late events, a rebuild half-way) is summed again and replaced.
 content follows from its pairs, so two processes writing it at once write the same.
 
 A tour whose read model has no index yet (built before it existed) is read day by
-day as before; ``promtour analytics rebuild`` writes the index.
+day as before, until its next event: the consumer's first index notes the existing
+days too.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import csv
 import io
 import re
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 
@@ -382,4 +382,14 @@ async def test_cached_figures_follow_new_events_and_a_restart(make_platform, new
     ).with_(time=datetime.fromisoformat(f"{DAY}T17:00:00+00:00"))
     seq = await platform.bus.publish(late)
     await caught_up(platform, seq)
+    assert b'"Visitors",201' in await figures(platform, tour)
+
+    # A read model from before the index: the first index notes the older days too.
+    await store.erase("days")
+    later = VisitorCheckedIn(
+        enterprise=tour.enterprise, tour=tour.id, station="s1", visitor="late-2", lang="ru"
+    ).with_(time=late.time + timedelta(days=1))
+    await caught_up(platform, await platform.bus.publish(later))
+    index = await store.get("days", DayIndex)
+    assert index is not None and sorted(index.days) == [DAY, later.time.date().isoformat()]
     assert b'"Visitors",201' in await figures(platform, tour)
