@@ -20,6 +20,7 @@ from typing import Any
 from promtour.plugin import Conflict, PluginStore, StreamEvent
 
 from .model import DayIndex, DayStats, DayVisitors, Live, apply, apply_live, day_of
+from .reading import store_past_sums
 
 __all__ = ["Folder", "erase_tour"]
 
@@ -36,6 +37,10 @@ class _Entry:
 
 class Folder:
     """Folds batches into the store."""
+
+    def __init__(self) -> None:
+        #: Tour store prefix -> the month up to which past months' sums are stored.
+        self._summed: dict[str, str] = {}
 
     async def _load(self, store: PluginStore, key: str, type_: type[Any]) -> _Entry:
         found = await store.read(key, type_)
@@ -54,7 +59,7 @@ class Folder:
                 return
             raise
 
-    async def _index(self, store: PluginStore, seqs: dict[str, int]) -> None:
+    async def _index(self, store: PluginStore, seqs: dict[str, int]) -> dict[str, int]:
         """Note the touched days' ``seq`` in the tour's day index (after the day
         records: the index never names a ``seq`` a day record does not have yet)."""
         index = await self._load(store, "days", DayIndex)
@@ -74,6 +79,7 @@ class Folder:
                 changed = True
         if changed:
             await self._save(store, "days", index)
+        return index.value.days
 
     async def fold(self, batch: Sequence[StreamEvent]) -> None:
         # tour key -> day -> items, in stream order
@@ -99,7 +105,14 @@ class Folder:
                 if stats.value.seq != before[0]:
                     await self._save(store, f"day.{day}", stats)
                 await self._save(store, f"vis.{day}", visits, ttl=ttl)
-            await self._index(store, seqs)
+            index = await self._index(store, seqs)
+            latest = max(days)[:7]
+            if latest > self._summed.get(store.prefix, ""):
+                # The events reached a new month: sum and store the past ones now (a
+                # few dozen reads once a month), so that no page sums them. A late
+                # event changes a past month's sum; the page that needs it sums it.
+                await store_past_sums(store, index, latest)
+                self._summed[store.prefix] = latest
             live = await self._load(store, "live", Live)
             seq = live.value.seq
             for items in days.values():

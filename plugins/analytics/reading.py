@@ -18,7 +18,8 @@ Here a request reads one key, the tour's day index (``days``: each day record's
 
 The sum of a past month (not the current one, in UTC) is also stored, as
 ``sum.<YYYY-MM>`` with the pairs it was summed from, so that a process that just
-started reads one record per month, not one per day; a stored sum whose pairs differ
+started reads one record per month, not one per day. The consumer stores them when
+its events reach a new month (:func:`store_past_sums`), so a page seldom sums one; a stored sum whose pairs differ
 from the index's (late events, a rebuild half-way) is summed again and replaced. Its
 content follows from its pairs, so two processes writing it at once write the same.
 
@@ -41,7 +42,16 @@ from promtour.plugin import PluginStore
 
 from .model import DayIndex, DayStats
 
-__all__ = ["DayRow", "Loaded", "MonthSum", "Range", "load_days", "load_range", "merge"]
+__all__ = [
+    "DayRow",
+    "Loaded",
+    "MonthSum",
+    "Range",
+    "load_days",
+    "load_range",
+    "merge",
+    "store_past_sums",
+]
 
 log = logging.getLogger("promtour.analytics")
 
@@ -187,17 +197,28 @@ async def load_range(store: PluginStore, span: Range) -> Loaded:
     if index is None:
         listed = sorted(await load_days(store, span), key=lambda d: d.day)
         return Loaded(merge(listed), [_row(d) for d in listed])
-    tour = store.prefix
     months: dict[str, list[tuple[str, int]]] = {}
     for day, seq in sorted(index.days.items()):
         if span.contains(day):
             months.setdefault(day[:7], []).append((day, seq))
+    parts = await _parts(store, months, datetime.now(UTC).date().isoformat()[:7])
+    ordered = [parts[m] for m in sorted(parts)]
+    if len(ordered) == 1:
+        return ordered[0]
+    return Loaded(merge(p.total for p in ordered), [r for p in ordered for r in p.rows])
+
+
+async def _parts(
+    store: PluginStore, months: dict[str, list[tuple[str, int]]], this_month: str
+) -> dict[str, Loaded]:
+    """Each month's sum of its ``(day, seq)`` pairs: from memory, from the stored sum
+    (months before ``this_month``), else summed from the day records (and stored)."""
+    tour = store.prefix
     parts: dict[str, Loaded] = {}
     for month, pairs in months.items():
         cached = _MONTHS.get((tour, *pairs))
         if cached is not None:
             parts[month] = cached
-    this_month = datetime.now(UTC).date().isoformat()[:7]
     past = [m for m in months if m not in parts and m < this_month]
     stored = await asyncio.gather(*(store.get(f"sum.{m}", MonthSum) for m in past))
     for month, found_sum in zip(past, stored, strict=True):
@@ -232,10 +253,20 @@ async def load_range(store: PluginStore, span: Range) -> Loaded:
                 summed = MonthSum(days=pairs, total=part.total, rows=part.rows)
                 await _store_sum(store, month, summed)
         parts[month] = part
-    ordered = [parts[m] for m in sorted(parts)]
-    if len(ordered) == 1:
-        return ordered[0]
-    return Loaded(merge(p.total for p in ordered), [r for p in ordered for r in p.rows])
+    return parts
+
+
+async def store_past_sums(store: PluginStore, days: dict[str, int], latest: str) -> list[str]:
+    """Sum and store the months of the day index ``days`` before the month ``latest``
+    whose stored sum is missing or stale; returns those months. The consumer calls
+    it when its events reach a new month, so that no page has to sum a past month."""
+    latest = min(latest, datetime.now(UTC).date().isoformat()[:7])
+    months: dict[str, list[tuple[str, int]]] = {}
+    for day, seq in sorted(days.items()):
+        if day[:7] < latest:
+            months.setdefault(day[:7], []).append((day, seq))
+    await _parts(store, months, latest)
+    return list(months)
 
 
 async def _store_sum(store: PluginStore, month: str, value: MonthSum) -> None:

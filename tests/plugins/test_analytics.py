@@ -393,3 +393,13 @@ async def test_cached_figures_follow_new_events_and_a_restart(make_platform, new
     index = await store.get("days", DayIndex)
     assert index is not None and sorted(index.days) == [DAY, later.time.date().isoformat()]
     assert b'"Visitors",201' in await figures(platform, tour)
+
+    # Events of a new month: the consumer sums and stores the past months itself.
+    await store.erase(f"sum.{DAY[:7]}")
+    now = VisitorCheckedIn(
+        enterprise=tour.enterprise, tour=tour.id, station="s1", visitor="late-3", lang="ru"
+    )
+    assert now.time.isoformat()[:7] > DAY[:7]
+    await caught_up(platform, await platform.bus.publish(now))
+    stored = await store.get(f"sum.{DAY[:7]}", reading.MonthSum)
+    assert stored is not None and stored.total.visitors == 202  # late-2: the 11th
