@@ -15,11 +15,12 @@ batch, which the ``seq`` checkpoints make harmless.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from promtour.plugin import Conflict, PluginStore, StreamEvent
 
-from .model import DayIndex, DayStats, DayVisitors, Live, apply, apply_live, day_of
+from .model import DayIndex, DayStats, DayVisitors, Live, apply, apply_live
 from .reading import store_past_sums
 
 __all__ = ["Folder", "erase_tour"]
@@ -82,11 +83,24 @@ class Folder:
         return index.value.days
 
     async def fold(self, batch: Sequence[StreamEvent]) -> None:
-        # tour key -> day -> items, in stream order
+        # tour key -> day -> items, in stream order. (Per event, so no setdefault
+        # with a fresh default each time, and a day's name made once per date.)
         by_tour: dict[str, tuple[StreamEvent, dict[str, list[StreamEvent]]]] = {}
+        names: dict[date, str] = {}
         for item in batch:
-            first, days = by_tour.setdefault(item.ctx.tour.key, (item, {}))
-            days.setdefault(day_of(item.event.time), []).append(item)
+            tour = item.ctx.tour
+            entry = by_tour.get(tour.key)
+            if entry is None:
+                entry = by_tour[tour.key] = (item, {})
+            when = item.event.time.date()
+            day = names.get(when)
+            if day is None:
+                day = names[when] = when.isoformat()
+            items = entry[1].get(day)
+            if items is None:
+                entry[1][day] = [item]
+            else:
+                items.append(item)
         for first, days in by_tour.values():
             store = first.ctx.tour_store
             ttl = float(first.ctx.config.visitor_days * DAY)
