@@ -19,8 +19,9 @@ Here a request reads one key, the tour's day index (``days``: each day record's
 The sum of a past month (not the current one, in UTC) is also stored, as
 ``sum.<YYYY-MM>`` with the pairs it was summed from, so that a process that just
 started reads one record per month, not one per day. The consumer stores them when
-its events reach a new month (:func:`store_past_sums`), so a page seldom sums one; a stored sum whose pairs differ
-from the index's (late events, a rebuild half-way) is summed again and replaced. Its
+its events reach a new month (:func:`store_past_sums`), so a page seldom sums one; a
+stored sum whose pairs differ from the index's (late events, a rebuild half-way) is
+summed again and replaced. Its
 content follows from its pairs, so two processes writing it at once write the same.
 
 A tour whose read model has no index yet (built before it existed) is read day by
