@@ -79,6 +79,8 @@ class StreamEvent(msgspec.Struct, frozen=True):
 
 #: Seconds an idle batch consumer waits before it asks again.
 IDLE_POLL = 0.2
+#: Seconds to wait for the server to confirm a batch's ack.
+ACK_WAIT = 5.0
 #: Seconds at most to wait for the rest of a batch the server is delivering.
 REQUEST_WAIT = 30.0
 
@@ -396,12 +398,24 @@ class PluginConsumers:
             # Before giving up, one event at a time: only the poisoned one is lost.
             await self._one_by_one(plugin, msgs, items, handler)
             return
-        await msgs[-1].ack()  # AckPolicy.ALL: acknowledges the whole batch
+        await self._ack_batch(plugin, msgs[-1])
         platform.metrics.inc("promtour_events_handled_total", len(items), plugin=plugin)
         for _, item in items:
             self._tell(plugin, item.event, "handled")
         for event in skipped:
             self._tell(plugin, event, "skipped")
+
+    async def _ack_batch(self, plugin: str, last: Msg) -> None:
+        """Acknowledge a handled batch (``AckPolicy.ALL``: its last message acks all)
+        and wait for the server to have taken the ack. A plain ack raced the next pull
+        request: the server, its window still full, answered "no messages" and the
+        consumer slept :data:`IDLE_POLL`, most of a replay's time. A lost confirmation
+        is harmless: the ack was sent, and at worst the batch comes again (a batch
+        handler is idempotent per event)."""
+        try:
+            await last.ack_sync(timeout=ACK_WAIT)
+        except (TimeoutError, nats.errors.TimeoutError):
+            log.warning("consumer %s: the server did not confirm a batch's ack", plugin)
 
     async def _one_by_one(
         self, plugin: str, msgs: list[Msg], items: list[tuple[Msg, StreamEvent]], handler: Any

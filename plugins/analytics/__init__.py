@@ -1,8 +1,9 @@
 """Analytics: what the event stream tells an enterprise about its tours.
 
 A read model built by a batch consumer from the stream's first event
-(:mod:`.model`, :mod:`.consumer`), figures computed from it for a date range
-(:mod:`.figures`) and shown as pages with SVG charts, CSV and a JSON API
+(:mod:`.model`, :mod:`.consumer`), read for a date range through a day index and a
+cache (:mod:`.reading`), figures computed from it (:mod:`.figures`,
+:mod:`.plugin_tables`) and shown as pages with SVG charts, CSV and a JSON API
 (:mod:`.routes`, :mod:`.charts`, :mod:`.tables`); ``promtour analytics rebuild``
 (:mod:`.cli`). Uses only the public plugin API. See docs/plugins/analytics.md.
 """
@@ -51,7 +52,7 @@ def promtour_plugin_info() -> PluginInfo:
             )
         ],
         consume_from="first",
-        batch_size=1000,
+        batch_size=5000,
         console_page="/p/analytics/{enterprise}/",
         console_role="analyst",
     )

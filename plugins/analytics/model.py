@@ -8,7 +8,11 @@ Events are folded, in stream order, into two records per tour and day (UTC):
   counters need to count each visitor once and to measure dwell (their last
   check-in); it expires with the tour's ``visitor_days`` setting (store TTL);
 
-and a small :class:`Live` record (check-ins per station and minute, last hour).
+a small :class:`Live` record (check-ins per station and minute, last hour), and
+:class:`DayIndex` (key ``days``): each day record's ``seq``. A day record's content is
+a function of the day's events up to its ``seq`` (a replay gives the same record at
+the same ``seq``), so ``(day, seq)`` names its content: pages read the index and take
+unchanged days from a cache (:mod:`.reading`) instead of reading them again.
 
 Idempotency: each record holds ``seq``, the stream sequence of the last event folded
 into it; an event at or below it is skipped. A batch writes ``DayStats`` before
@@ -25,6 +29,7 @@ import msgspec
 __all__ = [
     "AUDIO",
     "MISSION",
+    "DayIndex",
     "DayStats",
     "DayVisitors",
     "Live",
@@ -57,6 +62,8 @@ class VisitorDay(msgspec.Struct, array_like=True):
     at: int  # epoch seconds of the last check-in
     stations: list[str]
     flags: int = 0
+    #: The career profession the visitor's finish page ranked first (the last one).
+    top: str = ""
 
 
 class DayVisitors(msgspec.Struct, kw_only=True):
@@ -91,7 +98,14 @@ class DayStats(msgspec.Struct, kw_only=True):
     quizzes: int = 0
     types: dict[str, int] = msgspec.field(default_factory=dict)
     codes: dict[str, int] = msgspec.field(default_factory=dict)
+    #: Profession id -> visits whose finish page ranked it first (the last ranking).
+    top: dict[str, int] = msgspec.field(default_factory=dict)
     leads: int = 0
+
+
+class DayIndex(msgspec.Struct, kw_only=True):
+    #: Day -> the ``seq`` of its ``DayStats`` record as last written.
+    days: dict[str, int] = msgspec.field(default_factory=dict)
 
 
 class Live(msgspec.Struct, kw_only=True):
@@ -221,6 +235,21 @@ def _fold(event: object, s: DayStats, visits: DayVisitors) -> None:
         if code:
             _inc(s.types, code[0])
             _inc(s.codes, code)
+        return
+
+    if kind == "career_top_ranked":
+        profession = str(getattr(event, "profession", ""))[:100]
+        if not profession:
+            return
+        if v is not None:
+            if v.top == profession:
+                return
+            if v.top and s.top.get(v.top, 0) > 0:
+                s.top[v.top] -= 1  # the visit's earlier first profession
+                if not s.top[v.top]:
+                    del s.top[v.top]
+            v.top = profession
+        _inc(s.top, profession)
         return
 
     if kind == "career_lead_created":

@@ -28,7 +28,8 @@ from litestar.params import FromPath
 from promtour.plugin import PT, PluginContext, RequestContext, Tour, pick_text
 
 from .charts import bar_chart
-from .figures import SECTIONS, Range, load_days, merge, overview, section
+from .figures import SECTIONS, overview, section
+from .reading import Loaded, Range, load_range, merge
 from .tables import Table, columns, masked, to_csv
 
 __all__ = ["ROUTES"]
@@ -60,6 +61,7 @@ TABLE_SECTION = {
     "quest": "plugins",
     "types": "plugins",
     "codes": "plugins",
+    "professions": "plugins",
     "live": "live",
 }
 
@@ -95,12 +97,12 @@ async def _tour(pt: RequestContext, enterprise: str, tour_id: str) -> PluginCont
 
 
 async def _enterprise_tables(pt: RequestContext, enterprise: str, span: Range) -> list[Table]:
-    all_days = []
+    loaded: list[Loaded] = []
     per_tour: list[list[Any]] = []
     for ctx in sorted(pt.enterprise(enterprise).tours(), key=lambda c: c.tour.id):
-        days = await load_days(ctx.tour_store, span)
-        all_days += days
-        total = merge(days)
+        tour_figures = await load_range(ctx.tour_store, span)
+        loaded.append(tour_figures)
+        total = tour_figures.total
         per_tour.append(
             [
                 pick_text(ctx.tour.name, pt.lang, ctx.tour.id),
@@ -121,7 +123,8 @@ async def _enterprise_tables(pt: RequestContext, enterprise: str, span: Range) -
         rows=per_tour,
         chart=1,
     )
-    return [tours, *overview(all_days, span, pt._)]
+    everything = Loaded(merge(x.total for x in loaded), [r for x in loaded for r in x.rows])
+    return [tours, *overview(everything, span, pt._)]
 
 
 def _query(pt: RequestContext, **changes: str) -> str:

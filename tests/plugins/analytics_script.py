@@ -19,7 +19,11 @@ from promtour.plugins.audio_guide.events import (
     AudioListenProgressed,
     AudioListenStarted,
 )
-from promtour.plugins.career.events import CareerLeadCreated, CareerQuizCompleted
+from promtour.plugins.career.events import (
+    CareerLeadCreated,
+    CareerQuizCompleted,
+    CareerTopRanked,
+)
 from promtour.plugins.quests.events import (
     QuestAnswerSubmitted,
     QuestCompleted,
@@ -53,6 +57,7 @@ class OtherPluginEvents:
                 QuestHintTaken,
                 QuestCompleted,
                 CareerQuizCompleted,
+                CareerTopRanked,
                 CareerLeadCreated,
             ],
         )
@@ -148,6 +153,16 @@ def script(enterprise: str, tour: str) -> list[Event]:
             )
         if i < 90:
             add(at + timedelta(seconds=1), TourFinished(**env, visitor=visitor, stations_visited=5))
+        top = {**env, "visitor": visitor}
+        if i < 40:
+            first = "welder" if i % 2 == 0 else "painter"
+            add(at + timedelta(seconds=2), CareerTopRanked(**top, profession=first))
+            if i < 10:  # ranked again after more answers: the last ranking counts
+                add(at + timedelta(seconds=3), CareerTopRanked(**top, profession="engineer"))
+            if i == 20:  # the same first profession again: counted once
+                add(at + timedelta(seconds=3), CareerTopRanked(**top, profession=first))
+        elif i < 43:  # three visitors: masked
+            add(at + timedelta(seconds=2), CareerTopRanked(**top, profession="chemist"))
     for j in range(7):
         add(T0 + timedelta(hours=3, seconds=j), CareerLeadCreated(**env, lead=f"lead{j}"))
     timed.sort(key=lambda x: (x[0], x[1]))
@@ -202,4 +217,6 @@ def expected() -> dict[str, Any]:
         },
         "quizzes": 60,
         "leads": 7,
+        # Last profession ranked first per visit (see script()).
+        "professions": {"welder": 15, "painter": 15, "engineer": 10, "chemist": "< 5"},
     }

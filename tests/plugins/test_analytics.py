@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 import time
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 
@@ -166,6 +168,10 @@ async def test_scripted_day_gives_the_expected_figures_in_api_csv_and_page(
         assert quest["Career quizzes completed"] == EXPECT["quizzes"]
         assert quest["Leads created"] == EXPECT["leads"]
         assert {r["type"]: r["quizzes"] for r in pl["types"]["rows"]} == {"R": 20, "S": 20, "I": 20}
+        # career_top_ranked: the last ranking of each visit, three visitors masked
+        # (ids: this tour has no career config with titles).
+        top = {r["profession"]: r["visitors"] for r in pl["professions"]["rows"]}
+        assert top == EXPECT["professions"]
 
         # --- CSV: the same figures, UTF-8 with BOM, `;` on request
         r = await http.get(f"{base}/{tour.enterprise}/{tour.id}/csv/funnel?{RANGE}&sep=semicolon")
@@ -281,6 +287,16 @@ async def test_stopped_replay_redelivery_and_rebuild_give_the_same_figures(make_
     assert await figures(publisher, tour) == reference
 
 
+def test_profession_titles_come_from_the_tours_career_config() -> None:
+    from promtour.models import Tour
+    from promtour.plugins.analytics.plugin_tables import profession_titles
+
+    career = {"professions": [{"id": "welder", "title": {"en": "Welder", "ru": "Сварщик"}}, 7]}
+    tour = Tour(id="t", enterprise="e", name={"en": "T"}, plugins={"career": career})
+    assert profession_titles(tour, "ru") == {"welder": "Сварщик"}
+    assert profession_titles(Tour(id="t", enterprise="e", name={"en": "T"}), "ru") == {}
+
+
 def test_figures_are_masked_below_five() -> None:
     from promtour.plugins.analytics.tables import masked, rate
 
@@ -331,6 +347,59 @@ async def test_rebuild_command_gives_the_same_figures(make_platform, new_tour, n
         env=env,
     )
     assert result.returncode == 0, result.stderr
-    assert f"{tour.key}: dropped 3 records" in result.stdout
+    # day, visitors, live, the day index, and a month's stored sum if a page read it
+    assert re.search(rf"{re.escape(tour.key)}: dropped [45] records", result.stdout)
     assert "100%" in result.stdout and "replayed the stream up to event" in result.stdout
     assert await figures(platform, tour) == before
+
+
+async def test_cached_figures_follow_new_events_and_a_restart(make_platform, new_tour):
+    """Pages take unchanged days and months from a cache (in memory, and past months'
+    sums in the store): a later check-in of a cached day still shows at once, and a
+    process with an empty cache reads the stored sum and gets the same figures."""
+    from promtour.plugin import VisitorCheckedIn
+    from promtour.plugins.analytics import reading
+    from promtour.plugins.analytics.model import DayIndex
+
+    platform = await make_platform(entrypoints=False, plugins=PLUGINS)
+    tour = await new_tour(platform, plugins={"analytics": {}}, stations=5)
+    _, last = await publish(platform, script(tour.enterprise, tour.id))
+    await caught_up(platform, last)
+    reference = await figures(platform, tour)
+    store = platform.store_for("analytics").for_tour(tour.key)
+    index = await store.get("days", DayIndex)
+    assert index is not None and list(index.days) == [DAY]
+    assert await store.keys("sum.") == [f"sum.{DAY[:7]}"]  # a past month: stored
+
+    # A new process: nothing in memory; the stored sum gives the same figures.
+    reading._DAYS.items.clear()
+    reading._MONTHS.items.clear()
+    assert await figures(platform, tour) == reference
+
+    # One more visitor on that (cached) day counts at once.
+    late = VisitorCheckedIn(
+        enterprise=tour.enterprise, tour=tour.id, station="s1", visitor="late-1", lang="ru"
+    ).with_(time=datetime.fromisoformat(f"{DAY}T17:00:00+00:00"))
+    seq = await platform.bus.publish(late)
+    await caught_up(platform, seq)
+    assert b'"Visitors",201' in await figures(platform, tour)
+
+    # A read model from before the index: the first index notes the older days too.
+    await store.erase("days")
+    later = VisitorCheckedIn(
+        enterprise=tour.enterprise, tour=tour.id, station="s1", visitor="late-2", lang="ru"
+    ).with_(time=late.time + timedelta(days=1))
+    await caught_up(platform, await platform.bus.publish(later))
+    index = await store.get("days", DayIndex)
+    assert index is not None and sorted(index.days) == [DAY, later.time.date().isoformat()]
+    assert b'"Visitors",201' in await figures(platform, tour)
+
+    # Events of a new month: the consumer sums and stores the past months itself.
+    await store.erase(f"sum.{DAY[:7]}")
+    now = VisitorCheckedIn(
+        enterprise=tour.enterprise, tour=tour.id, station="s1", visitor="late-3", lang="ru"
+    )
+    assert now.time.isoformat()[:7] > DAY[:7]
+    await caught_up(platform, await platform.bus.publish(now))
+    stored = await store.get(f"sum.{DAY[:7]}", reading.MonthSum)
+    assert stored is not None and stored.total.visitors == 202  # late-2: the 11th
