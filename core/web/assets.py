@@ -14,11 +14,15 @@ one ``.js`` per plugin set, served under ``/static/b/<digest>/<plugins>.<ext>``:
 - gzip is computed once per bundle, not per request.
 
 The first page a new visitor gets (no visitor cookie yet: a phone that never came
-here, its cache empty) carries the stylesheet inline instead of linking it: a linked
-stylesheet blocks the first paint for one more round trip, 562.5 ms on "Fast 3G",
-which alone would keep the page from painting within a second. That page's CSP
-allows exactly this block by its hash (no ``'unsafe-inline'``), and the page
-prefetches the stylesheet's URL so the next pages, which link it, find it cached.
+here, its cache empty) carries the stylesheet and the script inline instead of
+linking them: a linked stylesheet blocks the first paint for one more round trip,
+562.5 ms on "Fast 3G", which alone would keep the page from painting within a
+second, and a linked script keeps the page unusable for that round trip too. That
+page's CSP allows exactly these two blocks by their hashes (no ``'unsafe-inline'``),
+and the page prefetches both URLs so the next pages, which link them, find them
+cached. The inline script stands at the end of ``<body>``: it runs once the page's
+elements are parsed, as the ``defer`` of the linked one made it, and before the
+page's own deferred scripts (which expect the bundle's code to have run first).
 
 The script bundle ends by setting ``data-ready`` on ``<html>`` once the plugins'
 scripts have started (on ``DOMContentLoaded``, after the handlers they registered):
@@ -62,8 +66,8 @@ class Bundle(msgspec.Struct, frozen=True):
     media_type: str
     body: bytes
     gzipped: bytes
-    #: A stylesheet as the text of a ``<style>`` block ("" when it cannot be one), and
-    #: the CSP source that allows exactly that block (``'sha256-...'``).
+    #: The bundle as the text of a ``<style>`` or ``<script>`` block ("" when it cannot
+    #: be one), and the CSP source that allows exactly that block (``'sha256-...'``).
     inline: str = ""
     csp_source: str = ""
 
@@ -130,7 +134,7 @@ class Bundles:
         digest = hashlib.sha256(body).hexdigest()[:16]
         inline = csp_source = ""
         text = body.decode()
-        if ext == "css" and "</" not in text:  # nothing that could end the block
+        if _inlinable(text, ext):
             inline = text
             sha = base64.b64encode(hashlib.sha256(body).digest()).decode()
             csp_source = f"'sha256-{sha}'"
@@ -143,3 +147,14 @@ class Bundles:
             inline=inline,
             csp_source=csp_source,
         )
+
+
+#: What could end a ``<style>`` block early, or end a ``<script>`` block early or keep
+#: it from ending (the HTML parser's "script data escaped" states). A bundle with any
+#: of these stays linked only.
+_NOT_INLINE = {"css": ("</",), "js": ("</script", "<!--", "<script")}
+
+
+def _inlinable(text: str, ext: str) -> bool:
+    lowered = text.lower()
+    return not any(marker in lowered for marker in _NOT_INLINE[ext])
