@@ -34,6 +34,11 @@ Run::
 
     python bench/page.py                 # Fast 3G, CPU not slowed
     python bench/page.py --cpu 4         # also a mid-range phone's CPU
+    python bench/page.py --zlib          # what gzipping a page costs (no browser)
+
+``--zlib`` fetches a new visitor's first station page (stylesheet and script inline)
+and a returning visitor's one, and times ``zlib`` levels 1-6 on each (timeit, best
+of 15 repeats, wall and process CPU time), beside the compressed sizes.
 
 Everything it starts is stopped by PID. Figures: docs/performance.md ("The phone").
 """
@@ -365,11 +370,42 @@ def table(rows: list[Figures]) -> str:
     return "\n".join(out)
 
 
+def zlib_costs(base: str, stations: list[str]) -> str:
+    """A table: per page and zlib level, compressed size and time per compression."""
+    import timeit
+    import zlib
+
+    import httpx
+
+    plain = {"Accept-Encoding": "identity", "Accept-Language": "ru"}
+    with httpx.Client(base_url=base, headers=plain, follow_redirects=True) as client:
+        first = client.get(stations[0]).content  # no cookie yet: the first page
+        again = client.get(stations[1]).content
+    out = ["| page | KB | zlib level | KB gzipped | wall µs | CPU µs | µs CPU per KB |"]
+    out.append("|" + "---|" * 7)
+    for name, body in (("first page (inline CSS+JS)", first), ("next station", again)):
+        for level in range(1, 7):
+            number = 50
+
+            def job(body: bytes = body, level: int = level) -> bytes:
+                return zlib.compress(body, level)
+
+            wall = min(timeit.repeat(job, number=number, repeat=15)) / number
+            cpu = min(timeit.repeat(job, number=number, repeat=15, timer=time.process_time))
+            cpu /= number
+            out.append(
+                f"| {name} | {len(body) / 1000:.1f} | {level} | {len(job()) / 1000:.1f} "
+                f"| {wall * 1e6:,.0f} | {cpu * 1e6:,.0f} | {cpu * 1e6 / (len(body) / 1000):.1f} |"
+            )
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cpu", type=float, default=1.0, help="CPU slow-down (4 = phone)")
     parser.add_argument("--rounds", type=int, default=3, help="runs per page (median)")
     parser.add_argument("--json", metavar="FILE", help="write every run as JSON")
+    parser.add_argument("--zlib", action="store_true", help="time gzip on the pages only")
     args = parser.parse_args(argv)
 
     load = os.getloadavg()
@@ -389,6 +425,9 @@ def main(argv: list[str] | None = None) -> int:
         server = server_bench.start_promtour(nats_server.url, 1, port, tmp)
         server.wait(90)
         stations = server_bench.station_paths_from_log(server.log)
+        if args.zlib:
+            print(zlib_costs(f"http://127.0.0.1:{port}", stations))
+            return 0
         started = time.monotonic()
         with SlowLink(port, FAST_3G) as link:
             results = run(f"http://127.0.0.1:{link.port}", stations, args.cpu, args.rounds)
