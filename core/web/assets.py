@@ -20,9 +20,9 @@ linking them: a linked stylesheet blocks the first paint for one more round trip
 second, and a linked script keeps the page unusable for that round trip too. That
 page's CSP allows exactly these two blocks by their hashes (no ``'unsafe-inline'``),
 and the page prefetches both URLs so the next pages, which link them, find them
-cached. The inline script stands at the end of ``<body>``: it runs once the page's
-elements are parsed, as the ``defer`` of the linked one made it, and before the
-page's own deferred scripts (which expect the bundle's code to have run first).
+cached. The inline script stands at the end of ``<body>`` and runs after the first
+paint, on the parsed page (see ``AFTER_PAINT_START``): as the ``defer`` of the linked
+one, but also after the page's own deferred scripts (none depends on the bundle).
 
 The script bundle ends by setting ``data-ready`` on ``<html>`` once the plugins'
 scripts have started (on ``DOMContentLoaded``, after the handlers they registered):
@@ -54,6 +54,46 @@ READY_SNIPPET = (
     "  else ready();\n"
     "})();\n"
 )
+
+#: Around the script bundle when it is inline (a new visitor's first page): run at its
+#: place (the end of ``<body>``) it held the first paint back by its compile and the
+#: plugins' set-up, 100-300 ms measured (docs/performance.md). So it runs after the
+#: first frame (``requestAnimationFrame`` runs before a frame is painted, the
+#: ``setTimeout`` in it after; the 500 ms one is for a hidden page, which gets no
+#: frames) and on the parsed page, as ``defer`` ran it: the plugins' code finds the DOM
+#: complete and ``readyState`` past "loading"; the ``DOMContentLoaded`` listeners it
+#: adds (that event has passed) are called right after it, in order, and only then is
+#: ``data-ready`` set, as READY_SNIPPET does for the linked bundle. The files are
+#: functions of their own, so one more function around them changes nothing for them.
+AFTER_PAINT_START = """(function (run) {
+  var done = false;
+  function go() {
+    if (done) return;
+    if (document.readyState === "loading") {
+      document.addEventListener("DOMContentLoaded", function () { setTimeout(go, 0); });
+      return;
+    }
+    done = true;
+    var later = [], add = document.addEventListener;
+    document.addEventListener = function (type, listener) {
+      if (type === "DOMContentLoaded") later.push(listener);
+      else add.apply(document, arguments);
+    };
+    try { run(); } finally { document.addEventListener = add; }
+    later.forEach(function (listener) {
+      try {
+        var event = new Event("DOMContentLoaded");
+        if (typeof listener === "function") listener.call(document, event);
+        else if (listener) listener.handleEvent(event);
+      } catch (error) { setTimeout(function () { throw error; }, 0); }
+    });
+    document.documentElement.setAttribute("data-ready", "");
+  }
+  requestAnimationFrame(function () { setTimeout(go, 0); });
+  setTimeout(go, 500);
+})(function () {
+"""
+AFTER_PAINT_END = "\n});\n"
 
 MEDIA_TYPES = {"css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8"}
 
@@ -128,15 +168,14 @@ class Bundles:
                 # A script file may end without a newline or a semicolon: keep each
                 # file a statement list of its own.
                 parts.append(data + (b"\n;" if ext == "js" else b""))
-        if ext == "js":
-            parts.append(READY_SNIPPET.encode())
-        body = b"".join(parts)
+        code = b"".join(parts)
+        body = code + READY_SNIPPET.encode() if ext == "js" else code
         digest = hashlib.sha256(body).hexdigest()[:16]
         inline = csp_source = ""
         text = body.decode()
         if _inlinable(text, ext):
-            inline = text
-            sha = base64.b64encode(hashlib.sha256(body).digest()).decode()
+            inline = text if ext == "css" else AFTER_PAINT_START + code.decode() + AFTER_PAINT_END
+            sha = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
             csp_source = f"'sha256-{sha}'"
         return Bundle(
             url=f"{BUNDLE_PREFIX}/{digest}/{names or 'core'}.{ext}",

@@ -12,6 +12,7 @@ import httpx
 from playwright.sync_api import expect
 from promtour.testing import run_in_thread as arun
 from promtour.testing.browser import wait_for_js
+from promtour.web.assets import AFTER_PAINT_END, AFTER_PAINT_START, READY_SNIPPET
 from test_audio_guide_support import ONLY_AUDIO, audio_tour, tone, vtt
 
 MAIN = "#ag-s1-main"
@@ -109,7 +110,9 @@ def test_a_new_visitors_first_page_carries_the_stylesheet_and_script_allowed_by_
         )
         assert set(prefetch) == {"style", "script"}
         assert client.get(prefetch["style"]).text == styles[0]
-        assert client.get(prefetch["script"]).text == scripts[0]
+        # The inline block is the linked bundle's code, run after the first paint.
+        linked = client.get(prefetch["script"]).text
+        assert linked.removesuffix(READY_SNIPPET) in scripts[0]
         # The next page links them (the visitor has the cookie now), nothing inline.
         second = client.get(server.station_url(tour, "s1"))
         assert re.findall(r'<link rel="stylesheet" href="([^"]+)"', second.text) == [
@@ -151,6 +154,26 @@ def test_a_new_visitors_first_page_is_usable_with_no_script_or_stylesheet_reques
     linked = {k for k, url in kinds if BUNDLE.match(url.removeprefix(server.url))}
     assert linked == {"script", "stylesheet"}, kinds
     assert page.locator("style, script:not([src])").count() == 0
+
+
+def test_the_inline_script_runs_after_paint_on_the_parsed_page_like_a_deferred_one(phone):
+    """A plugin's script written for ``defer`` (a ``DOMContentLoaded`` listener, no
+    ``readyState`` check) still sets up on a first page, before ``data-ready``."""
+    code = """
+      window.seen = [document.readyState, !!document.getElementById("last")];
+      document.addEventListener("DOMContentLoaded", function (event) {
+        window.seen.push(event.type, document.documentElement.hasAttribute("data-ready"));
+      });
+    """
+    page = phone().new_page()
+    page.set_content(
+        "<!doctype html><html><body><p>text</p>"
+        f"<script>{AFTER_PAINT_START}{code}{AFTER_PAINT_END}</script><p id=last></p></body></html>"
+    )
+    wait_for_js(page, "document.documentElement.hasAttribute('data-ready')")
+    state, parsed, *later = page.evaluate("window.seen")
+    assert state in ("interactive", "complete") and parsed  # the whole page was there
+    assert later == ["DOMContentLoaded", False]  # its listener ran, before data-ready
 
 
 def test_pages_are_gzipped_for_a_phone_that_accepts_it(nats_url, serve_app, tmp_path):
