@@ -28,12 +28,21 @@ and prints per page:
 - ``before-fcp``: bytes received (encoded, headers included) until first paint;
 - ``total``: bytes received until the page is loaded and one more second passed;
 - ``audio``: of those, bytes of audio (nobody pressed play: all of it is "before play");
+- ``on the link``: bytes the relay delivered to the browser while the page was
+  measured (from the navigation until one second after ``load``), counted by
+  :class:`SlowLink`: it sees what the tour's service worker fetches too, which the
+  page's CDP session does not (a returning visitor's navigations go through it);
 - ``requests``: responses received.
 
 Run::
 
     python bench/page.py                 # Fast 3G, CPU not slowed
     python bench/page.py --cpu 4         # also a mid-range phone's CPU
+    python bench/page.py --zlib          # what gzipping a page costs (no browser)
+
+``--zlib`` fetches a new visitor's first station page (stylesheet and script inline)
+and a returning visitor's one, and times ``zlib`` levels 1-6 on each (timeit, best
+of 15 repeats, wall and process CPU time), beside the compressed sizes.
 
 Everything it starts is stopped by PID. Figures: docs/performance.md ("The phone").
 """
@@ -100,6 +109,8 @@ class SlowLink:
         self.up = conditions["uploadThroughput"]
         self.port = server_bench.free_port()
         self._free = {"down": 0.0, "up": 0.0}
+        #: Bytes delivered to the browser so far (read between pages).
+        self.down_bytes = 0
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -151,6 +162,8 @@ class SlowLink:
                     await asyncio.sleep(delay)
                 dst.write(data)
                 await dst.drain()
+                if way == "down":
+                    self.down_bytes += len(data)
             dst.close()
 
         sender = asyncio.ensure_future(deliver())
@@ -183,6 +196,7 @@ class Figures(msgspec.Struct, kw_only=True):
     before_fcp_bytes: int
     total_bytes: int
     audio_bytes: int
+    link_bytes: int
     requests: int
     stylesheets: int
     scripts: int
@@ -248,7 +262,7 @@ class Traffic:
         return sum(size for at, size in self.chunks if at <= limit)
 
 
-def measure(browser: Any, context: Any, url: str, name: str, cache: str, cpu: float) -> Figures:
+def measure(link: SlowLink, context: Any, url: str, name: str, cache: str, cpu: float) -> Figures:
     page = context.new_page()
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")  # the preset's shaping is SlowLink's (see there)
@@ -256,6 +270,7 @@ def measure(browser: Any, context: Any, url: str, name: str, cache: str, cpu: fl
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": cpu})
     traffic = Traffic(cdp)
     page.add_init_script(READY_PROBE)
+    delivered = link.down_bytes
     page.goto(url, wait_until="load", timeout=60_000)
     page.wait_for_function(
         "performance.getEntriesByName('first-contentful-paint').length > 0", timeout=30_000
@@ -274,6 +289,7 @@ def measure(browser: Any, context: Any, url: str, name: str, cache: str, cpu: fl
           };
         }"""
     )
+    delivered = link.down_bytes - delivered
     page.close()
     ready = timing["ready"]
     return Figures(
@@ -288,15 +304,17 @@ def measure(browser: Any, context: Any, url: str, name: str, cache: str, cpu: fl
         before_fcp_bytes=traffic.bytes_until(timing["fcp"]),
         total_bytes=sum(traffic.per_request.values()),
         audio_bytes=sum(traffic.per_request.get(r, 0) for r in traffic.audio),
+        link_bytes=delivered,
         requests=len(traffic.finished),
         stylesheets=timing["css"],
         scripts=timing["js"],
     )
 
 
-def run(base: str, stations: list[str], cpu: float, rounds: int) -> list[Figures]:
+def run(link: SlowLink, stations: list[str], cpu: float, rounds: int) -> list[Figures]:
     from playwright.sync_api import sync_playwright
 
+    base = f"http://127.0.0.1:{link.port}"
     pages = [("start", START)] + [
         (f"station {i}", path) for i, path in enumerate(stations, start=1)
     ]
@@ -308,7 +326,7 @@ def run(base: str, stations: list[str], cpu: float, rounds: int) -> list[Figures
                 for name, path in pages:
                     context = browser.new_context()
                     try:
-                        results.append(measure(browser, context, base + path, name, "cold", cpu))
+                        results.append(measure(link, context, base + path, name, "cold", cpu))
                     finally:
                         context.close()
                 context = browser.new_context()
@@ -317,7 +335,7 @@ def run(base: str, stations: list[str], cpu: float, rounds: int) -> list[Figures
                     # cold start page above), then every page again, then each station.
                     context.new_page().goto(base + START, wait_until="load")
                     for name, path in pages:
-                        results.append(measure(browser, context, base + path, name, "warm", cpu))
+                        results.append(measure(link, context, base + path, name, "warm", cpu))
                 finally:
                     context.close()
         finally:
@@ -351,17 +369,48 @@ def _order(page: str) -> int:
 def table(rows: list[Figures]) -> str:
     head = (
         "| cache | page | FCP ms | TTFB ms | HTML+CSS in ms | paint after 1st byte ms | usable ms "
-        "| KB before FCP | KB total | audio KB | requests | css | js |"
+        "| KB before FCP | KB total | KB on the link | audio KB | requests | css | js |"
     )
-    out = [head, "|" + "---|" * 13]
+    out = [head, "|" + "---|" * 14]
     for r in rows:
         usable = f"{r.usable_ms:,.0f}" + ("" if r.ready_flag else " (DCL)")
         out.append(
             f"| {r.cache} | {r.page} | {r.fcp_ms:,.0f} | {r.ttfb_ms:,.0f} | {r.critical_ms:,.0f} "
             f"| {r.paint_after_byte_ms:,.0f} | {usable} | {r.before_fcp_bytes / 1000:.1f} "
-            f"| {r.total_bytes / 1000:.1f} | {r.audio_bytes / 1000:.1f} | {r.requests} "
+            f"| {r.total_bytes / 1000:.1f} | {r.link_bytes / 1000:.1f} "
+            f"| {r.audio_bytes / 1000:.1f} | {r.requests} "
             f"| {r.stylesheets} | {r.scripts} |"
         )
+    return "\n".join(out)
+
+
+def zlib_costs(base: str, stations: list[str]) -> str:
+    """A table: per page and zlib level, compressed size and time per compression."""
+    import timeit
+    import zlib
+
+    import httpx
+
+    plain = {"Accept-Encoding": "identity", "Accept-Language": "ru"}
+    with httpx.Client(base_url=base, headers=plain, follow_redirects=True) as client:
+        first = client.get(stations[0]).content  # no cookie yet: the first page
+        again = client.get(stations[1]).content
+    out = ["| page | KB | zlib level | KB gzipped | wall µs | CPU µs | µs CPU per KB |"]
+    out.append("|" + "---|" * 7)
+    for name, body in (("first page (inline CSS+JS)", first), ("next station", again)):
+        for level in range(1, 7):
+            number = 50
+
+            def job(body: bytes = body, level: int = level) -> bytes:
+                return zlib.compress(body, level)
+
+            wall = min(timeit.repeat(job, number=number, repeat=15)) / number
+            cpu = min(timeit.repeat(job, number=number, repeat=15, timer=time.process_time))
+            cpu /= number
+            out.append(
+                f"| {name} | {len(body) / 1000:.1f} | {level} | {len(job()) / 1000:.1f} "
+                f"| {wall * 1e6:,.0f} | {cpu * 1e6:,.0f} | {cpu * 1e6 / (len(body) / 1000):.1f} |"
+            )
     return "\n".join(out)
 
 
@@ -370,6 +419,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cpu", type=float, default=1.0, help="CPU slow-down (4 = phone)")
     parser.add_argument("--rounds", type=int, default=3, help="runs per page (median)")
     parser.add_argument("--json", metavar="FILE", help="write every run as JSON")
+    parser.add_argument("--zlib", action="store_true", help="time gzip on the pages only")
     args = parser.parse_args(argv)
 
     load = os.getloadavg()
@@ -389,9 +439,12 @@ def main(argv: list[str] | None = None) -> int:
         server = server_bench.start_promtour(nats_server.url, 1, port, tmp)
         server.wait(90)
         stations = server_bench.station_paths_from_log(server.log)
+        if args.zlib:
+            print(zlib_costs(f"http://127.0.0.1:{port}", stations))
+            return 0
         started = time.monotonic()
         with SlowLink(port, FAST_3G) as link:
-            results = run(f"http://127.0.0.1:{link.port}", stations, args.cpu, args.rounds)
+            results = run(link, stations, args.cpu, args.rounds)
         print(
             f"({len(results)} page loads in {time.monotonic() - started:.0f} s, "
             f"median of {args.rounds})\n"

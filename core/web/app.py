@@ -23,6 +23,7 @@ from promtour.platform import Platform
 from promtour.settings import load_settings
 from promtour.web import api, ops
 from promtour.web.assets import BUNDLE_PREFIX, Bundles
+from promtour.web.compression import accepts_gzip, compress_pages
 from promtour.web.errors import exception_handlers
 from promtour.web.media import MediaCache, serve_media
 from promtour.web.offline import OfflinePages, idempotency_middleware
@@ -56,7 +57,7 @@ def serve_bundle(
         raise NotFoundException("There is no such file.")
     headers = {"Cache-Control": IMMUTABLE, "Vary": "Accept-Encoding"}
     body = bundle.body
-    if "gzip" in (request.headers.get("accept-encoding") or ""):
+    if accepts_gzip(request.headers.get("accept-encoding") or ""):
         body = bundle.gzipped
         headers["Content-Encoding"] = "gzip"
     return Response(body, media_type=bundle.media_type, headers=headers)
@@ -128,8 +129,9 @@ def create_app(platform: Platform, *, manage_platform: bool = True) -> Litestar:
         dependencies={"pt": Provide(_pt_provider(""), sync_to_thread=False)},
         lifespan=[lifespan],
         before_request=csrf_guard,
-        # Replayed offline actions (Idempotency-Key) run once per visitor.
-        middleware=[idempotency_middleware],
+        # Pages gzipped for a slow phone network (HTML only, never streams or media);
+        # replayed offline actions (Idempotency-Key) run once per visitor.
+        middleware=[compress_pages, idempotency_middleware],
         before_send=[security_headers],
         exception_handlers=exception_handlers,
         allowed_hosts=AllowedHostsConfig(allowed_hosts=settings.web.allowed_hosts),

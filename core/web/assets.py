@@ -14,11 +14,15 @@ one ``.js`` per plugin set, served under ``/static/b/<digest>/<plugins>.<ext>``:
 - gzip is computed once per bundle, not per request.
 
 The first page a new visitor gets (no visitor cookie yet: a phone that never came
-here, its cache empty) carries the stylesheet inline instead of linking it: a linked
-stylesheet blocks the first paint for one more round trip, 562.5 ms on "Fast 3G",
-which alone would keep the page from painting within a second. That page's CSP
-allows exactly this block by its hash (no ``'unsafe-inline'``), and the page
-prefetches the stylesheet's URL so the next pages, which link it, find it cached.
+here, its cache empty) carries the stylesheet and the script inline instead of
+linking them: a linked stylesheet blocks the first paint for one more round trip,
+562.5 ms on "Fast 3G", which alone would keep the page from painting within a
+second, and a linked script keeps the page unusable for that round trip too. That
+page's CSP allows exactly these two blocks by their hashes (no ``'unsafe-inline'``),
+and the page prefetches both URLs so the next pages, which link them, find them
+cached. The inline script stands at the end of ``<body>`` and runs after the first
+paint, on the parsed page (see ``AFTER_PAINT_START``): as the ``defer`` of the linked
+one, but also after the page's own deferred scripts (none depends on the bundle).
 
 The script bundle ends by setting ``data-ready`` on ``<html>`` once the plugins'
 scripts have started (on ``DOMContentLoaded``, after the handlers they registered):
@@ -51,6 +55,46 @@ READY_SNIPPET = (
     "})();\n"
 )
 
+#: Around the script bundle when it is inline (a new visitor's first page): run at its
+#: place (the end of ``<body>``) it held the first paint back by its compile and the
+#: plugins' set-up, 100-300 ms measured (docs/performance.md). So it runs after the
+#: first frame (``requestAnimationFrame`` runs before a frame is painted, the
+#: ``setTimeout`` in it after; the 500 ms one is for a hidden page, which gets no
+#: frames) and on the parsed page, as ``defer`` ran it: the plugins' code finds the DOM
+#: complete and ``readyState`` past "loading"; the ``DOMContentLoaded`` listeners it
+#: adds (that event has passed) are called right after it, in order, and only then is
+#: ``data-ready`` set, as READY_SNIPPET does for the linked bundle. The files are
+#: functions of their own, so one more function around them changes nothing for them.
+AFTER_PAINT_START = """(function (run) {
+  var done = false;
+  function go() {
+    if (done) return;
+    if (document.readyState === "loading") {
+      document.addEventListener("DOMContentLoaded", function () { setTimeout(go, 0); });
+      return;
+    }
+    done = true;
+    var later = [], add = document.addEventListener;
+    document.addEventListener = function (type, listener) {
+      if (type === "DOMContentLoaded") later.push(listener);
+      else add.apply(document, arguments);
+    };
+    try { run(); } finally { document.addEventListener = add; }
+    later.forEach(function (listener) {
+      try {
+        var event = new Event("DOMContentLoaded");
+        if (typeof listener === "function") listener.call(document, event);
+        else if (listener) listener.handleEvent(event);
+      } catch (error) { setTimeout(function () { throw error; }, 0); }
+    });
+    document.documentElement.setAttribute("data-ready", "");
+  }
+  requestAnimationFrame(function () { setTimeout(go, 0); });
+  setTimeout(go, 500);
+})(function () {
+"""
+AFTER_PAINT_END = "\n});\n"
+
 MEDIA_TYPES = {"css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8"}
 
 
@@ -62,8 +106,8 @@ class Bundle(msgspec.Struct, frozen=True):
     media_type: str
     body: bytes
     gzipped: bytes
-    #: A stylesheet as the text of a ``<style>`` block ("" when it cannot be one), and
-    #: the CSP source that allows exactly that block (``'sha256-...'``).
+    #: The bundle as the text of a ``<style>`` or ``<script>`` block ("" when it cannot
+    #: be one), and the CSP source that allows exactly that block (``'sha256-...'``).
     inline: str = ""
     csp_source: str = ""
 
@@ -124,15 +168,14 @@ class Bundles:
                 # A script file may end without a newline or a semicolon: keep each
                 # file a statement list of its own.
                 parts.append(data + (b"\n;" if ext == "js" else b""))
-        if ext == "js":
-            parts.append(READY_SNIPPET.encode())
-        body = b"".join(parts)
+        code = b"".join(parts)
+        body = code + READY_SNIPPET.encode() if ext == "js" else code
         digest = hashlib.sha256(body).hexdigest()[:16]
         inline = csp_source = ""
         text = body.decode()
-        if ext == "css" and "</" not in text:  # nothing that could end the block
-            inline = text
-            sha = base64.b64encode(hashlib.sha256(body).digest()).decode()
+        if _inlinable(text, ext):
+            inline = text if ext == "css" else AFTER_PAINT_START + code.decode() + AFTER_PAINT_END
+            sha = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
             csp_source = f"'sha256-{sha}'"
         return Bundle(
             url=f"{BUNDLE_PREFIX}/{digest}/{names or 'core'}.{ext}",
@@ -143,3 +186,14 @@ class Bundles:
             inline=inline,
             csp_source=csp_source,
         )
+
+
+#: What could end a ``<style>`` block early, or end a ``<script>`` block early or keep
+#: it from ending (the HTML parser's "script data escaped" states). A bundle with any
+#: of these stays linked only.
+_NOT_INLINE = {"css": ("</",), "js": ("</script", "<!--", "<script")}
+
+
+def _inlinable(text: str, ext: str) -> bool:
+    lowered = text.lower()
+    return not any(marker in lowered for marker in _NOT_INLINE[ext])

@@ -58,10 +58,11 @@ class RequestContext:
         self._lang_choice: str | None = None
         self._lang: str | None = None
         self._csrf: tuple[str, str] | None = None
-        #: Set by :meth:`page` (whose :meth:`finish` sends the CSP that allows an
-        #: inline stylesheet), and the CSP source of the one it inlined.
+        #: Set by :meth:`page` (whose :meth:`finish` sends the CSP that allows the
+        #: inline bundles), and the CSP sources of the stylesheet and script it inlined.
         self._may_inline = False
         self._style_source = ""
+        self._script_source = ""
 
     # --- identity and language ------------------------------------------------------
 
@@ -298,17 +299,30 @@ class RequestContext:
     def assets_for(self, tour: Tour | None) -> dict[str, list[str]]:
         """The stylesheets and scripts of a page: for a tour's page one of each, the
         core's and the enabled plugins' files bundled (:mod:`promtour.web.assets`);
-        on a new visitor's first page the stylesheet inline (``inline_css``) and its
-        URL prefetched for the next pages (``prefetch``)."""
+        on a new visitor's first page both inline (``inline_css``, ``inline_js``: no
+        request before the page is usable) and their URLs prefetched for the next
+        pages (``prefetch``: ``(url, as)`` pairs)."""
         if tour is None:
             return {"css": [CORE_CSS], "js": []}
         bundles = self.request.app.state.bundles
         css = bundles.get(tour.plugins, "css")
-        js = [bundles.get(tour.plugins, "js").url]
-        if self._may_inline and self.new_visitor and css.inline:
+        js = bundles.get(tour.plugins, "js")
+        assets: dict[str, list[Any]] = {"css": [css.url], "js": [js.url], "prefetch": []}
+        if not (self._may_inline and self.new_visitor):
+            return assets
+        # Each bundle on its own: one that cannot be a block (assets._inlinable) stays
+        # linked, and the other is still inlined.
+        if css.inline:
             self._style_source = css.csp_source
-            return {"css": [], "inline_css": [Markup(css.inline)], "prefetch": [css.url], "js": js}
-        return {"css": [css.url], "js": js}
+            assets["css"] = []
+            assets["inline_css"] = [Markup(css.inline)]
+            assets["prefetch"].append((css.url, "style"))
+        if js.inline:
+            self._script_source = js.csp_source
+            assets["js"] = []
+            assets["inline_js"] = [Markup(js.inline)]
+            assets["prefetch"].append((js.url, "script"))
+        return assets
 
     def page(self, template: str, *, status: int = 200, **values: Any) -> Response[str]:
         """A rendered HTML page with the visitor's cookies."""
@@ -352,10 +366,12 @@ class RequestContext:
                 samesite="lax",
             )
         response.headers.setdefault("Cache-Control", "no-store")
-        if self._style_source:
-            from promtour.web.security import csp_allowing_style
+        if self._style_source or self._script_source:
+            from promtour.web.security import csp_allowing
 
-            response.headers["Content-Security-Policy"] = csp_allowing_style(self._style_source)
+            response.headers["Content-Security-Policy"] = csp_allowing(
+                style=self._style_source, script=self._script_source
+            )
         return response
 
 

@@ -18,11 +18,18 @@ from litestar.types import Message, Scope
 from promtour.auth import authenticate
 from promtour.web.request import VISITOR_COOKIE
 
-__all__ = ["CSP", "SECURITY_HEADERS", "csp_allowing_style", "csrf_guard", "security_headers"]
+__all__ = [
+    "CSP",
+    "SECURITY_HEADERS",
+    "csp_allowing",
+    "csp_allowing_style",
+    "csrf_guard",
+    "security_headers",
+]
 
-#: Everything from this origin only. No page has an inline script, style attribute or
-#: event-handler attribute, and one style block only (a new visitor's first page
-#: carries the stylesheet inline, allowed by its hash: csp_allowing_style);
+#: Everything from this origin only. No page has a style attribute or event-handler
+#: attribute, and inline blocks only on a new visitor's first page: the tour's
+#: stylesheet and script, each allowed by its hash in that response (csp_allowing);
 #: tests/test_security_headers.py keeps it so. No nonce is needed; ``data:`` images
 #: are the QR codes and icons some pages inline, ``blob:`` media is what a player may
 #: build from fetched audio.
@@ -43,10 +50,21 @@ CSP = "; ".join(
 )
 
 
+def csp_allowing(*, style: str = "", script: str = "") -> str:
+    """The CSP with one more ``style-src`` and/or ``script-src`` source: the hashes of
+    the inline stylesheet and script a new visitor's first page carries
+    (promtour.web.assets). Only these exact blocks run; never ``'unsafe-inline'``."""
+    csp = CSP
+    if style:
+        csp = csp.replace("style-src 'self'", f"style-src 'self' {style}", 1)
+    if script:
+        csp = csp.replace("script-src 'self'", f"script-src 'self' {script}", 1)
+    return csp
+
+
 def csp_allowing_style(source: str) -> str:
-    """The CSP with one more ``style-src`` source: the hash of the one inline
-    stylesheet a new visitor's first page carries (promtour.web.assets)."""
-    return CSP.replace("style-src 'self'", f"style-src 'self' {source}", 1)
+    """The CSP allowing one inline stylesheet by its hash (see :func:`csp_allowing`)."""
+    return csp_allowing(style=source)
 
 
 #: Sent on every response unless the route set its own (media sets a stricter CSP,
