@@ -83,6 +83,9 @@ class WebSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     #: (e.g. ``["127.0.0.1"]`` behind a local nginx); empty: the socket peer counts.
     trusted_proxies: list[str] = msgspec.field(default_factory=list)
     access_log: bool = False
+    #: Gzip HTML pages for clients that accept it (a phone on a slow network paints
+    #: sooner); off behind a proxy that compresses (nginx ``gzip on``) to save the CPU.
+    compress_pages: bool = True
     #: Hours after which a check-in or answer queued on a phone without signal is no
     #: longer accepted when it is replayed (the tour day); idempotency records of
     #: replayed actions are kept one hour longer.

@@ -131,7 +131,10 @@ def create_app(platform: Platform, *, manage_platform: bool = True) -> Litestar:
         before_request=csrf_guard,
         # Pages gzipped for a slow phone network (HTML only, never streams or media);
         # replayed offline actions (Idempotency-Key) run once per visitor.
-        middleware=[compress_pages, idempotency_middleware],
+        middleware=[
+            *([compress_pages] if settings.web.compress_pages else []),
+            idempotency_middleware,
+        ],
         before_send=[security_headers],
         exception_handlers=exception_handlers,
         allowed_hosts=AllowedHostsConfig(allowed_hosts=settings.web.allowed_hosts),
