@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 from litestar import Response, get, post
+from litestar.di import Provide
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent
@@ -50,37 +51,49 @@ def private_link(pt: RequestContext, state: TourState, booking: Booking) -> str:
     return f"/p/visits/b/{state.tour.enterprise}/{state.tour.id}/{booking.id}/{key}"
 
 
+class Leader(msgspec.Struct, frozen=True):
+    """The booking a private link names, with its tour and the plugin's context."""
+
+    state: TourState
+    ctx: PluginContext
+    booking: Booking
+
+
 async def _leader(
-    pt: RequestContext, enterprise: str, tour_id: str, booking_id: str, key: str
-) -> tuple[TourState, PluginContext, Booking]:
+    pt: PT,
+    enterprise: FromPath[str],
+    tour_id: FromPath[str],
+    booking_id: FromPath[str],
+    key: FromPath[str],
+) -> Leader:
     """The booking of a private link; 404 for a wrong link (no hint which part)."""
     state = await pt.tour(enterprise, tour_id)
     ctx = pt.context(state)
     booking = await service.load(ctx, booking_id)
     if booking is None or not service.key_matches(pt.mac, state.tour.key, booking_id, key):
         raise NotFoundException(pt._("This booking link is not valid."))
-    return state, ctx, booking
+    return Leader(state, ctx, booking)
+
+
+#: The private link's path, and its booking for every route under it (``leader``).
+LINK = "/b/{enterprise:str}/{tour_id:str}/{booking_id:str}/{key:str}"
+LEADER = {"leader": Provide(_leader)}
 
 
 async def _stats(ctx: PluginContext, code: FromPath[str]) -> GroupStats:
     return await ctx.tour_store.get(f"group.{code}", GroupStats) or GroupStats()
 
 
-@get("/b/{enterprise:str}/{tour_id:str}/{booking_id:str}/{key:str}")
-async def leader_page(
-    pt: PT,
-    enterprise: FromPath[str],
-    tour_id: FromPath[str],
-    booking_id: FromPath[str],
-    key: FromPath[str],
-) -> Response[Any]:
-    state, ctx, booking = await _leader(pt, enterprise, tour_id, booking_id, key)
+@get(LINK, dependencies=LEADER)
+async def leader_page(pt: PT, leader: Leader) -> Response[Any]:
+    state, ctx, booking = leader.state, leader.ctx, leader.booking
     config: VisitsConfig = ctx.config
     slot = config.slot(state.tour, booking.slot)
     slot_state = await service.slot_state(ctx, booking.slot)
     contact = await ctx.tour_store.get(f"contact.{booking.id}", Contact)
     base = private_link(pt, state, booking)
-    join = f"{pt.public_url}/p/visits/t/{enterprise}/{tour_id}/join/{booking.code}"
+    tour = state.tour
+    join = f"{pt.public_url}/p/visits/t/{tour.enterprise}/{tour.id}/join/{booking.code}"
     stats = await _stats(ctx, booking.code)
     return pt.page(
         "visits/leader.html",
@@ -101,15 +114,9 @@ async def leader_page(
     )
 
 
-@get("/b/{enterprise:str}/{tour_id:str}/{booking_id:str}/{key:str}/live")
-async def leader_live(
-    pt: PT,
-    enterprise: FromPath[str],
-    tour_id: FromPath[str],
-    booking_id: FromPath[str],
-    key: FromPath[str],
-) -> ServerSentEvent:
-    state, ctx, booking = await _leader(pt, enterprise, tour_id, booking_id, key)
+@get(f"{LINK}/live", dependencies=LEADER)
+async def leader_live(pt: PT, leader: Leader) -> ServerSentEvent:
+    state, ctx, booking = leader.state, leader.ctx, leader.booking
     stats = await _stats(ctx, booking.code)
     tour = state.tour
 
@@ -122,22 +129,16 @@ async def leader_live(
 
     return event_stream(
         pt,
-        subject_for(enterprise, tour_id, ">"),
+        subject_for(tour.enterprise, tour.id, ">"),
         to_message,
         since=utcnow() - timedelta(seconds=20),
         first=[SseMessage(event="stats", data=live_summary(stats, tour))],
     )
 
 
-@post("/b/{enterprise:str}/{tour_id:str}/{booking_id:str}/{key:str}/broadcast", status_code=200)
-async def broadcast(
-    pt: PT,
-    enterprise: FromPath[str],
-    tour_id: FromPath[str],
-    booking_id: FromPath[str],
-    key: FromPath[str],
-) -> Response[Any]:
-    state, ctx, booking = await _leader(pt, enterprise, tour_id, booking_id, key)
+@post(f"{LINK}/broadcast", status_code=200, dependencies=LEADER)
+async def broadcast(pt: PT, leader: Leader) -> Response[Any]:
+    state, ctx, booking = leader.state, leader.ctx, leader.booking
     pt.limit(BROADCAST_LIMIT, key=booking.id)
     form = await pt.body(_Message)
     message = " ".join(form.message.split())[:MAX_MESSAGE]
@@ -150,42 +151,24 @@ class _Message(msgspec.Struct):
     message: str = ""
 
 
-@post("/b/{enterprise:str}/{tour_id:str}/{booking_id:str}/{key:str}/cancel", status_code=200)
-async def cancel(
-    pt: PT,
-    enterprise: FromPath[str],
-    tour_id: FromPath[str],
-    booking_id: FromPath[str],
-    key: FromPath[str],
-) -> Response[Any]:
-    state, ctx, booking = await _leader(pt, enterprise, tour_id, booking_id, key)
+@post(f"{LINK}/cancel", status_code=200, dependencies=LEADER)
+async def cancel(pt: PT, leader: Leader) -> Response[Any]:
+    state, ctx, booking = leader.state, leader.ctx, leader.booking
     if booking.status == "active":
         await service.cancel(ctx, booking, by="leader")
     return pt.answer({"status": booking.status}, next=private_link(pt, state, booking))
 
 
-@post("/b/{enterprise:str}/{tour_id:str}/{booking_id:str}/{key:str}/erase", status_code=200)
-async def erase_contact(
-    pt: PT,
-    enterprise: FromPath[str],
-    tour_id: FromPath[str],
-    booking_id: FromPath[str],
-    key: FromPath[str],
-) -> Response[Any]:
-    state, ctx, booking = await _leader(pt, enterprise, tour_id, booking_id, key)
+@post(f"{LINK}/erase", status_code=200, dependencies=LEADER)
+async def erase_contact(pt: PT, leader: Leader) -> Response[Any]:
+    state, ctx, booking = leader.state, leader.ctx, leader.booking
     await ctx.tour_store.erase(f"contact.{booking.id}")
     return pt.answer({"erased": True}, next=private_link(pt, state, booking))
 
 
-@get("/b/{enterprise:str}/{tour_id:str}/{booking_id:str}/{key:str}/report")
-async def class_report(
-    pt: PT,
-    enterprise: FromPath[str],
-    tour_id: FromPath[str],
-    booking_id: FromPath[str],
-    key: FromPath[str],
-) -> Response[Any]:
-    state, ctx, booking = await _leader(pt, enterprise, tour_id, booking_id, key)
+@get(f"{LINK}/report", dependencies=LEADER)
+async def class_report(pt: PT, leader: Leader) -> Response[Any]:
+    state, ctx, booking = leader.state, leader.ctx, leader.booking
     config: VisitsConfig = ctx.config
     return pt.page(
         "visits/report.html",
