@@ -12,7 +12,7 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import expect
 
-__all__ = ["Clicks", "add_single_mission", "poster_url", "render_track", "sign_in"]
+__all__ = ["Clicks", "add_single_mission", "poster_url", "render_track", "sign_in_console"]
 
 
 class Clicks:
@@ -46,7 +46,7 @@ class Clicks:
         return f"{self.clicks} clicks, {self.typed} fields typed"
 
 
-def sign_in(c: Clicks, server_url: str, enterprise: str, secret: str) -> None:
+def sign_in_console(c: Clicks, server_url: str, enterprise: str, secret: str) -> None:
     """Open the console's sign-in page and sign in with a token's secret: the
     enterprise's tours are shown."""
     c.page.goto(f"{server_url}/console/login")
