@@ -23,7 +23,13 @@ import promtour.plugins.quests as quests
 from playwright.sync_api import expect
 from promtour.testing.browser import wait_for_js
 
-from tests.console_steps import Clicks, add_single_mission, poster_url, render_track, sign_in
+from tests.console_steps import (
+    Clicks,
+    add_single_mission,
+    poster_url,
+    render_track,
+    sign_in_console,
+)
 from tests.test_console_browser import onboard
 
 PLUGINS = [("quests", quests), ("audio_guide", audio_guide), ("career", career)]
@@ -43,7 +49,7 @@ def test_a_manager_builds_a_whole_tour_and_a_phone_uses_it(browser, serve_app, n
     c = Clicks(context.new_page())
     page = c.page
     try:
-        sign_in(c, server.url, ent, secret)
+        sign_in_console(c, server.url, ent, secret)
 
         # The tour and its three stations, in the console's forms.
         c.click("text=Новый тур")
@@ -54,8 +60,10 @@ def test_a_manager_builds_a_whole_tour_and_a_phone_uses_it(browser, serve_app, n
         c.click("text=Создать тур")
         page.wait_for_url(f"{tour}?done=created")
         for n, (sid, name) in enumerate(STATIONS, 1):
-            if page.locator("details:has(form.add-station)").get_attribute("open") is None:
-                c.click("details:has(form.add-station) > summary")
+            # The form stays open for the next station, the cursor in its first field.
+            expect(page.locator("#station-id")).to_be_visible()
+            if n > 1:
+                expect(page.locator("#station-id")).to_be_focused()
             c.fill("#station-id", sid)
             c.fill("form.add-station #name_ru", name)
             c.click("form.add-station button[type=submit]")
