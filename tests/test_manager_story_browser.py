@@ -56,7 +56,7 @@ def test_a_manager_builds_a_whole_tour_and_a_phone_uses_it(browser, serve_app, n
         c.fill("#id", "story")
         c.fill("#name_ru", "Завод изнутри")
         c.fill("#languages", "ru")
-        c.fill("#default_language", "ru")
+        expect(page.locator("#default_language")).to_have_value("ru")
         c.click("text=Создать тур")
         page.wait_for_url(f"{tour}?done=created")
         for n, (sid, name) in enumerate(STATIONS, 1):
@@ -106,6 +106,7 @@ def test_a_manager_builds_a_whole_tour_and_a_phone_uses_it(browser, serve_app, n
         # The preview of station 1, as a visitor will see it.
         c.click("tr[data-station=gate] >> a[hreflang=ru]")
         page.wait_for_url("**/preview/gate?lang=ru")
+        expect(page.locator(".preview-banner")).to_contain_text("Предпросмотр")
         expect(page.locator("article.station h1")).to_have_text("Проходная")
         expect(page.locator("body")).to_contain_text("Что главное на станции «Проходная»?")
         expect(page.locator("#ag-gate-main audio")).to_have_count(1)
@@ -136,10 +137,16 @@ def test_a_manager_builds_a_whole_tour_and_a_phone_uses_it(browser, serve_app, n
     expect(track.locator(".ag-transcript li").first).to_contain_text("Добро пожаловать")
     track.locator(".ag-play").click()
     wait_for_js(visitor, "document.querySelector('#ag-gate-main audio').currentTime > 0.5")
+    if os.environ.get("PROMTOUR_SCREENSHOTS"):
+        visitor.screenshot(path=str(IMG / "manager-story-phone.png"))
     card = visitor.locator("[data-plugin=career]")
     expect(card).to_contain_text("Кто здесь работает")
     expect(card).to_contain_text("Оператор пресса")
+    # The mission answers, as a visitor would.
+    mission.get_by_label(ANSWERS[0]).check()
+    mission.get_by_role("button", name="Ответить").click()
+    expect(visitor.locator("#m-q-gate [data-quest-status]")).to_contain_text("Верно!")
     if os.environ.get("PROMTOUR_SCREENSHOTS"):
-        visitor.evaluate("window.scrollTo(0, 0)")
-        visitor.screenshot(path=str(IMG / "manager-story-phone.png"))
+        visitor.evaluate("document.querySelector('#m-q-gate').scrollIntoView()")
+        visitor.screenshot(path=str(IMG / "manager-story-phone-mission.png"))
     print(f"the whole story: {time.monotonic() - started:.0f} s")
