@@ -5,14 +5,15 @@ one place that knows the console's selectors, and one way of counting the clicks
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import zxingcpp
 from PIL import Image
 from playwright.sync_api import expect
 
-__all__ = ["Clicks", "add_single_mission", "poster_url", "render_track", "sign_in_console"]
+__all__ = ["Clicks", "add_single_mission", "console", "poster_url", "render_track"]
 
 
 class Clicks:
@@ -46,13 +47,20 @@ class Clicks:
         return f"{self.clicks} clicks, {self.typed} fields typed"
 
 
-def sign_in_console(c: Clicks, server_url: str, enterprise: str, secret: str) -> None:
-    """Open the console's sign-in page and sign in with a token's secret: the
-    enterprise's tours are shown."""
-    c.page.goto(f"{server_url}/console/login")
-    c.fill("#token", secret)
-    c.click("button[type=submit]")
-    c.page.wait_for_url(f"**/console/{enterprise}")
+@contextmanager
+def console(browser: Any, server_url: str, enterprise: str, secret: str) -> Iterator[Clicks]:
+    """A desktop page of the Russian console, signed in with a token's secret (the
+    sign-in counted), on the enterprise's tours; its browser context closed after."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU")
+    try:
+        c = Clicks(context.new_page())
+        c.page.goto(f"{server_url}/console/login")
+        c.fill("#token", secret)
+        c.click("button[type=submit]")
+        c.page.wait_for_url(f"**/console/{enterprise}")
+        yield c
+    finally:
+        context.close()
 
 
 def add_single_mission(

@@ -5,12 +5,13 @@ counted and printed."""
 
 from __future__ import annotations
 
+from contextlib import closing
+
 import httpx
 
-from tests.console_steps import Clicks, add_single_mission, sign_in_console
+from tests.console_steps import add_single_mission, console
 from tests.test_console_browser import onboard
 
-RU = {"viewport": {"width": 1280, "height": 900}, "locale": "ru-RU"}
 STATIONS = [("gate", "Проходная"), ("press", "Пресс"), ("qc", "ОТК")]
 ANSWERS = ("Штампуют", "Красят", "Отдыхают")
 
@@ -36,11 +37,8 @@ def test_manager_builds_missions_in_russian_forms(browser, serve_app, nats_url):
         },
     )
     assert created.status_code == 201, created.text
-    context = browser.new_context(**RU)
-    c = Clicks(context.new_page())
-    page, click = c.page, c.click
-    try:
-        sign_in_console(c, server.url, ent, secret)
+    with console(browser, server.url, ent, secret) as c, closing(api):
+        page, click = c.page, c.click
         page.goto(f"{server.url}/console/{ent}/tours/plant/plugins/quests")
         assert "Порядок заданий" in page.content()  # labels in Russian, not field names
         assert "TOML" not in page.content()
@@ -71,9 +69,6 @@ def test_manager_builds_missions_in_russian_forms(browser, serve_app, nats_url):
         # Reopened, the form shows what was typed (no reformatted TOML).
         page.goto(f"{server.url}/console/{ent}/tours/plant/plugins/quests")
         assert page.input_value("input[name='cfg.missions.2.choices.2.text.ru']") == "Отдыхают"
-    finally:
-        context.close()
-        api.close()
 
 
 def _quests() -> list[tuple[str, object]]:

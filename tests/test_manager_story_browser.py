@@ -24,16 +24,14 @@ from playwright.sync_api import expect
 from promtour.testing.browser import wait_for_js
 
 from tests.console_steps import (
-    Clicks,
     add_single_mission,
+    console,
     poster_url,
     render_track,
-    sign_in_console,
 )
 from tests.test_console_browser import onboard
 
 PLUGINS = [("quests", quests), ("audio_guide", audio_guide), ("career", career)]
-DESKTOP_RU = {"viewport": {"width": 1280, "height": 900}, "locale": "ru-RU"}
 IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
 STATIONS = [("gate", "Проходная"), ("press", "Пресс-цех"), ("qc", "Лаборатория ОТК")]
 ANSWERS = ("Правильный ответ", "Неверный ответ", "Совсем не то")
@@ -45,11 +43,8 @@ def test_a_manager_builds_a_whole_tour_and_a_phone_uses_it(browser, serve_app, n
     ent, secret = onboard(nats_url)
     server = serve_app(entrypoints=False, plugins=PLUGINS)
     tour = f"{server.url}/console/{ent}/tours/story"
-    context = browser.new_context(**DESKTOP_RU)
-    c = Clicks(context.new_page())
-    page = c.page
-    try:
-        sign_in_console(c, server.url, ent, secret)
+    with console(browser, server.url, ent, secret) as c:
+        page = c.page
 
         # The tour and its three stations, in the console's forms.
         c.click("text=Новый тур")
@@ -120,8 +115,6 @@ def test_a_manager_builds_a_whole_tour_and_a_phone_uses_it(browser, serve_app, n
         assert re.fullmatch(rf"{re.escape(server.url)}/s/{ent}\.story\.gate\.\w+\.[\w-]+", url)
         built = time.monotonic() - started
         print(f"\nthe manager's story: {c} ({built:.0f} s to build)")
-    finally:
-        context.close()
 
     # A phone scans the poster: the mission, the rendered audio with its transcript,
     # the profession's card.

@@ -19,10 +19,9 @@ from promtour.testing import csrf_token, run_in_thread, station_path, with_platf
 from promtour.testing.browser import wait_for_js
 from test_audio_guide_support import ONLY_AUDIO, audio_tour, tone
 
-from tests.console_steps import Clicks, render_track, sign_in_console
+from tests.console_steps import console, render_track
 from tests.test_console_browser import onboard
 
-RU = {"viewport": {"width": 1280, "height": 900}, "locale": "ru-RU"}
 RU_HEADERS = {"Accept-Language": "ru"}
 SCRIPT = "Это пресс усилием тысяча тонн. Он штампует деталь за четыре секунды."
 TRACK = "cfg.stations.0.tracks.0"
@@ -71,11 +70,8 @@ def test_editor_renders_a_track_and_a_phone_plays_it(browser, serve_app, nats_ur
     server = serve_app(**ONLY_AUDIO)
     _new_tour(server.url, ent, secret, "voice")
     t = f"{server.url}/console/{ent}/tours/voice"
-    context = browser.new_context(**RU)
-    c = Clicks(context.new_page())
-    page = c.page
-    try:
-        sign_in_console(c, server.url, ent, secret)
+    with console(browser, server.url, ent, secret) as c:
+        page = c.page
         page.goto(f"{t}/plugins/audio_guide")
         render_track(c, "press", "main", "Пресс-цех", SCRIPT)
         c.click("text=Включить с этими настройками")
@@ -95,8 +91,6 @@ def test_editor_renders_a_track_and_a_phone_plays_it(browser, serve_app, nats_ur
             data={"_csrf": csrf, "name": "audio/press-main.ru.vtt"},
         )
         assert refused.status_code == 400 and "используется" in refused.text
-    finally:
-        context.close()
 
     # A phone scans the station: the rendered audio plays, the transcript is there.
     tour = _tour(nats_url, ent, "voice")
