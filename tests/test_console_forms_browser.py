@@ -5,12 +5,15 @@ counted and printed."""
 
 from __future__ import annotations
 
+from contextlib import closing
+
 import httpx
 
+from tests.console_steps import add_single_mission, console
 from tests.test_console_browser import onboard
 
-RU = {"viewport": {"width": 1280, "height": 900}, "locale": "ru-RU"}
 STATIONS = [("gate", "Проходная"), ("press", "Пресс"), ("qc", "ОТК")]
+ANSWERS = ("Штампуют", "Красят", "Отдыхают")
 
 
 def test_manager_builds_missions_in_russian_forms(browser, serve_app, nats_url):
@@ -34,48 +37,24 @@ def test_manager_builds_missions_in_russian_forms(browser, serve_app, nats_url):
         },
     )
     assert created.status_code == 201, created.text
-    context = browser.new_context(**RU)
-    page = context.new_page()
-    clicks = 0
-
-    def click(selector: str) -> None:
-        nonlocal clicks
-        clicks += 1
-        page.click(selector)
-        page.wait_for_load_state()
-
-    try:
-        page.goto(f"{server.url}/console/login")
-        page.fill("#token", secret)
-        click("button[type=submit]")
+    with console(browser, server.url, ent, secret) as c, closing(api):
+        page, click = c.page, c.click
         page.goto(f"{server.url}/console/{ent}/tours/plant/plugins/quests")
         assert "Порядок заданий" in page.content()  # labels in Russian, not field names
         assert "TOML" not in page.content()
         for m, (sid, name) in enumerate(STATIONS):
-            click("button[value='add:missions:single']")
-            assert page.locator(".flash.unsaved").count() == 1  # nothing saved yet
-            path = f"missions.{m}"
-            p = f"cfg.{path}"
-            page.fill(f"input[name='{p}.id']", f"q-{sid}")
-            page.select_option(f"select[name='{p}.station']", sid)
-            page.fill(f"textarea[name='{p}.question.ru']", f"Что делают на станции «{name}»?")
-            for _ in range(3):
-                click(f"button[value='add:{path}.choices']")
-            for c, text in enumerate(("Штампуют", "Красят", "Отдыхают")):
-                page.fill(f"input[name='{p}.choices.{c}.text.ru']", text)
-            page.check(f"input[type=checkbox][name='{p}.choices.0.correct']")
-            click(f"button[value='add:{path}.hints']")
-            page.fill(f"input[name='{p}.hints.0.text.ru']", "Прислушайтесь к грохоту")
+            question = f"Что делают на станции «{name}»?"
+            add_single_mission(c, m, f"q-{sid}", sid, question, ANSWERS, "Прислушайтесь к грохоту")
 
         # A wrong value: refused in Russian, naming the field as the form shows it.
-        page.fill("input[name='cfg.missions.1.max_attempts']", "50")
+        c.fill("input[name='cfg.missions.1.max_attempts']", "50")
         click("text=Включить с этими настройками")
         error = page.locator("#error").inner_text()
         assert "Задания › Задание 2 › Попыток: Не больше 20." in error, error
         assert page.locator("[data-path='missions.1.max_attempts'] [aria-invalid=true]").count()
         assert api.get("/tours/plant").json()["plugins"] == {}  # nothing saved
 
-        page.fill("input[name='cfg.missions.1.max_attempts']", "")
+        c.fill("input[name='cfg.missions.1.max_attempts']", "")
         click("text=Включить с этими настройками")
         page.wait_for_url("**/tours/plant?done=enabled")
         quests = api.get("/tours/plant").json()["plugins"]["quests"]
@@ -83,16 +62,13 @@ def test_manager_builds_missions_in_russian_forms(browser, serve_app, nats_url):
         assert [m["station"] for m in missions] == [sid for sid, _ in STATIONS]
         for mission in missions:
             assert mission["type"] == "single" and len(mission["choices"]) == 3
-            assert [c.get("correct", False) for c in mission["choices"]] == [True, False, False]
+            assert [a.get("correct", False) for a in mission["choices"]] == [True, False, False]
             assert mission["hints"][0]["text"] == {"ru": "Прислушайтесь к грохоту"}
-        print(f"\nclicks to build 3 missions (3 answers, a hint each) and save: {clicks}")
+        print(f"\nto build 3 missions (3 answers, a hint each) and save: {c}")
 
         # Reopened, the form shows what was typed (no reformatted TOML).
         page.goto(f"{server.url}/console/{ent}/tours/plant/plugins/quests")
         assert page.input_value("input[name='cfg.missions.2.choices.2.text.ru']") == "Отдыхают"
-    finally:
-        context.close()
-        api.close()
 
 
 def _quests() -> list[tuple[str, object]]:

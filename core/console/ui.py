@@ -122,6 +122,8 @@ class Console:
     def render(self, template: str, **values: Any) -> str:
         done = self.request.query_params.get("done")
         values.setdefault("notice", self._(DONE[done]) if done in DONE else "")
+        # Which change just succeeded: a page may keep its form open for the next one.
+        values.setdefault("done", done if done in DONE else "")
         values.setdefault("error", "")
         values.update(
             c=self,

@@ -19,9 +19,9 @@ from promtour.testing import csrf_token, run_in_thread, station_path, with_platf
 from promtour.testing.browser import wait_for_js
 from test_audio_guide_support import ONLY_AUDIO, audio_tour, tone
 
+from tests.console_steps import console, render_track
 from tests.test_console_browser import onboard
 
-RU = {"viewport": {"width": 1280, "height": 900}, "locale": "ru-RU"}
 RU_HEADERS = {"Accept-Language": "ru"}
 SCRIPT = "Это пресс усилием тысяча тонн. Он штампует деталь за четыре секунды."
 TRACK = "cfg.stations.0.tracks.0"
@@ -70,44 +70,13 @@ def test_editor_renders_a_track_and_a_phone_plays_it(browser, serve_app, nats_ur
     server = serve_app(**ONLY_AUDIO)
     _new_tour(server.url, ent, secret, "voice")
     t = f"{server.url}/console/{ent}/tours/voice"
-    context = browser.new_context(**RU)
-    page = context.new_page()
-    clicks = 0
-
-    def click(selector: str) -> None:
-        nonlocal clicks
-        clicks += 1
-        page.click(selector)
-        page.wait_for_load_state()
-
-    try:
-        page.goto(f"{server.url}/console/login")
-        page.fill("#token", secret)
-        click("button[type=submit]")
+    with console(browser, server.url, ent, secret) as c:
+        page = c.page
         page.goto(f"{t}/plugins/audio_guide")
-        click("button[value='add:stations']")
-        page.select_option("select[name='cfg.stations.0.station']", "press")
-        click("button[value='add:stations.0.tracks']")
-        page.fill(f"input[name='{TRACK}.id']", "main")
-        page.fill(f"input[name='{TRACK}.title.ru']", "Пресс-цех")
-        render = page.locator("button[value='action:stations.0.tracks.0.script']")
-        expect(render).to_have_text("Озвучить")
-        page.fill(f"textarea[name='{TRACK}.script.ru']", SCRIPT)
-
-        click("button[value='action:stations.0.tracks.0.script']")
-        # A progress page (refreshing itself) or, if quick, the form again.
-        page.wait_for_selector("#action-note", timeout=60_000)
-        assert "Озвучено:" in page.locator("#action-note").inner_text()
-        assert page.locator(".flash.unsaved").count() == 1  # not saved yet
-        audio = page.locator(f"select[name='{TRACK}.audio.ru']")
-        transcript = page.locator(f"select[name='{TRACK}.transcript.ru']")
-        expect(audio).to_have_value("audio/press-main.ru.mp3")
-        expect(transcript).to_have_value("audio/press-main.ru.vtt")
-        assert page.input_value(f"textarea[name='{TRACK}.script.ru']") == SCRIPT
-        page.screenshot(path="/tmp/voice-result.png")
-        click("text=Включить с этими настройками")
+        render_track(c, "press", "main", "Пресс-цех", SCRIPT)
+        c.click("text=Включить с этими настройками")
         page.wait_for_url("**/tours/voice?done=enabled")
-        print(f"\nclicks to render and save one track: {clicks}")
+        print(f"\nto render and save one track: {c}")
 
         # The media list: both files used, neither can be deleted.
         page.goto(f"{t}/media")
@@ -122,8 +91,6 @@ def test_editor_renders_a_track_and_a_phone_plays_it(browser, serve_app, nats_ur
             data={"_csrf": csrf, "name": "audio/press-main.ru.vtt"},
         )
         assert refused.status_code == 400 and "используется" in refused.text
-    finally:
-        context.close()
 
     # A phone scans the station: the rendered audio plays, the transcript is there.
     tour = _tour(nats_url, ent, "voice")
