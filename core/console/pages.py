@@ -71,9 +71,11 @@ def languages_from(form: FormData) -> tuple[list[str], str]:
 
 
 def form_languages(c: Console, tour: Tour | None) -> list[str]:
-    """The languages to show text inputs for: the tour's, then the platform's."""
-    langs = list(tour.languages) if tour else []
-    return langs + [x for x in c.platform.settings.languages if x not in langs]
+    """The languages to show text inputs for: the tour's (a Russian-only tour asks for
+    no English name); the platform's for a tour not created yet."""
+    if tour is not None and tour.languages:
+        return list(tour.languages)
+    return list(c.platform.settings.languages)
 
 
 def _number(text: str, what: str) -> int:
