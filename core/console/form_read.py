@@ -30,9 +30,16 @@ __all__ = ["apply_op", "form_tree", "parse_form"]
 _MISSING = object()
 
 
+#: The suffix of a checkbox list's hidden input that carries the stored order of its
+#: ticked values (``riasec = ["R", "C"]`` is "strongest first": ticking boxes in page
+#: order would save ``["C", "R"]``).
+ORDER = "[order]"
+
+
 def form_tree(items: list[tuple[str, Any]]) -> dict[str, Any]:
     """Submitted ``cfg.*`` inputs as a nested dict of strings (``x[]`` -> a list)."""
     tree: dict[str, Any] = {}
+    orders: list[tuple[dict[str, Any], str, list[str]]] = []  # (parent, key, order)
     for key, value in items:
         if not isinstance(value, str):
             continue
@@ -41,6 +48,9 @@ def form_tree(items: list[tuple[str, Any]]) -> dict[str, Any]:
         if not key.startswith(FIELD_PREFIX):
             continue
         parts = key[len(FIELD_PREFIX) :].split(".")
+        ordered = parts[-1].endswith(ORDER)
+        if ordered:
+            parts[-1] = parts[-1][: -len(ORDER)]
         many = parts[-1].endswith("[]")
         if many:
             parts[-1] = parts[-1][:-2]
@@ -50,12 +60,25 @@ def form_tree(items: list[tuple[str, Any]]) -> dict[str, Any]:
             if not isinstance(child, dict):
                 child = node[part] = {}
             node = child
-        if many:
+        if ordered:
+            try:
+                order = json.loads(value)
+            except json.JSONDecodeError:
+                order = []
+            orders.append(
+                (node, parts[-1], [str(v) for v in order] if isinstance(order, list) else [])
+            )
+        elif many:
             bucket = node.setdefault(parts[-1], [])
             if isinstance(bucket, list) and value:
                 bucket.append(value)
         else:
             node[parts[-1]] = value
+    for node, key, order in orders:
+        ticked = node.get(key)
+        if isinstance(ticked, list):  # kept ones in their order, newly ticked after them
+            rank = {v: n for n, v in enumerate(order)}
+            node[key] = sorted(ticked, key=lambda v: rank.get(v, len(rank)))
     return tree
 
 
