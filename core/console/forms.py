@@ -126,7 +126,11 @@ def _node(t: mi.Type, value: Any, path: str, key: str, required: bool, ctx: Form
 
 
 def _choices(options: list[Any], info: FieldInfo, ctx: FormContext) -> list[tuple[str, str]]:
+    """``(value, label)`` in the order the plugin lists its labels (msgspec sorts a
+    Literal's values: the equipment would come alphabetically by key), then the rest."""
     keys = [option_key(v) for v in options]
+    listed = list(info.choices)
+    keys.sort(key=lambda k: listed.index(k) if k in listed else len(listed))
     return [(k, ctx.label(info.choices[k]) if k in info.choices else k) for k in keys]
 
 
@@ -192,10 +196,14 @@ def _dict_node(
         for sid in [*rows, *[k for k in stored if k not in rows]]:
             row = _node(value_type, stored.get(sid), f"{node.path}.{sid}", sid, False, ctx)
             row.label = rows.get(sid, sid)
-            if info.choices:  # the map's labels name the values of every row
+            if info.choices:  # the map's labels name (and order) the values of every row
+                listed = list(info.choices)
                 row.choices = [
                     (v, ctx.label(info.choices[v]) if v in info.choices else label)
-                    for v, label in row.choices
+                    for v, label in sorted(
+                        row.choices,
+                        key=lambda c: listed.index(c[0]) if c[0] in listed else len(listed),
+                    )
                 ]
             node.items.append(row)
         return node
