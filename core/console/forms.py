@@ -31,6 +31,7 @@ from __future__ import annotations
 import enum
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import msgspec.inspect as mi
@@ -128,10 +129,14 @@ def _node(t: mi.Type, value: Any, path: str, key: str, required: bool, ctx: Form
 def _choices(options: list[Any], info: FieldInfo, ctx: FormContext) -> list[tuple[str, str]]:
     """``(value, label)`` in the order the plugin lists its labels (msgspec sorts a
     Literal's values: the equipment would come alphabetically by key), then the rest."""
-    keys = [option_key(v) for v in options]
-    listed = list(info.choices)
-    keys.sort(key=lambda k: listed.index(k) if k in listed else len(listed))
+    keys = sorted((option_key(v) for v in options), key=_listed_first(info))
     return [(k, ctx.label(info.choices[k]) if k in info.choices else k) for k in keys]
+
+
+def _listed_first(info: FieldInfo) -> Callable[[str], int]:
+    """A sort key: the values the plugin labels, in its order, then the others."""
+    listed = list(info.choices)
+    return lambda key: listed.index(key) if key in listed else len(listed)
 
 
 def _scalar_node(node: Node, t: mi.Type, info: FieldInfo, value: Any, ctx: FormContext) -> Node:
@@ -197,13 +202,10 @@ def _dict_node(
             row = _node(value_type, stored.get(sid), f"{node.path}.{sid}", sid, False, ctx)
             row.label = rows.get(sid, sid)
             if info.choices:  # the map's labels name (and order) the values of every row
-                listed = list(info.choices)
+                order = _listed_first(info)
                 row.choices = [
                     (v, ctx.label(info.choices[v]) if v in info.choices else label)
-                    for v, label in sorted(
-                        row.choices,
-                        key=lambda c: listed.index(c[0]) if c[0] in listed else len(listed),
-                    )
+                    for v, label in sorted(row.choices, key=lambda c: order(c[0]))
                 ]
             node.items.append(row)
         return node
