@@ -206,6 +206,8 @@ def visit_every_page(page: Any, size: str, base: str, world: World) -> list[str]
     check("console station", f"{tour}/stations/press")
     check("console plugin form", f"{tour}/plugins/quests")
     check("console audio form (Озвучить)", f"{tour}/plugins/audio_guide")
+    check("console visits form (dates, weekdays)", f"{tour}/plugins/visits")
+    check("console safety form (equipment, quiz)", f"{tour}/plugins/safety")
     check("console media", f"{tour}/media")
     check("console posters", f"{tour}/posters")
     check("console tokens", f"/console/{ent}/tokens")

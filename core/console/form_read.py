@@ -11,7 +11,11 @@ from promtour.console.form_types import (
     FIELD_PREFIX,
     JSON_PREFIX,
     PRESENT,
+    TEMPORAL,
     FormError,
+    is_scalar,
+    list_options,
+    option_key,
     options_of,
     strip_type,
     struct_info,
@@ -26,9 +30,16 @@ __all__ = ["apply_op", "form_tree", "parse_form"]
 _MISSING = object()
 
 
+#: The suffix of a checkbox list's hidden input that carries the stored order of its
+#: ticked values (``riasec = ["R", "C"]`` is "strongest first": ticking boxes in page
+#: order would save ``["C", "R"]``).
+ORDER = "[order]"
+
+
 def form_tree(items: list[tuple[str, Any]]) -> dict[str, Any]:
     """Submitted ``cfg.*`` inputs as a nested dict of strings (``x[]`` -> a list)."""
     tree: dict[str, Any] = {}
+    orders: list[tuple[dict[str, Any], str, list[str]]] = []  # (parent, key, order)
     for key, value in items:
         if not isinstance(value, str):
             continue
@@ -37,6 +48,9 @@ def form_tree(items: list[tuple[str, Any]]) -> dict[str, Any]:
         if not key.startswith(FIELD_PREFIX):
             continue
         parts = key[len(FIELD_PREFIX) :].split(".")
+        ordered = parts[-1].endswith(ORDER)
+        if ordered:
+            parts[-1] = parts[-1][: -len(ORDER)]
         many = parts[-1].endswith("[]")
         if many:
             parts[-1] = parts[-1][:-2]
@@ -46,12 +60,25 @@ def form_tree(items: list[tuple[str, Any]]) -> dict[str, Any]:
             if not isinstance(child, dict):
                 child = node[part] = {}
             node = child
-        if many:
+        if ordered:
+            try:
+                order = json.loads(value)
+            except json.JSONDecodeError:
+                order = []
+            orders.append(
+                (node, parts[-1], [str(v) for v in order] if isinstance(order, list) else [])
+            )
+        elif many:
             bucket = node.setdefault(parts[-1], [])
             if isinstance(bucket, list) and value:
                 bucket.append(value)
         else:
             node[parts[-1]] = value
+    for node, key, order in orders:
+        ticked = node.get(key)
+        if isinstance(ticked, list):  # kept ones in their order, newly ticked after them
+            rank = {v: n for n, v in enumerate(order)}
+            node[key] = sorted(ticked, key=lambda v: rank.get(v, len(rank)))
     return tree
 
 
@@ -133,8 +160,19 @@ def _read(t: mi.Type, sent: Any, path: str) -> Any:
         except ValueError:
             return text  # msgspec reports the type, the form names the field
     if options is not None:
-        return next((o for o in options if str(o) == text), text)
+        return next((o for o in options if option_key(o) == text), text)
+    if type(inner) in TEMPORAL:
+        return _iso(text, TEMPORAL[type(inner)])
     return sent if "\n" in sent else text
+
+
+def _iso(text: str, kind: str) -> str:
+    """A browser's date/time value as msgspec reads it: ``10:00`` and
+    ``2025-03-04T10:00`` gain their seconds (RFC 3339 requires them)."""
+    clock = text.partition("T")[2] if kind == "datetime" else text
+    if kind in ("time", "datetime") and clock.count(":") == 1:
+        return text + ":00"
+    return text
 
 
 def _lines(text: str) -> list[str]:
@@ -157,13 +195,15 @@ def _read_list(item_type: mi.Type, info: FieldInfo, sent: Any, path: str) -> Any
                 struct = next((s for s in structs if str(s.tag) == tag), struct)
             out.append(_read_struct(struct, element, f"{path}.{n}"))
         return out
-    if isinstance(it, mi.DictType) and isinstance(sent, dict):
+    if (isinstance(it, mi.DictType) or is_scalar(it)) and isinstance(sent, dict):
+        # Repeatable one-input groups; an element left empty is no element.
         keys = sorted((k for k in sent if k.isdigit()), key=int)
-        return [_read(item_type, sent[k], f"{path}.{n}") for n, k in enumerate(keys)]
+        read = [_read(item_type, sent[k], f"{path}.{n}") for n, k in enumerate(keys)]
+        return [v for v in read if v is not _MISSING and v is not None]
     if isinstance(sent, list):
-        options = options_of(it)
+        options = list_options(it)
         if options is not None:
-            return [next((o for o in options if str(o) == v), v) for v in sent]
+            return [next((o for o in options if option_key(o) == v), v) for v in sent]
         return list(sent)
     if isinstance(sent, str):
         return _lines(sent)
@@ -202,7 +242,8 @@ def apply_op(config_type: type[Any], raw: dict[str, Any], op: str) -> dict[str, 
                 element[chosen.tag_field] = chosen.tag
             if not isinstance(target, list):
                 target = []
-            target.append(element)
+            # A new date or number starts empty; a new group or text as an empty table.
+            target.append(None if is_scalar(strip_type(inner.item_type)[0]) else element)
             parent[last] = target
         elif isinstance(parent, dict):
             parent[last] = element

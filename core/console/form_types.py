@@ -23,6 +23,8 @@ __all__ = [
     "default_of",
     "humanize",
     "is_scalar",
+    "list_options",
+    "option_key",
     "options_of",
     "strip_type",
     "struct_info",
@@ -134,19 +136,59 @@ def struct_types(t: mi.Type) -> list[mi.StructType] | None:
     return None
 
 
+#: Types typed into one input: the form's input type for each (dates and times get the
+#: browser's own pickers, a phone's wheel included).
+TEMPORAL = {mi.DateType: "date", mi.TimeType: "time", mi.DateTimeType: "datetime"}
+
+#: A list of whole numbers from a range at most this long is a row of checkboxes
+#: (weekdays 1–7, months 1–12, days of a month), not a box of numbers.
+SMALL_RANGE = 31
+
+
 def is_scalar(t: mi.Type) -> bool:
     return (
         isinstance(t, mi.BoolType | mi.IntType | mi.FloatType | mi.StrType)
+        or type(t) in TEMPORAL
         or options_of(t) is not None
     )
 
 
 def options_of(t: mi.Type) -> list[Any] | None:
+    """The values of a choice: a Literal, an Enum, or ``bool | Literal[...]`` (a switch
+    with a third way, e.g. ``briefing = true | false | "groups"``)."""
     if isinstance(t, mi.LiteralType) and all(isinstance(v, str | int) for v in t.values):
         return list(t.values)
     if isinstance(t, mi.EnumType) and all(isinstance(m.value, str | int) for m in t.cls):
         return [m.value for m in t.cls]
+    if isinstance(t, mi.UnionType):
+        members = [strip_type(x)[0] for x in t.types if not isinstance(x, mi.NoneType)]
+        if any(isinstance(m, mi.BoolType) for m in members):
+            rest = [options_of(m) for m in members if not isinstance(m, mi.BoolType)]
+            if rest and all(r is not None for r in rest):
+                return [False, True, *(v for r in rest if r is not None for v in r)]
     return None
+
+
+def list_options(t: mi.Type) -> list[Any] | None:
+    """The choices of one element of a list shown as checkboxes: a choice's values, or
+    every number of a small bounded range of ints."""
+    options = options_of(t)
+    if options is not None:
+        return options
+    if isinstance(t, mi.IntType):
+        low = t.ge if t.ge is not None else (t.gt + 1 if t.gt is not None else None)
+        high = t.le if t.le is not None else (t.lt - 1 if t.lt is not None else None)
+        if low is not None and high is not None and 0 <= high - low < SMALL_RANGE:
+            return list(range(low, high + 1))
+    return None
+
+
+def option_key(value: Any) -> str:
+    """A choice's value as the form sends it and as ``Field(choices=...)`` keys it
+    (``true``/``false`` as TOML writes them, not Python's ``True``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def struct_info(config_type: type[Any]) -> mi.StructType:

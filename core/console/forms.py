@@ -5,14 +5,18 @@ Every field gets an input, at any depth, so that a tour manager never types TOML
 - bool: a checkbox; int/float: a number input; str: a text input; Literal/Enum: a select
   with the plugin's labels; ``dict[str, str]`` (a text per language): one input per
   tour language side by side; ``dict[str, list[str]]``: one box per language, a line
-  per entry; ``list[str]``: a box with a line per entry; ``list[Literal]``: checkboxes.
+  per entry; ``list[str]``: a box with a line per entry; ``list[Literal]`` and a list of
+  ints of a small range (weekdays 1–7): checkboxes; ``bool | Literal``: a select.
+- date, time, datetime: the browser's date/time inputs; a list of them (or of numbers):
+  repeatable one-input groups (``blackout = [dates]``).
 - A Struct: a group of its fields; ``Struct | None``: a group with add/remove buttons;
   ``list[Struct]`` (or a list of tagged Structs): repeatable groups with add (per
   variant), remove, up and down.
 - ``Field(kind="station")``: a station picker (a list of them: checkboxes; a dict keyed
   by station: one row per station); ``Field(kind="media")``: a picker of the tour's
   media; ``Field(kind="text")``: multi-line boxes.
-- Anything else (rare): a JSON box for that one field, so a plugin can still declare it.
+- Anything else (rare, none in the built-in plugins): a JSON box for that one field, so
+  a plugin can still declare it.
 
 Input names are paths (``cfg.missions.0.choices.1.text.ru``). The add/remove/move
 buttons are plain submit buttons (``_op``): the server applies them to what was typed
@@ -27,6 +31,7 @@ from __future__ import annotations
 import enum
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import msgspec.inspect as mi
@@ -34,6 +39,7 @@ from promtour.console.form_read import apply_op, form_tree, parse_form
 from promtour.console.form_types import (
     FIELD_PREFIX,
     OP_FIELD,
+    TEMPORAL,
     FormContext,
     FormError,
     Node,
@@ -41,6 +47,8 @@ from promtour.console.form_types import (
     default_of,
     humanize,
     is_scalar,
+    list_options,
+    option_key,
     options_of,
     strip_type,
     struct_info,
@@ -119,10 +127,16 @@ def _node(t: mi.Type, value: Any, path: str, key: str, required: bool, ctx: Form
 
 
 def _choices(options: list[Any], info: FieldInfo, ctx: FormContext) -> list[tuple[str, str]]:
-    return [
-        (str(v), ctx.label(info.choices[str(v)]) if str(v) in info.choices else str(v))
-        for v in options
-    ]
+    """``(value, label)`` in the order the plugin lists its labels (msgspec sorts a
+    Literal's values: the equipment would come alphabetically by key), then the rest."""
+    keys = sorted((option_key(v) for v in options), key=_listed_first(info))
+    return [(k, ctx.label(info.choices[k]) if k in info.choices else k) for k in keys]
+
+
+def _listed_first(info: FieldInfo) -> Callable[[str], int]:
+    """A sort key: the values the plugin labels, in its order, then the others."""
+    listed = list(info.choices)
+    return lambda key: listed.index(key) if key in listed else len(listed)
 
 
 def _scalar_node(node: Node, t: mi.Type, info: FieldInfo, value: Any, ctx: FormContext) -> Node:
@@ -139,7 +153,10 @@ def _scalar_node(node: Node, t: mi.Type, info: FieldInfo, value: Any, ctx: FormC
     elif options is not None:
         node.kind = "choice"
         node.choices = _choices(options, info, ctx)
-        value = "" if value is None else str(value)
+        value = "" if value is None else option_key(value)
+    elif type(t) in TEMPORAL:
+        node.kind = TEMPORAL[type(t)]
+        value = _temporal_value(value, node.kind)
     elif isinstance(t, mi.StrType):
         node.pattern = t.pattern or ""
         node.max_length = t.max_length
@@ -153,6 +170,18 @@ def _scalar_node(node: Node, t: mi.Type, info: FieldInfo, value: Any, ctx: FormC
             node.choices.append((str(value), str(value)))  # never drop what is stored
     node.value = value
     return node
+
+
+def _temporal_value(value: Any, kind: str) -> str:
+    """An ISO value as the browser's input shows it (minutes, not seconds: ``10:00``)."""
+    if not isinstance(value, str):
+        return ""
+    if kind == "time" and len(value) == 8 and value.endswith(":00"):
+        return value[:5]
+    if kind == "datetime":
+        value = value[:19]
+        return value[:16] if value.endswith(":00") and len(value) == 19 else value
+    return value
 
 
 def _langs(value: Any, ctx: FormContext) -> list[str]:
@@ -172,10 +201,11 @@ def _dict_node(
         for sid in [*rows, *[k for k in stored if k not in rows]]:
             row = _node(value_type, stored.get(sid), f"{node.path}.{sid}", sid, False, ctx)
             row.label = rows.get(sid, sid)
-            if info.choices:  # the map's labels name the values of every row
+            if info.choices:  # the map's labels name (and order) the values of every row
+                order = _listed_first(info)
                 row.choices = [
                     (v, ctx.label(info.choices[v]) if v in info.choices else label)
-                    for v, label in row.choices
+                    for v, label in sorted(row.choices, key=lambda c: order(c[0]))
                 ]
             node.items.append(row)
         return node
@@ -233,11 +263,11 @@ def _list_node(
             )
             node.items.append(group)
         return node
-    options = options_of(it)
+    options = list_options(it)
     if options is not None:
         node.kind = "multichoice"
         node.choices = _choices(options, info, ctx)
-        node.value = [str(v) for v in items]
+        node.value = [option_key(v) for v in items]
         return node
     if isinstance(it, mi.StrType):
         if info.kind == "station":
@@ -250,8 +280,9 @@ def _list_node(
             node.kind = "lines"
             node.value = "\n".join(map(str, items))
         return node
-    if isinstance(it, mi.DictType):
-        # A list of texts (e.g. the steps of a process): repeatable groups of one field.
+    if isinstance(it, mi.DictType) or is_scalar(it):
+        # A list of texts (e.g. the steps of a process) or of dates or numbers (blackout
+        # days): repeatable groups of one field.
         node.kind = "list"
         node.item = ctx.label(info.item) if info.item else node.label
         for index, element in enumerate(items):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Annotated, Literal
 
 import msgspec
-from promtour.plugin import Problem, Text, Tour
+from promtour.plugin import Field, Problem, Text, Tour
 
 __all__ = ["PPE_KINDS", "Question", "SafetyConfig", "validate_config"]
 
@@ -34,25 +34,80 @@ Ppe = Literal[
 ]
 
 
+#: The console's names of the equipment (the same msgids as the visitor's icons).
+PPE_NAMES = {
+    "helmet": "Hard hat",
+    "glasses": "Safety glasses",
+    "ear_protection": "Ear protection",
+    "gloves": "Gloves",
+    "closed_shoes": "Closed shoes",
+    "vest": "High-visibility vest",
+    "no_photo": "No photos",
+    "no_phone": "No phones",
+}
+
+
 class Question(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    question: Text
-    options: Annotated[list[Text], msgspec.Meta(min_length=2, max_length=5)]
+    question: Annotated[Text, Field(title="Question")]
+    options: Annotated[
+        list[Text],
+        msgspec.Meta(min_length=2, max_length=5),
+        Field(title="Answer options", item="Option", help="2 to 5 options."),
+    ]
     #: Index of the right option (0 = the first).
-    correct: int
+    correct: Annotated[
+        int,
+        Field(
+            title="Number of the right option",
+            help="Counted from 0: 0 is the first option, 1 the second, 2 the third.",
+        ),
+    ]
 
 
 class SafetyConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     #: The tour's rules, one per item, per language.
-    rules: list[Text] = msgspec.field(default_factory=list)
-    min_age: Annotated[int, msgspec.Meta(ge=0, le=120)] = 0
-    evacuation: Text = msgspec.field(default_factory=dict)
+    rules: Annotated[list[Text], Field(title="Safety rules", item="Rule")] = msgspec.field(
+        default_factory=list
+    )
+    min_age: Annotated[
+        int, msgspec.Meta(ge=0, le=120), Field(title="Minimum age, years", help="0: no limit.")
+    ] = 0
+    evacuation: Annotated[Text, Field(title="What to do in an emergency", kind="text")] = (
+        msgspec.field(default_factory=dict)
+    )
     #: Station id -> the equipment needed there (shown as icons with text).
-    ppe: dict[str, list[Ppe]] = msgspec.field(default_factory=dict)
+    ppe: Annotated[
+        dict[str, list[Ppe]],
+        Field(
+            title="Protective equipment at the stations",
+            kind="station",
+            choices=PPE_NAMES,
+            help="Visitors see it at the station as icons with text.",
+        ),
+    ] = msgspec.field(default_factory=dict)
     #: Require the briefing (rules + quiz) before station panels are shown: ``true``
     #: for every visitor, ``"groups"`` only for visitors in a group (a booked class),
     #: ``false`` never.
-    briefing: bool | Literal["groups"] = False
-    quiz: list[Question] = msgspec.field(default_factory=list)
+    briefing: Annotated[
+        bool | Literal["groups"],
+        Field(
+            title="Briefing before the stations",
+            choices={
+                "false": "Not required",
+                "true": "Required of every visitor",
+                "groups": "Required of visitors in a group (a booked class)",
+            },
+            help="The rules and the quiz: the stations open when every answer is right.",
+        ),
+    ] = False
+    quiz: Annotated[
+        list[Question],
+        Field(
+            title="Briefing quiz",
+            item="Question",
+            help="2 to 5 questions when the briefing is required.",
+        ),
+    ] = msgspec.field(default_factory=list)
 
 
 def validate_config(tour: Tour, config: SafetyConfig) -> Sequence[Problem]:

@@ -14,7 +14,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
-from promtour.plugin import Problem, Text, Tour
+from promtour.plugin import Field, Problem, Text, Tour
 
 __all__ = ["Recurring", "Slot", "SlotSpec", "VisitsConfig", "validate_config"]
 
@@ -22,17 +22,41 @@ Capacity = Annotated[int, msgspec.Meta(ge=1, le=500)]
 Age = Annotated[int, msgspec.Meta(ge=0, le=120)]
 HHMM = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
+#: The console's names of the weekdays (msgids of the visits catalog), 1 = Monday.
+WEEKDAYS = {
+    "1": "Monday",
+    "2": "Tuesday",
+    "3": "Wednesday",
+    "4": "Thursday",
+    "5": "Friday",
+    "6": "Saturday",
+    "7": "Sunday",
+}
+
+# The form's labels of the fields a one-off and a weekly slot share.
+SlotTime = Annotated[HHMM, Field(title="Time", help="Hours and minutes, e.g. 10:00.")]
+Places = Annotated[Capacity, Field(title="Places")]
+MinAge = Annotated[Age, Field(title="Minimum age, years", help="0: no limit.")]
+Languages = Annotated[
+    list[str],
+    Field(
+        title="Languages of the visit (codes)",
+        help="For example ru or en. Empty: all the tour's languages.",
+    ),
+]
+Notes = Annotated[Text, Field(title="Notes for the group", kind="text")]
+
 
 class SlotSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """One visit slot on one date."""
 
-    date: date
-    time: HHMM
-    capacity: Capacity
-    min_age: Age = 0
+    date: Annotated[date, Field(title="Date")]
+    time: SlotTime
+    capacity: Places
+    min_age: MinAge = 0
     #: Languages the visit is given in (codes); empty: the tour's languages.
-    languages: list[str] = msgspec.field(default_factory=list)
-    notes: Text = msgspec.field(default_factory=dict)
+    languages: Languages = msgspec.field(default_factory=list)
+    notes: Notes = msgspec.field(default_factory=dict)
 
 
 class Recurring(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -41,14 +65,19 @@ class Recurring(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     Without ``start`` it runs from today, without ``end`` for ``horizon_days`` ahead:
     a standing weekly slot (the demo's) that never runs out."""
 
-    weekdays: list[Annotated[int, msgspec.Meta(ge=1, le=7)]]
-    time: HHMM
-    start: date | None = None
-    end: date | None = None
-    capacity: Capacity
-    min_age: Age = 0
-    languages: list[str] = msgspec.field(default_factory=list)
-    notes: Text = msgspec.field(default_factory=dict)
+    weekdays: Annotated[
+        list[Annotated[int, msgspec.Meta(ge=1, le=7)]],
+        Field(title="Weekdays", choices=WEEKDAYS),
+    ]
+    time: SlotTime
+    start: Annotated[date | None, Field(title="From", help="Empty: from today.")] = None
+    end: Annotated[
+        date | None, Field(title="Until", help="Empty: with no end, for the days shown ahead.")
+    ] = None
+    capacity: Places
+    min_age: MinAge = 0
+    languages: Languages = msgspec.field(default_factory=list)
+    notes: Notes = msgspec.field(default_factory=dict)
 
 
 class Slot(msgspec.Struct, frozen=True, kw_only=True):
@@ -65,24 +94,82 @@ class Slot(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class VisitsConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    slots: list[SlotSpec] = msgspec.field(default_factory=list)
-    recurring: list[Recurring] = msgspec.field(default_factory=list)
+    slots: Annotated[
+        list[SlotSpec],
+        Field(title="One-off slots", item="Slot", help="A visit on one given date."),
+    ] = msgspec.field(default_factory=list)
+    recurring: Annotated[
+        list[Recurring],
+        Field(
+            title="Weekly slots",
+            item="Weekly slot",
+            help="Visits on the chosen weekdays at one time, over a term or with no end.",
+        ),
+    ] = msgspec.field(default_factory=list)
     #: Dates without visits (holidays, maintenance), even for recurring slots.
-    blackout: list[date] = msgspec.field(default_factory=list)
-    timezone: str = "Europe/Moscow"
+    blackout: Annotated[
+        list[date],
+        Field(
+            title="Days without visits",
+            item="Day",
+            help="Holidays and maintenance: no visits on these days, weekly slots included.",
+        ),
+    ] = msgspec.field(default_factory=list)
+    timezone: Annotated[
+        str,
+        Field(
+            title="Time zone",
+            help="The slots' times are local to it: Europe/Moscow, Asia/Yekaterinburg, …",
+        ),
+    ] = "Europe/Moscow"
     #: Hours before a slot's start after which it can no longer be booked.
-    book_until_hours: Annotated[int, msgspec.Meta(ge=0, le=720)] = 0
+    book_until_hours: Annotated[
+        int,
+        msgspec.Meta(ge=0, le=720),
+        Field(title="Booking closes, hours before the start", help="0: open until the start."),
+    ] = 0
     #: The consent the booking contact gives, and its version (kept with the contact).
     #: Empty: the plugin's own text, which names ``contact_days``.
-    consent: Text = msgspec.field(default_factory=dict)
-    consent_version: str = "1"
+    consent: Annotated[
+        Text,
+        Field(
+            title="Consent to keep the contact",
+            kind="text",
+            help="Empty: the standard text, which says how many days the contact is kept.",
+        ),
+    ] = msgspec.field(default_factory=dict)
+    consent_version: Annotated[
+        str,
+        Field(
+            title="Version of the consent",
+            help="Change it with the text: each contact keeps the version it agreed to.",
+        ),
+    ] = "1"
     #: Days the contact is kept after the slot (then the server removes it by itself).
-    contact_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 30
+    contact_days: Annotated[
+        int,
+        msgspec.Meta(ge=1, le=365),
+        Field(
+            title="Keep contacts, days after the visit",
+            help="Then they are erased by themselves.",
+        ),
+    ] = 30
     #: A group code can be joined on its visit's day (local time), from this many
     #: hours before that day starts until this many hours after it ends.
-    code_margin_hours: Annotated[int, msgspec.Meta(ge=0, le=72)] = 3
+    code_margin_hours: Annotated[
+        int,
+        msgspec.Meta(ge=0, le=72),
+        Field(
+            title="Group code works, hours around the visit's day",
+            help="From this many hours before the day starts until this many after it ends.",
+        ),
+    ] = 3
     #: Slots listed on the booking page: this many days ahead.
-    horizon_days: Annotated[int, msgspec.Meta(ge=1, le=400)] = 120
+    horizon_days: Annotated[
+        int,
+        msgspec.Meta(ge=1, le=400),
+        Field(title="Booking page shows slots, days ahead"),
+    ] = 120
 
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
