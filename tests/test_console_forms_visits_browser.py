@@ -12,9 +12,7 @@ from tests.test_console_browser import onboard
 PHONE = {"viewport": {"width": 390, "height": 844}, "locale": "ru-RU", "is_mobile": True}
 
 
-def test_manager_adds_a_slot_a_day_off_and_a_quiz_question_on_a_phone(
-    browser, serve_app, nats_url
-):
+def test_manager_adds_a_slot_a_day_off_and_a_quiz_question_on_a_phone(browser, serve_app, nats_url):
     ent, secret = onboard(nats_url)
     server = serve_app(entrypoints=False, plugins=_plugins())
     api = httpx.Client(

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 import msgspec
-from promtour.plugin import PluginInfo, RoleSpec, StreamEvent, hookimpl
+from promtour.plugin import Field, PluginInfo, RoleSpec, StreamEvent, hookimpl
 
 from . import cli
 from .consumer import Folder
@@ -30,7 +30,15 @@ FOLDER = Folder()
 class AnalyticsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     #: Days the visitor-level records (pseudonymous ids, last check-in) are kept;
     #: the counters stay.
-    visitor_days: Annotated[int, msgspec.Meta(ge=1, le=400)] = 30
+    visitor_days: Annotated[
+        int,
+        msgspec.Meta(ge=1, le=400),
+        Field(
+            title="Days visitor records are kept",
+            help="Pseudonymous visitor records (for repeat visits and paths) are deleted "
+            "after this many days; the counts stay.",
+        ),
+    ] = 30
 
 
 @hookimpl
