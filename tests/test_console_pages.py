@@ -45,6 +45,8 @@ async def test_sign_in_session_cookie_and_sign_out(make_platform, serve_app, new
             "/console/login", data={"token": "pt_nope_nope", "_csrf": csrf_token(login.text)}
         )
         assert wrong.status_code == 401 and "not valid" in wrong.text
+        # Signing in saves nothing: the message is not headed "Not saved:".
+        assert "Not saved" not in wrong.text
 
     async with httpx.AsyncClient(base_url=server.url, timeout=10, headers=EN) as client:
         csrf = await console_sign_in(client, secret)

@@ -83,6 +83,7 @@ class SignInPages(Controller):
                 title=c._("Sign in"),
                 next=safe_next(form.get("next")),
                 error=c._("This access token is not valid or was revoked."),
+                error_prefix="",
             )
         target = safe_next(form.get("next")) or f"/console/{principal.enterprise}"
         # Another enterprise's console page would only answer 404; a plugin's staff
