@@ -92,3 +92,10 @@ def test_every_console_page_fits_a_phone(serve_app, phone, nats_url):
     page.evaluate("document.querySelector('table.stations-table').scrollIntoView()")
     if os.environ.get("PROMTOUR_SCREENSHOTS"):
         page.screenshot(path=str(IMG / "console-stations.png"))
+
+    # So do the rows of the media list.
+    page.goto(f"{server.url}{prefix}/tours/{tour}/media")
+    cells = page.locator("table.media tbody tr").first.locator("td")
+    labels = cells.evaluate_all("tds => tds.map(td => getComputedStyle(td, '::before').content)")
+    shown = [label.strip('"') for label in labels]
+    assert shown[:4] == ["Файл", "Размер", "Тип", "Где используется"], shown
