@@ -9,6 +9,7 @@ state on its first screen without sideways scroll."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import statistics
 import time
@@ -355,3 +356,45 @@ def test_guide_console_first_screen_at_390x844_one_hand(nats_url, serve_app, pho
     guide.get_by_text("Открыть новую группу…").click()
     guide.get_by_role("button", name="Да, открыть новую группу").click()
     expect(guide.locator(".ag-code")).not_to_have_text(code)
+
+
+async def test_a_cue_without_a_transcript_shows_its_script(nats_url, serve_app, media):
+    """A cue rendered or uploaded without a transcript file: the phones get its script's
+    paragraphs as the text to read along."""
+    cue = {
+        "id": "said",
+        "title": {"ru": "Без расшифровки"},
+        "audio": {"ru": "audio/said.ru.mp3"},  # no audio/said.ru.vtt beside it
+        "script": {"ru": "Слушайте пресс.\n\nОн штампует деталь за четыре секунды."},
+    }
+    config = {"stations": [{"station": "s1", "cues": [cue]}]}
+    files = {**media, "audio/said.ru.mp3": media["audio/cue.ru.mp3"]}
+    tour = await audio_tour(nats_url, files, config)
+    code = await open_group(nats_url, tour)
+    token = await guide_token(nats_url, tour.enterprise)
+    server = serve_app(**ONLY_AUDIO)
+    base = f"/p/audio_guide/{tour.enterprise}/{tour.id}"
+    async with httpx.AsyncClient(base_url=server.url, timeout=20) as client:
+        page = await client.get(f"{base}/show?code={code}")
+        await client.post(
+            f"/t/{tour.enterprise}/{tour.id}/group",
+            data={"_csrf": csrf_token(page.text), "code": code},
+        )
+        cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+        stream = await SseClient.open(
+            server.url, f"{base}/show/events?code={code}", {"Cookie": cookie}
+        )
+        try:
+            assert (await stream.event())["event"] == "hello"
+            fired = await client.post(
+                f"{base}/guide/groups/{code}/cues",
+                json={"station": "s1", "cue": "said"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert fired.status_code == 201
+            event = await asyncio.wait_for(stream.event(), 15)
+        finally:
+            stream.close()
+    data = json.loads(event["data"])
+    assert data["cue"] == "said" and data["transcript"] == []
+    assert data["script"] == ["Слушайте пресс.", "Он штампует деталь за четыре секунды."]

@@ -35,7 +35,7 @@ from ..events import (
     AudioShowControl,
     AudioShowMessage,
 )
-from ..panels import transcript
+from ..panels import script_paragraphs, transcript
 from .bodies import Accepted, ListenReport, PositionReport, ServerTime
 
 __all__ = ["REPORTS", "VISITOR_ROUTES", "show_path"]
@@ -219,6 +219,8 @@ async def show_events(
                 "src": ctx.media_url(cue.audio_for(play)),
                 "start_at": ms(event.start_at),
                 "transcript": [{"start": c.start, "end": c.end, "text": c.text} for c in cues],
+                # Without a transcript file, the cue's script is read as the text.
+                "script": [] if cues else script_paragraphs(cue.script.get(play, "")),
             },
         )
 

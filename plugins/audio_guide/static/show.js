@@ -165,7 +165,10 @@
     audio.load();
     nowBox.hidden = false;
     nowTitle.textContent = cue.title;
-    showTranscript(cue.transcript, cue.lang);
+    // No timed transcript: the script's paragraphs, never highlighted.
+    var lines = cue.transcript && cue.transcript.length ? cue.transcript :
+      (cue.script || []).map(function (text) { return { start: Infinity, end: Infinity, text: text }; });
+    showTranscript(lines, cue.lang);
     var wait = cue.start_at - serverNow();
     // Replayed cues come in a burst: let the newest win before loading it.
     timer = setTimeout(function () { schedule(cue); }, wait > 0 ? 0 : 150);
