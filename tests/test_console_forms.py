@@ -76,3 +76,20 @@ async def test_a_plugin_without_html_gets_a_form_with_a_nested_list(
             "greeting": {"en": "Hi"},
             "stops": [{"station": station, "note": {"en": "Look up"}, "minutes": 7}],
         }
+
+
+def test_a_one_input_row_keeps_its_value_whatever_the_field_order():
+    """The form's fields come in no fixed order (litestar's parser): a list-of-dates row's
+    presence marker after its value must not blank it (a typed day off was lost)."""
+    from promtour.console.form_read import parse_form
+    from promtour.plugins.visits.config import VisitsConfig
+
+    fields = [
+        ("cfg.blackout._", "1"),
+        ("cfg.blackout.0._", "1"),
+        ("cfg.blackout.0", "2026-12-31"),
+        ("cfg.blackout.1._", "1"),
+        ("cfg.blackout.1", "2027-01-07"),
+    ]
+    for order in (fields, list(reversed(fields)), fields[::2] + fields[1::2]):
+        assert parse_form(VisitsConfig, order)["blackout"] == ["2026-12-31", "2027-01-07"]

@@ -37,8 +37,9 @@ def test_manager_adds_a_slot_a_day_off_and_a_quiz_question_on_a_phone(browser, s
     def click(selector: str) -> None:
         nonlocal clicks
         clicks += 1
-        page.click(selector)
-        page.wait_for_load_state()
+        # Every button here submits the form: wait for the new page, not the old one.
+        with page.expect_navigation():
+            page.click(selector)
 
     try:
         page.goto(f"{server.url}/console/login")

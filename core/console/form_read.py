@@ -55,6 +55,15 @@ def form_tree(items: list[tuple[str, Any]]) -> dict[str, Any]:
         if many:
             parts[-1] = parts[-1][:-2]
         node = tree
+        # litestar hands the fields over in no fixed order: a one-input row's presence
+        # marker (``blackout.0._``) may come after its value (``blackout.0``), and must
+        # not replace it.
+        if parts[-1] == PRESENT and len(parts) > 1:
+            owner = tree
+            for part in parts[:-2]:
+                owner = owner.get(part) if isinstance(owner, dict) else None
+            if isinstance(owner, dict) and isinstance(owner.get(parts[-2]), str):
+                continue
         for part in parts[:-1]:
             child = node.get(part)
             if not isinstance(child, dict):
