@@ -186,7 +186,10 @@ def test_rendering_shows_progress_queues_and_leaves_the_server_free(serve_app, n
         f"{TRACK}.script.ru": " ".join([SCRIPT] * 2),
         "_op": "action:stations.0.tracks.0.script",
     }
-    first = client.post(url, data={**form, f"{TRACK}.id": "one"}, follow_redirects=False)
+    # The first script long enough (about 40 s of speech) to be still rendering when the
+    # second comes in, also on a fast machine.
+    longer = {f"{TRACK}.script.ru": " ".join([SCRIPT] * 8)}
+    first = client.post(url, data={**form, **longer, f"{TRACK}.id": "one"}, follow_redirects=False)
     assert first.status_code == 303, first.text
     progress = first.headers["location"]
     assert "/actions/" in progress
