@@ -59,7 +59,7 @@ def form_tree(items: list[tuple[str, Any]]) -> dict[str, Any]:
         # marker (``blackout.0._``) may come after its value (``blackout.0``), and must
         # not replace it.
         if parts[-1] == PRESENT and len(parts) > 1:
-            owner = tree
+            owner: Any = tree
             for part in parts[:-2]:
                 owner = owner.get(part) if isinstance(owner, dict) else None
             if isinstance(owner, dict) and isinstance(owner.get(parts[-2]), str):
