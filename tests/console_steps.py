@@ -9,11 +9,19 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import zxingcpp
 from PIL import Image
 from playwright.sync_api import expect
 
-__all__ = ["Clicks", "add_single_mission", "console", "poster_url", "render_track"]
+__all__ = [
+    "Clicks",
+    "add_single_mission",
+    "console",
+    "poster_url",
+    "render_track",
+    "russian_tour",
+]
 
 
 class Clicks:
@@ -124,3 +132,29 @@ def poster_url(page: Any, station: str) -> str:
     codes = zxingcpp.read_barcodes(shot)
     assert len(codes) == 1, f"{len(codes)} codes on the poster of {station}"
     return str(codes[0].text)
+
+
+def russian_tour(
+    server_url: str, enterprise: str, secret: str, stations: Sequence[tuple[str, str]]
+) -> httpx.Client:
+    """A Russian-only tour ``plant`` with ``stations`` (id, name), made through the API
+    as the set-up before the console steps; returns that API client (close it)."""
+    api = httpx.Client(
+        base_url=f"{server_url}/api/v1/enterprises/{enterprise}",
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    created = api.post(
+        "/tours",
+        json={
+            "id": "plant",
+            "name": {"ru": "Завод"},
+            "languages": ["ru"],
+            "default_language": "ru",
+            "stations": [
+                {"id": sid, "number": n, "name": {"ru": name}}
+                for n, (sid, name) in enumerate(stations, 1)
+            ],
+        },
+    )
+    assert created.status_code == 201, created.text
+    return api

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from contextlib import closing
 
-import httpx
-
-from tests.console_steps import add_single_mission, console
+from tests.console_steps import add_single_mission, console, russian_tour
 from tests.test_console_browser import onboard
 
 STATIONS = [("gate", "Проходная"), ("press", "Пресс"), ("qc", "ОТК")]
@@ -19,24 +17,7 @@ ANSWERS = ("Штампуют", "Красят", "Отдыхают")
 def test_manager_builds_missions_in_russian_forms(browser, serve_app, nats_url):
     ent, secret = onboard(nats_url)
     server = serve_app(entrypoints=False, plugins=_quests())
-    api = httpx.Client(
-        base_url=f"{server.url}/api/v1/enterprises/{ent}",
-        headers={"Authorization": f"Bearer {secret}"},
-    )
-    created = api.post(
-        "/tours",
-        json={
-            "id": "plant",
-            "name": {"ru": "Завод"},
-            "languages": ["ru"],
-            "default_language": "ru",
-            "stations": [
-                {"id": sid, "number": n, "name": {"ru": name}}
-                for n, (sid, name) in enumerate(STATIONS, 1)
-            ],
-        },
-    )
-    assert created.status_code == 201, created.text
+    api = russian_tour(server.url, ent, secret, STATIONS)
     with console(browser, server.url, ent, secret) as c, closing(api):
         page, click = c.page, c.click
         page.goto(f"{server.url}/console/{ent}/tours/plant/plugins/quests")

@@ -5,8 +5,7 @@ with its options; both are saved and the stored config is what was entered."""
 
 from __future__ import annotations
 
-import httpx
-
+from tests.console_steps import russian_tour
 from tests.test_console_browser import onboard
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "locale": "ru-RU", "is_mobile": True}
@@ -15,21 +14,7 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "locale": "ru-RU", "is_mobil
 def test_manager_adds_a_slot_a_day_off_and_a_quiz_question_on_a_phone(browser, serve_app, nats_url):
     ent, secret = onboard(nats_url)
     server = serve_app(entrypoints=False, plugins=_plugins())
-    api = httpx.Client(
-        base_url=f"{server.url}/api/v1/enterprises/{ent}",
-        headers={"Authorization": f"Bearer {secret}"},
-    )
-    created = api.post(
-        "/tours",
-        json={
-            "id": "plant",
-            "name": {"ru": "Завод"},
-            "languages": ["ru"],
-            "default_language": "ru",
-            "stations": [{"id": "press", "number": 1, "name": {"ru": "Пресс"}}],
-        },
-    )
-    assert created.status_code == 201, created.text
+    api = russian_tour(server.url, ent, secret, [("press", "Пресс")])
     context = browser.new_context(**PHONE)
     page = context.new_page()
     clicks = 0
