@@ -103,6 +103,20 @@ def test_editor_renders_a_track_and_a_phone_plays_it(browser, serve_app, nats_ur
     wait_for_js(visitor, "document.querySelector('#ag-press-main audio').currentTime > 0.5")
 
 
+def render_form(csrf: str) -> dict[str, str]:
+    """The audio guide form as a browser sends it with station press's first track and
+    its «Озвучить» pressed (add the track's id and script)."""
+    return {
+        "_csrf": csrf,
+        "cfg.stations._": "1",
+        "cfg.stations.0._": "1",
+        "cfg.stations.0.station": "press",
+        "cfg.stations.0.tracks._": "1",
+        f"{TRACK}._": "1",
+        "_op": "action:stations.0.tracks.0.script",
+    }
+
+
 def test_bad_scripts_are_refused_in_russian_and_nothing_changes(serve_app, nats_url):
     ent, secret = onboard(nats_url)
     server = serve_app(**ONLY_AUDIO)
@@ -111,14 +125,8 @@ def test_bad_scripts_are_refused_in_russian_and_nothing_changes(serve_app, nats_
     csrf = sign_in(client, secret)
     url = f"/console/{ent}/tours/bad/plugins/audio_guide"
     form = {
-        "_csrf": csrf,
-        "cfg.stations._": "1",
-        "cfg.stations.0._": "1",
-        "cfg.stations.0.station": "press",
-        "cfg.stations.0.tracks._": "1",
-        f"{TRACK}._": "1",
+        **render_form(csrf),
         f"{TRACK}.id": "main",
-        "_op": "action:stations.0.tracks.0.script",
     }
     empty = client.post(url, data={**form, f"{TRACK}.script.ru": "  "})
     assert empty.status_code == 400
@@ -177,14 +185,8 @@ def test_rendering_shows_progress_queues_and_leaves_the_server_free(serve_app, n
     csrf = sign_in(client, secret)
     url = f"/console/{ent}/tours/queue/plugins/audio_guide"
     form = {
-        "_csrf": csrf,
-        "cfg.stations._": "1",
-        "cfg.stations.0._": "1",
-        "cfg.stations.0.station": "press",
-        "cfg.stations.0.tracks._": "1",
-        f"{TRACK}._": "1",
+        **render_form(csrf),
         f"{TRACK}.script.ru": " ".join([SCRIPT] * 2),
-        "_op": "action:stations.0.tracks.0.script",
     }
     # The first script long enough (about 40 s of speech) to be still rendering when the
     # second comes in, also on a fast machine.
