@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import os
 import shutil
 import tempfile
@@ -228,7 +229,13 @@ async def variant(name: str, nats_url: str, args: argparse.Namespace, tmp: Path)
         await harness.run(args.visitors, 3)  # warm-up: cookies, caches, first KV writes
         clock.reset()
         harness.statuses.clear()
+        profile = cProfile.Profile() if args.profile and name == "full" else None
+        if profile is not None:
+            profile.enable()
         scans, cpu, wall = await harness.run(args.visitors, args.rounds)
+        if profile is not None:
+            profile.disable()
+            profile.dump_stats(args.profile)
     finally:
         await harness.stop()
         for undo in reversed(restore):
@@ -310,6 +317,11 @@ def main(argv: list[str] | None = None) -> int:
         "--plugins",
         default="audio_guide,quests,career",
         help="plugins to leave out one at a time (no-panel:<plugin> variants)",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="write a cProfile of the full variant's measured run (read it with pstats)",
     )
     args = parser.parse_args(argv)
     os.environ.setdefault("PROMTOUR_LOG_LEVEL", "WARNING")
