@@ -32,14 +32,14 @@ from typing import Any
 
 import httpx
 import msgspec
-from promtour.auth import create_token
-from promtour.embedded import EmbeddedNats
-from promtour.events import STREAM
-from promtour.manager import PluginManager
-from promtour.models import Enterprise, Station, Tour
-from promtour.platform import Platform
+from promtour._auth import create_token
+from promtour._embedded import EmbeddedNats
+from promtour._events import STREAM
+from promtour._manager import PluginManager
+from promtour._models import Enterprise, Station, Tour
+from promtour._platform import Platform
+from promtour._settings import load_settings
 from promtour.plugins.analytics import reading
-from promtour.settings import load_settings
 from promtour.testing import LiveServer
 
 STATIONS = ["gate", "press", "weld", "paint", "qc"]

@@ -147,12 +147,12 @@ class RenderClock:
 
 async def variant(name: str, nats_url: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     """Build a fresh platform and app, apply the variant's cuts, measure."""
-    import promtour.web.pages as pages
-    from promtour.platform import Platform
-    from promtour.server import import_demo, station_urls
-    from promtour.settings import load_settings
-    from promtour.web.app import create_app
-    from promtour.web.request import RequestContext
+    import promtour._web.pages as pages
+    from promtour._platform import Platform
+    from promtour._server import import_demo, station_urls
+    from promtour._settings import load_settings
+    from promtour._web.app import create_app
+    from promtour._web.request import RequestContext
 
     settings = load_settings(
         nats={"url": nats_url},
@@ -258,7 +258,7 @@ async def run(args: argparse.Namespace) -> None:
     if args.nats:
         nats_url = args.nats
     else:
-        from promtour.embedded import EmbeddedNats
+        from promtour._embedded import EmbeddedNats
 
         server = EmbeddedNats(tmp / "nats").start()
         nats_url = server.url

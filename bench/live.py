@@ -48,10 +48,10 @@ from litestar import get  # noqa: E402
 from litestar.params import FromPath  # noqa: E402
 from litestar.response import ServerSentEvent  # noqa: E402
 from promtour import hookimpl  # noqa: E402
-from promtour.events import Event, subject_for  # noqa: E402
+from promtour._events import Event, subject_for  # noqa: E402
+from promtour._web.request import PT  # noqa: E402
+from promtour._web.sse import SseMessage, event_stream  # noqa: E402
 from promtour.plugin import PluginInfo  # noqa: E402
-from promtour.web.request import PT  # noqa: E402
-from promtour.web.sse import SseMessage, event_stream  # noqa: E402
 from scan import free_port, station_paths_from_qr, stop, wait_http  # noqa: E402
 
 __all__ = ["main"]
@@ -83,11 +83,11 @@ class Probe:
 
 def serve(port: int, nats_url: str) -> None:
     import uvicorn
-    from promtour.manager import PluginManager
-    from promtour.platform import Platform
-    from promtour.server import import_demo
-    from promtour.settings import load_settings
-    from promtour.web.app import create_app
+    from promtour._manager import PluginManager
+    from promtour._platform import Platform
+    from promtour._server import import_demo
+    from promtour._settings import load_settings
+    from promtour._web.app import create_app
 
     settings = load_settings(
         nats={"url": nats_url}, web={"scan_rate_per_minute": 1_000_000_000, "access_log": False}
@@ -177,7 +177,7 @@ def rss_mb(pid: int) -> float:
 async def run_clients(
     base: str, nats_url: str, n: int, cues: int, gap: float, server_pid: int, paths: list[str]
 ) -> dict[str, Any]:
-    from promtour.bus import Bus
+    from promtour._bus import Bus
     from promtour.plugins.audio_guide.events import AudioCueFired
     from promtour.testing import SseClient
 
@@ -245,7 +245,7 @@ async def run_clients(
 
 
 def time_now() -> Any:
-    from promtour.models import utcnow
+    from promtour._models import utcnow
 
     return utcnow()
 
@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
 
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # the child inherits it
-    from promtour.embedded import EmbeddedNats
+    from promtour._embedded import EmbeddedNats
 
     tmp = Path(tempfile.mkdtemp(prefix="promtour-live-"))
     nats_server = EmbeddedNats(tmp / "nats").start()

@@ -442,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
     nats_server: Any = None
     server: Any = None
     try:
-        from promtour.embedded import EmbeddedNats
+        from promtour._embedded import EmbeddedNats
 
         nats_server = EmbeddedNats(tmp / "nats").start()
         port = server_bench.free_port()

@@ -467,7 +467,7 @@ PARTS = [
     ("station page template (station.html and its includes)", "RequestContext.render ("),
     ("plugin panels (call_each, plugin hooks and templates)", "collect_panels ("),
     ("check-in (KV read, publish, KV update)", "Platform.check_in ("),
-    ("  KV read", "read (core/bus.py"),
+    ("  KV read", "read (core/_bus.py"),
     ("  event publish", "Bus.publish ("),
     ("  KV update", "update_with_retry ("),
     ("request context (cookie, HMAC)", "RequestContext.__init__ ("),
@@ -628,7 +628,7 @@ def main(argv: list[str] | None = None) -> int:
             nats_url = args.nats
             nats_pids = pids_listening(int(nats_url.rsplit(":", 1)[1].split(",")[0]))
         else:
-            from promtour.embedded import EmbeddedNats
+            from promtour._embedded import EmbeddedNats
 
             nats_server = EmbeddedNats(tmp / "nats", sync=args.sync).start()
             print(f"nats-server: JetStream sync_interval {args.sync}", flush=True)

@@ -1,3 +1,3 @@
-from promtour.cli import main
+from promtour._cli import main
 
 raise SystemExit(main())

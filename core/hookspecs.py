@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from promtour.consumers import StreamEvent
-    from promtour.context import EnterpriseContext, PageContext, PluginContext
-    from promtour.describe import PluginInfo
-    from promtour.events import Event
-    from promtour.fields import Problem
-    from promtour.models import Tour
-    from promtour.rendering import Panel
+    from promtour._consumers import StreamEvent
+    from promtour._context import EnterpriseContext, PageContext, PluginContext
+    from promtour._describe import PluginInfo
+    from promtour._events import Event
+    from promtour._fields import Problem
+    from promtour._models import Tour
+    from promtour._rendering import Panel
 
 hookspec = pluggy.HookspecMarker("promtour")
 

@@ -34,30 +34,30 @@ Errors
 from __future__ import annotations
 
 from promtour import __version__, hookimpl
-from promtour.auth import Principal
-from promtour.bus import BusUnavailable as StoreUnavailable
-from promtour.bus import Conflict
-from promtour.consumers import StreamEvent
-from promtour.context import EnterpriseContext, PageContext, PluginContext
-from promtour.describe import NoConfig, PluginInfo, RoleSpec
-from promtour.errors import ConfigError, PromtourError
-from promtour.events import (
+from promtour._auth import Principal
+from promtour._bus import BusUnavailable as StoreUnavailable
+from promtour._bus import Conflict
+from promtour._consumers import StreamEvent
+from promtour._context import EnterpriseContext, PageContext, PluginContext
+from promtour._describe import NoConfig, PluginInfo, RoleSpec
+from promtour._errors import ConfigError, PromtourError
+from promtour._events import (
     Event,
     TourFinished,
     VisitorCheckedIn,
     VisitorJoinedGroup,
     subject_for,
 )
-from promtour.fields import ActionRequest, ActionResult, Field, FieldAction, FieldInfo, Problem
-from promtour.limits import RateLimit, TooManyRequests
-from promtour.models import SLUG, Enterprise, Progress, Station, Text, Tour, pick_text, utcnow
-from promtour.qr import qr_svg
-from promtour.rendering import Frame, Panel
-from promtour.session import PluginSession, add_settings_args, plugin_session
-from promtour.store import PluginStore, Versioned
-from promtour.tours import TourState
-from promtour.web.request import PT, RequestContext
-from promtour.web.sse import SseMessage, event_stream, live_presence
+from promtour._fields import ActionRequest, ActionResult, Field, FieldAction, FieldInfo, Problem
+from promtour._limits import RateLimit, TooManyRequests
+from promtour._models import SLUG, Enterprise, Progress, Station, Text, Tour, pick_text, utcnow
+from promtour._qr import qr_svg
+from promtour._rendering import Frame, Panel
+from promtour._session import PluginSession, add_settings_args, plugin_session
+from promtour._store import PluginStore, Versioned
+from promtour._tours import TourState
+from promtour._web.request import PT, RequestContext
+from promtour._web.sse import SseMessage, event_stream, live_presence
 
 __all__ = [
     "PT",

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from promtour.embedded import EmbeddedNats
+from promtour._embedded import EmbeddedNats
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import promtour.plugins.safety as safety_plugin
 import promtour.plugins.visits as visits_plugin
-from promtour.auth import create_token
+from promtour._auth import create_token
+from promtour._tours import load_tour_toml
 from promtour.testing import with_platform
-from promtour.tours import load_tour_toml
 from test_offline_browser import demo_tour, run
 
 PLUGINS = [("visits", visits_plugin), ("safety", safety_plugin)]

@@ -20,11 +20,11 @@ from datetime import date, timedelta
 from typing import Any
 
 import msgspec
-from promtour.auth import create_token
-from promtour.manager import PluginManager
-from promtour.models import Tour
-from promtour.platform import Platform
-from promtour.server import import_demo
+from promtour._auth import create_token
+from promtour._manager import PluginManager
+from promtour._models import Tour
+from promtour._platform import Platform
+from promtour._server import import_demo
 from promtour.testing import save_new_tour, station_path
 from promtour.testing import test_settings as settings_for
 from promtour.testing.browser import axe_violations, format_violations

@@ -21,8 +21,8 @@ import pytest
 from litestar import get
 from litestar.params import FromPath
 from promtour import hookimpl
-from promtour.auth import create_token
-from promtour.console.form_actions import start_job
+from promtour._auth import create_token
+from promtour._console.form_actions import start_job
 from promtour.plugin import ActionRequest, ActionResult, FieldAction, PluginInfo, utcnow
 from promtour.plugins.career.leads import DAY, ConsentRecord, Lead, LeadStore
 from promtour.testing import console_sign_in, station_path

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from promtour._tokens import sign_station
 from promtour.testing import import_demo_in_thread
-from promtour.tokens import sign_station
 
 DEMO_PLUGINS = {"audio_guide", "quests", "career"}
 

@@ -11,17 +11,17 @@ import asyncio
 import time
 
 import msgspec
-import promtour.visits
+import promtour._visits
 import pytest
-from promtour.bus import BusUnavailable
-from promtour.events import VisitorCheckedIn
+from promtour._bus import BusUnavailable
+from promtour._events import VisitorCheckedIn
 from promtour.testing import read_events, unique
 
 
 @pytest.fixture
 def progress_write_fails_once(monkeypatch):
     """The next progress write of a check-in fails as if NATS had just gone away."""
-    real = promtour.visits.update_with_retry
+    real = promtour._visits.update_with_retry
     failures = {"left": 1}
 
     async def flaky(*args, **kwargs):
@@ -30,7 +30,7 @@ def progress_write_fails_once(monkeypatch):
             raise BusUnavailable("nats: connection closed (injected)")
         return await real(*args, **kwargs)
 
-    monkeypatch.setattr(promtour.visits, "update_with_retry", flaky)
+    monkeypatch.setattr(promtour._visits, "update_with_retry", flaky)
     return failures
 
 

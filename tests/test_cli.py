@@ -18,8 +18,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from promtour.embedded import free_port
-from promtour.models import Enterprise
+from promtour._embedded import free_port
+from promtour._models import Enterprise
 from promtour.testing import import_demo_in_thread, unique
 
 PROMTOUR = str(Path(sysconfig.get_path("scripts")) / "promtour")
@@ -389,14 +389,14 @@ def test_plugins_list(tmp_path):
 
 def test_qr_urls_point_at_the_running_server(tmp_path, nats_url):
     """Issue 12.10: without --public-url the URLs are the running server's, not :8000."""
-    from promtour.server import record_running_url
+    from promtour._server import record_running_url
 
     key = "uralpress.main"
     assert key in import_demo_in_thread(nats_url)
 
     async def started_on_port_8765() -> None:
-        from promtour.manager import PluginManager
-        from promtour.platform import Platform
+        from promtour._manager import PluginManager
+        from promtour._platform import Platform
         from promtour.testing import test_settings
 
         platform = Platform(test_settings(nats_url), plugins=PluginManager())

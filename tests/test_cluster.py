@@ -27,9 +27,9 @@ import httpx
 import msgspec
 import pytest
 from nats.js.api import DeliverPolicy
-from promtour.bus import BUCKET_PROGRESS
-from promtour.embedded import find_nats_server, free_port
-from promtour.events import STREAM, VisitorCheckedIn, subject_for
+from promtour._bus import BUCKET_PROGRESS
+from promtour._embedded import find_nats_server, free_port
+from promtour._events import STREAM, VisitorCheckedIn, subject_for
 from promtour.testing import station_path
 
 RECIPE = Path(__file__).resolve().parent.parent / "contrib" / "deploy" / "nats-cluster"

@@ -9,8 +9,8 @@ import tomllib
 import httpx
 import pytest
 from PIL import Image
-from promtour.auth import create_token, list_tokens
-from promtour.cli import main
+from promtour._auth import create_token, list_tokens
+from promtour._cli import main
 from promtour.testing import unique
 
 MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 64
@@ -175,8 +175,8 @@ async def test_media_upload_checks_and_where_used(make_platform, serve_app, new_
         listing = (await api.get(path)).json()
         assert [m["name"] for m in listing] == ["img/gate.png", "press.mp3"]
 
-        from promtour.console.media import where_used
-        from promtour.models import Tour
+        from promtour._console.media import where_used
+        from promtour._models import Tour
 
         probe = Tour(
             id=tour.id,

@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 
 import httpx
-from promtour.auth import create_token
-from promtour.models import Enterprise
-from promtour.platform import Platform
+from promtour._auth import create_token
+from promtour._models import Enterprise
+from promtour._platform import Platform
 from promtour.testing import unique, with_platform
 
 from tests.console_steps import poster_url

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from promtour.auth import create_token
+from promtour._auth import create_token
 from promtour.testing import console_sign_in
 
 RU = {"Accept-Language": "ru"}

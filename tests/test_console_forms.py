@@ -7,7 +7,7 @@ from typing import Annotated
 
 import httpx
 import msgspec
-from promtour.auth import create_token
+from promtour._auth import create_token
 from promtour.plugin import Field, PluginInfo, hookimpl
 from promtour.testing import console_sign_in
 
@@ -81,7 +81,7 @@ async def test_a_plugin_without_html_gets_a_form_with_a_nested_list(
 def test_a_one_input_row_keeps_its_value_whatever_the_field_order():
     """The form's fields come in no fixed order (litestar's parser): a list-of-dates row's
     presence marker after its value must not blank it (a typed day off was lost)."""
-    from promtour.console.form_read import parse_form
+    from promtour._console.form_read import parse_form
     from promtour.plugins.visits.config import VisitsConfig
 
     fields = [

@@ -12,9 +12,9 @@ from typing import Any
 
 import httpx
 import msgspec
-from promtour.auth import create_token
+from promtour._auth import create_token
+from promtour._tours import load_enterprise_toml, load_tour_toml
 from promtour.testing import console_sign_in, unique
-from promtour.tours import load_enterprise_toml, load_tour_toml
 
 from tests.test_console_config_checks import FormFields
 

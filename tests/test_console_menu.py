@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 
 import httpx
-from promtour.auth import create_token
+from promtour._auth import create_token
+from promtour._tours import media_name
 from promtour.testing import console_sign_in, csrf_token
-from promtour.tours import media_name
 
 RU = {"Accept-Language": "ru"}
 MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 16

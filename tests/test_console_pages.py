@@ -8,8 +8,8 @@ import re
 import httpx
 from markupsafe import Markup
 from promtour import hookimpl
-from promtour.auth import create_token, list_tokens, revoke_token
-from promtour.events import STREAM, subject_for
+from promtour._auth import create_token, list_tokens, revoke_token
+from promtour._events import STREAM, subject_for
 from promtour.plugin import Panel, PluginInfo
 from promtour.testing import console_sign_in, csrf_token, station_path
 
@@ -325,11 +325,11 @@ def test_every_console_text_has_a_russian_translation():
     from babel.messages.pofile import read_po
 
     root = Path(__file__).resolve().parent.parent / "core"
-    with (root / "console/locale/ru/LC_MESSAGES/console.po").open("rb") as fh:
+    with (root / "_console/locale/ru/LC_MESSAGES/console.po").open("rb") as fh:
         catalog = {m.id: m.string for m in read_po(fh) if m.id}
     call = re.compile(r"""(?<![\w.])(?:c_|t_|_)\(\s*(?:"([^"]*)"|'([^']*)')\s*\)""")
     texts = set()
-    for template in (root / "web/templates/console").glob("*.html"):
+    for template in (root / "_web/templates/console").glob("*.html"):
         found = call.findall(template.read_text(encoding="utf-8"))
         texts |= {double or single for double, single in found}
     assert len(texts) > 100

@@ -13,8 +13,8 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from promtour.auth import create_token
-from promtour.platform import Platform
+from promtour._auth import create_token
+from promtour._platform import Platform
 from promtour.testing import import_demo_in_thread, with_platform
 
 IMG = Path(__file__).resolve().parents[1] / "docs" / "img"

@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 
 import httpx
-from promtour.auth import create_token, list_tokens
-from promtour.server import import_demo
+from promtour._auth import create_token, list_tokens
+from promtour._server import import_demo
+from promtour._tours import media_name
 from promtour.testing import console_sign_in as sign_in
 from promtour.testing import csrf_token as csrf_of
-from promtour.tours import media_name
 
 RU = {"Accept-Language": "ru"}
 MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 16

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 import msgspec
+from promtour._tokens import new_tour_key, sign_station
 from promtour.testing import station_path, unique
-from promtour.tokens import new_tour_key, sign_station
 
 EN = {"Accept-Language": "en"}
 

@@ -6,9 +6,9 @@ import asyncio
 
 import httpx
 import msgspec
-from promtour.bus import BUCKET_PROGRESS, update_with_retry
-from promtour.events import STREAM, VisitorCheckedIn, subject_for
-from promtour.models import Progress
+from promtour._bus import BUCKET_PROGRESS, update_with_retry
+from promtour._events import STREAM, VisitorCheckedIn, subject_for
+from promtour._models import Progress
 from promtour.testing import station_path, unique
 
 
@@ -98,7 +98,7 @@ async def test_keys_are_complete_while_the_bucket_is_written(bus):
 
 async def test_buckets_are_read_from_the_leader_with_the_cheaper_reads(bus):
     """A bucket the core creates has no direct gets: its reads are answered by the
-    stream's leader (never an older value from a follower) and take promtour.kv's
+    stream's leader (never an older value from a follower) and take promtour._kv's
     cheaper path (FastGetKeyValue), not nats-py's direct-get code."""
     from nats.js.kv import KeyValue
 

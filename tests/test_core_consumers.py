@@ -9,8 +9,8 @@ import time
 import msgspec
 from polling import eventually
 from promtour import hookimpl
-from promtour.consumers import ConsumerSettings
-from promtour.events import STREAM, PluginEventFailed, VisitorCheckedIn, subject_for
+from promtour._consumers import ConsumerSettings
+from promtour._events import STREAM, PluginEventFailed, VisitorCheckedIn, subject_for
 from promtour.plugin import PluginInfo
 from promtour.testing import unique
 

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from markupsafe import Markup
 from promtour import hookimpl
-from promtour.errors import PromtourError
-from promtour.manager import PluginManager
+from promtour._errors import PromtourError
+from promtour._manager import PluginManager
 from promtour.plugin import Panel, PluginInfo
 from promtour.testing import station_path, unique
 

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from promtour.errors import SettingsError
-from promtour.settings import load_settings
+from promtour._errors import SettingsError
+from promtour._settings import load_settings
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "promtour.toml"
 

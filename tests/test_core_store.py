@@ -9,10 +9,10 @@ from pathlib import Path
 
 import msgspec
 import pytest
-from promtour.bus import Bus, Conflict
-from promtour.embedded import EmbeddedNats
-from promtour.expiry import ExpirySweeper
-from promtour.store import EXPIRY_PREFIX, PluginStore
+from promtour._bus import Bus, Conflict
+from promtour._embedded import EmbeddedNats
+from promtour._expiry import ExpirySweeper
+from promtour._store import EXPIRY_PREFIX, PluginStore
 from promtour.testing import unique
 
 

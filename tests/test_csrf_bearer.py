@@ -5,7 +5,7 @@ into one that needs no CSRF token."""
 from __future__ import annotations
 
 import httpx
-from promtour.auth import create_token
+from promtour._auth import create_token
 from promtour.testing import console_sign_in
 
 EN = {"Accept-Language": "en"}

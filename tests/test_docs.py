@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 
 from promtour import hookspecs
-from promtour.events import CORE_EVENT_TYPES
-from promtour.i18n import CORE_LOCALES
-from promtour.manager import PluginManager
+from promtour._events import CORE_EVENT_TYPES
+from promtour._i18n import CORE_LOCALES
+from promtour._manager import PluginManager
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -48,7 +48,7 @@ def test_core_templates_are_translated_to_russian():
 
     with (CORE_LOCALES / "ru" / "LC_MESSAGES" / "promtour.po").open("rb") as fh:
         catalog = read_po(fh)
-    templates = (ROOT / "core" / "web" / "templates").glob("*.html")
+    templates = (ROOT / "core" / "_web" / "templates").glob("*.html")
     used = {
         m
         for path in templates
@@ -60,7 +60,7 @@ def test_core_templates_are_translated_to_russian():
 
 def test_example_settings_load_and_every_setting_is_documented():
     import msgspec
-    from promtour.settings import NatsSettings, Settings, WebSettings, load_settings
+    from promtour._settings import NatsSettings, Settings, WebSettings, load_settings
 
     load_settings(ROOT / "config" / "promtour.toml", environ={})
     text = (DOCS / "settings.md").read_text()

@@ -19,7 +19,7 @@ import httpx
 import nats
 import nats.errors
 import pytest
-from promtour.embedded import free_port
+from promtour._embedded import free_port
 from test_cli import STATION_LINE, pid_alive, start, wait_ready
 
 
@@ -160,8 +160,8 @@ def test_killed_nats_server_is_restarted_and_health_tells_the_truth(tmp_path, ru
 def test_embedded_server_fsyncs_acked_messages_by_default(tmp_path, environ, synced):
     """The server `promtour serve` starts fsyncs each message before acking it, unless
     ``nats.embedded_sync`` says otherwise (docs/running.md: what an ack survives)."""
-    from promtour.server import nats_for
-    from promtour.settings import load_settings
+    from promtour._server import nats_for
+    from promtour._settings import load_settings
 
     settings = load_settings(environ={"PROMTOUR_DATA_DIR": str(tmp_path), **environ})
     with nats_for(settings):

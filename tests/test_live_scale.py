@@ -13,11 +13,11 @@ from litestar.params import FromPath
 from litestar.response import ServerSentEvent
 from polling import eventually
 from promtour import hookimpl
-from promtour.events import STREAM, Event, VisitorJoinedGroup, subject_for
+from promtour._events import STREAM, Event, VisitorJoinedGroup, subject_for
+from promtour._web.request import PT
+from promtour._web.sse import SseMessage, event_stream
 from promtour.plugin import PluginInfo
 from promtour.testing import SseClient, station_path
-from promtour.web.request import PT
-from promtour.web.sse import SseMessage, event_stream
 
 
 @get("/{enterprise:str}/{tour_id:str}/stream")
@@ -143,7 +143,7 @@ async def test_a_slow_page_is_dropped_not_the_others(make_platform, new_tour):
     subject = subject_for(tour.enterprise, tour.id, ">")
     slow = await platform.live.listen(subject)
     fast = await platform.live.listen(subject)
-    from promtour.live import QUEUE_LIMIT
+    from promtour._live import QUEUE_LIMIT
 
     total = QUEUE_LIMIT + 10
 

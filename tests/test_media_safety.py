@@ -11,10 +11,10 @@ from urllib.parse import quote
 import httpx
 import nats.js.errors
 import pytest
-from promtour.auth import create_token
-from promtour.bus import Bus
-from promtour.cli import main
-from promtour.media import MediaError, clean_name
+from promtour._auth import create_token
+from promtour._bus import Bus
+from promtour._cli import main
+from promtour._media import MediaError, clean_name
 from promtour.testing import unique
 
 MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 64

@@ -7,8 +7,8 @@ import httpx
 import msgspec
 from polling import eventually
 from promtour import hookimpl
-from promtour.bus import Bus
-from promtour.events import STREAM, VisitorCheckedIn, subject_for
+from promtour._bus import Bus
+from promtour._events import STREAM, VisitorCheckedIn, subject_for
 from promtour.plugin import PluginInfo
 from promtour.testing import station_path, unique
 

@@ -18,14 +18,14 @@ import msgspec
 import promtour.plugins.audio_guide as audio_guide_plugin
 import promtour.plugins.quests as quests_plugin
 from playwright.sync_api import expect
-from promtour.bus import Bus
-from promtour.manager import PluginManager
-from promtour.models import Tour
-from promtour.platform import Platform
+from promtour._bus import Bus
+from promtour._manager import PluginManager
+from promtour._models import Tour
+from promtour._platform import Platform
+from promtour._tours import load_enterprise_toml, load_tour_toml
 from promtour.testing import read_events, unique
 from promtour.testing import test_settings as settings_for
 from promtour.testing.browser import wait_for_js
-from promtour.tours import load_enterprise_toml, load_tour_toml
 
 PLUGINS = [("quests", quests_plugin), ("audio_guide", audio_guide_plugin)]
 DEMO = Path(__file__).resolve().parents[1] / "config" / "demo"

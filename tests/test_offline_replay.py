@@ -18,10 +18,10 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import msgspec
-from promtour.events import STREAM, VisitorCheckedIn, subject_for
-from promtour.models import Progress
+from promtour._events import STREAM, VisitorCheckedIn, subject_for
+from promtour._models import Progress
+from promtour._tokens import sign_station
 from promtour.testing import station_path
-from promtour.tokens import sign_station
 
 
 async def _events(bus, tour) -> list[VisitorCheckedIn]:

@@ -23,8 +23,8 @@ from pathlib import Path
 import httpx
 import promtour
 import promtour.plugins.quests
-from promtour.manager import PluginManager
-from promtour.platform import Platform
+from promtour._manager import PluginManager
+from promtour._platform import Platform
 from promtour.testing import LiveServer, save_new_tour, station_path
 from promtour.testing import test_settings as settings_for
 
@@ -103,8 +103,8 @@ def test_wheel_installs_and_runs_on_its_own(tmp_path, nats_url):
     assert {t for t in top if not t.endswith(".dist-info")} == {"promtour"}
     for data in (
         "promtour/py.typed",
-        "promtour/web/templates/station.html",
-        "promtour/web/static/promtour.css",
+        "promtour/_web/templates/station.html",
+        "promtour/_web/static/promtour.css",
         "promtour/locale/ru/LC_MESSAGES/promtour.po",
         "promtour/plugins/quests/__init__.py",
         "promtour/plugins/audio_guide/__init__.py",
@@ -113,7 +113,7 @@ def test_wheel_installs_and_runs_on_its_own(tmp_path, nats_url):
         assert data in names, data
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert "promtour = promtour.cli:main" in text
+    assert "promtour = promtour._cli:main" in text
     for plugin in ("audio_guide", "quests", "career"):
         assert f"{plugin} = promtour.plugins.{plugin}" in text
 

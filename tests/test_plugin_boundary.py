@@ -55,9 +55,9 @@ def test_plugins_import_only_the_public_api() -> None:
 
 def test_the_boundary_test_catches_a_private_import(tmp_path: Path) -> None:
     plugin = ROOT / "plugins" / "quests" / "_boundary_probe.py"
-    plugin.write_text("from promtour.bus import read\nfrom promtour import plugin\n")
+    plugin.write_text("from promtour._bus import read\nfrom promtour import plugin\n")
     try:
-        assert private_imports(plugin) == ["plugins/quests/_boundary_probe.py:1: promtour.bus"]
+        assert private_imports(plugin) == ["plugins/quests/_boundary_probe.py:1: promtour._bus"]
     finally:
         plugin.unlink()
 
@@ -65,3 +65,19 @@ def test_the_boundary_test_catches_a_private_import(tmp_path: Path) -> None:
 def test_every_public_name_exists() -> None:
     for name in promtour.plugin.__all__:
         assert hasattr(promtour.plugin, name), name
+
+
+#: What may be imported from outside the core (everything else carries an underscore).
+PUBLIC_CORE = {"__init__.py", "__main__.py", "plugin.py", "hookspecs.py", "testing"}
+
+
+def test_the_rest_of_the_core_is_underscore_private() -> None:
+    core = ROOT / "core"
+    modules = [
+        path.name
+        for path in core.iterdir()
+        if path.suffix == ".py" or (path / "__init__.py").exists()
+    ]
+    assert "_bus.py" in modules and "plugin.py" in modules, "the core was not found"
+    exposed = [name for name in modules if not name.startswith("_") and name not in PUBLIC_CORE]
+    assert not exposed, f"core modules without a leading underscore: {exposed}"

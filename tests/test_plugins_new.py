@@ -13,7 +13,7 @@ import venv
 from pathlib import Path
 
 import promtour
-from promtour.cli import main
+from promtour._cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,10 +8,10 @@ import asyncio
 
 import httpx
 import pytest
-from promtour.bus import BUCKET_PROGRESS, DEFAULT_EVENTS_MAX_BYTES
-from promtour.embedded import EmbeddedNats
-from promtour.events import STREAM, VisitorJoinedGroup
-from promtour.settings import DAY, load_settings
+from promtour._bus import BUCKET_PROGRESS, DEFAULT_EVENTS_MAX_BYTES
+from promtour._embedded import EmbeddedNats
+from promtour._events import STREAM, VisitorJoinedGroup
+from promtour._settings import DAY, load_settings
 from promtour.testing import station_path
 
 PROGRESS_STREAM = f"KV_{BUCKET_PROGRESS}"
@@ -88,8 +88,8 @@ async def test_progress_expires_after_its_last_change(own_nats, make_platform, s
 
 
 def test_a_size_cap_nats_cannot_reserve_is_a_clear_error(tmp_path):
-    from promtour.errors import PromtourError
-    from promtour.platform import Platform
+    from promtour._errors import PromtourError
+    from promtour._platform import Platform
 
     async def start() -> None:
         with EmbeddedNats(tmp_path / "nats") as server:

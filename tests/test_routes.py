@@ -12,8 +12,8 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
-from promtour.auth import create_token
-from promtour.events import TourFinished, VisitorCheckedIn
+from promtour._auth import create_token
+from promtour._events import TourFinished, VisitorCheckedIn
 from promtour.plugins import routes as routes_plugin
 from promtour.plugins.routes.records import Operator, create_operator, create_operator_token
 from promtour.testing import station_path, unique

@@ -9,8 +9,8 @@ import re
 import threading
 from typing import Any
 
-from promtour.manager import PluginManager
-from promtour.platform import Platform
+from promtour._manager import PluginManager
+from promtour._platform import Platform
 from promtour.testing import station_path
 from promtour.testing import test_settings as settings_for
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import httpx
-from promtour.server import import_demo
+from promtour._server import import_demo
 from promtour.testing import station_path
 
 

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 import httpx
-from promtour.auth import create_token
+from promtour._auth import create_token
 
 from tests.test_routes import PLUGINS, build_world
 

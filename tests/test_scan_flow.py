@@ -6,9 +6,9 @@ import asyncio
 
 import httpx
 import msgspec
-from promtour.bus import BUCKET_PROGRESS
-from promtour.events import STREAM, VisitorCheckedIn, subject_for
-from promtour.models import Progress
+from promtour._bus import BUCKET_PROGRESS
+from promtour._events import STREAM, VisitorCheckedIn, subject_for
+from promtour._models import Progress
 from promtour.testing import station_path
 
 

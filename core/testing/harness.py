@@ -12,7 +12,7 @@ Which plugins: the ``promtour_plugins`` fixture (a plugin's ``conftest.py`` over
 it) lists modules or objects, or ``(name, plugin)`` pairs. Installed plugins are not
 loaded from entry points unless asked (``harness.start(entrypoints=True)``); when they
 are, a plugin listed here replaces the installed plugin of the same name (see
-:class:`promtour.manager.PluginManager`), so a pip-installed plugin under test is never
+:class:`promtour._manager.PluginManager`), so a pip-installed plugin under test is never
 registered twice.
 """
 
@@ -24,16 +24,16 @@ from contextlib import AsyncExitStack
 from typing import Any, TypeVar
 
 import httpx
-from promtour.consumers import ConsumerSettings, Outcome
-from promtour.context import PluginContext
-from promtour.events import Event
-from promtour.manager import PluginManager
-from promtour.models import Tour
-from promtour.platform import Platform
-from promtour.settings import Settings
-from promtour.store import PluginStore
+from promtour._consumers import ConsumerSettings, Outcome
+from promtour._context import PluginContext
+from promtour._events import Event
+from promtour._manager import PluginManager
+from promtour._models import Tour
+from promtour._platform import Platform
+from promtour._settings import Settings
+from promtour._store import PluginStore
+from promtour._tokens import sign_station
 from promtour.testing.helpers import read_events
-from promtour.tokens import sign_station
 
 __all__ = ["Harness", "plugin_entries"]
 
@@ -127,7 +127,7 @@ class Harness:
 
     async def visitor(self) -> httpx.AsyncClient:
         """A new visitor (own cookies) on the same app; closed with the harness."""
-        from promtour.web.app import create_app
+        from promtour._web.app import create_app
 
         platform = await self._started()
         if self._app is None:

@@ -15,13 +15,13 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import httpx
-from promtour.bus import Bus
-from promtour.consumers import ConsumerSettings
-from promtour.events import STREAM, subject_for
-from promtour.manager import PluginManager
-from promtour.models import Tour
-from promtour.platform import Platform
-from promtour.settings import Settings, load_settings
+from promtour._bus import Bus
+from promtour._consumers import ConsumerSettings
+from promtour._events import STREAM, subject_for
+from promtour._manager import PluginManager
+from promtour._models import Tour
+from promtour._platform import Platform
+from promtour._settings import Settings, load_settings
 
 __all__ = [
     "console_sign_in",
@@ -111,7 +111,7 @@ def with_platform(
 def import_demo_in_thread(nats_url: str) -> list[str]:
     """Import the demo enterprise and tour from a thread of its own; returns the tour
     keys. For sync (browser) tests: Playwright owns the test thread's event loop."""
-    from promtour.server import import_demo
+    from promtour._server import import_demo
 
     return with_platform(nats_url, import_demo)
 

@@ -18,7 +18,7 @@ import httpx
 import msgspec
 import pytest
 from analytics_script import DAY, RANGE, STATIONS, OtherPluginEvents, expected, script
-from promtour.auth import create_token
+from promtour._auth import create_token
 from promtour.plugin import PluginInfo, PluginSession, StreamEvent, hookimpl
 from promtour.plugins import analytics
 from promtour.plugins.analytics.consumer import erase_tour
@@ -288,7 +288,7 @@ async def test_stopped_replay_redelivery_and_rebuild_give_the_same_figures(make_
 
 
 def test_profession_titles_come_from_the_tours_career_config() -> None:
-    from promtour.models import Tour
+    from promtour._models import Tour
     from promtour.plugins.analytics.plugin_tables import profession_titles
 
     career = {"professions": [{"id": "welder", "title": {"en": "Welder", "ru": "Сварщик"}}, 7]}

@@ -9,9 +9,9 @@ import asyncio
 import threading
 
 from analytics_script import DAY, script
-from promtour.auth import create_token
-from promtour.manager import PluginManager
-from promtour.platform import Platform
+from promtour._auth import create_token
+from promtour._manager import PluginManager
+from promtour._platform import Platform
 from promtour.testing import save_new_tour
 from promtour.testing import test_settings as settings_for
 

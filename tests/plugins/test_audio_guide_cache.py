@@ -4,7 +4,7 @@ frame. And a deleted tour leaves none of the audio guide's records behind."""
 
 from __future__ import annotations
 
-from promtour.context import PageContext
+from promtour._context import PageContext
 from promtour.plugin import utcnow
 from promtour.plugins.audio_guide import panels, records
 from test_audio_guide_support import ONLY_AUDIO, audio_tour, vtt

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from promtour.errors import ConfigError
+from promtour._errors import ConfigError
+from promtour._tours import media_name
 from promtour.plugins.audio_guide.render import split_sentences
 from promtour.plugins.audio_guide.validate import check_config
 from promtour.plugins.audio_guide.vtt import Cue, parse_vtt, write_vtt
 from promtour.testing import station_path
-from promtour.tours import media_name
 from test_audio_guide_support import ONLY_AUDIO, audio_tour, stream_events
 
 GOOD = {

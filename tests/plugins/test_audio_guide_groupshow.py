@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import expect
-from promtour.auth import create_token
-from promtour.bus import Bus
+from promtour._auth import create_token
+from promtour._bus import Bus
 from promtour.testing import SseClient, csrf_token, run_in_thread
 from promtour.testing.browser import wait_for_js
 from test_audio_guide_support import (

@@ -12,10 +12,10 @@ import sys
 from itertools import pairwise
 from pathlib import Path
 
-from promtour.manager import PluginManager
+from promtour._manager import PluginManager
+from promtour._tours import load_tour_toml
 from promtour.plugins import audio_guide
 from promtour.plugins.audio_guide.vtt import parse_vtt
-from promtour.tours import load_tour_toml
 
 SCRIPT = """
 out = "media/audio"

@@ -9,8 +9,8 @@ import re
 import httpx
 import pytest
 from playwright.sync_api import expect
-from promtour.auth import create_token
-from promtour.bus import Bus
+from promtour._auth import create_token
+from promtour._bus import Bus
 from promtour.testing import csrf_token, run_in_thread
 from promtour.testing.browser import wait_for_js
 from test_audio_guide_support import (

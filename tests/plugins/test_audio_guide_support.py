@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from promtour.bus import Bus
-from promtour.models import Tour
+from promtour._bus import Bus
+from promtour._models import Tour
+from promtour._tours import media_name
 from promtour.plugins import audio_guide
 from promtour.testing import read_events, running_platform, save_new_tour
-from promtour.tours import media_name
 
 __all__ = [
     "ONLY_AUDIO",

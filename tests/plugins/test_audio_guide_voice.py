@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 from playwright.sync_api import expect
-from promtour.platform import Platform
+from promtour._platform import Platform
 from promtour.plugins.audio_guide.speech import MAX_SCRIPT_CHARS
 from promtour.testing import csrf_token, run_in_thread, station_path, with_platform
 from promtour.testing.browser import wait_for_js

@@ -13,9 +13,9 @@ import msgspec
 import promtour.plugins.career as career
 from playwright.sync_api import expect
 from promtour import hookimpl
-from promtour.bus import Bus
-from promtour.events import Event
-from promtour.models import Tour
+from promtour._bus import Bus
+from promtour._events import Event
+from promtour._models import Tour
 from promtour.plugin import PluginInfo
 from promtour.plugins.career.profile import Signals
 from promtour.plugins.career.riasec import load_quiz

@@ -16,12 +16,12 @@ import nats.js.errors
 import promtour.plugins.career as career
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from promtour import hookimpl
-from promtour.auth import create_token
-from promtour.events import STREAM, Event, VisitorCheckedIn, subject_for
-from promtour.models import Enterprise
+from promtour._auth import create_token
+from promtour._events import STREAM, Event, VisitorCheckedIn, subject_for
+from promtour._models import Enterprise
+from promtour._store import EXPIRY_BACKSTOP, EXPIRY_PREFIX, bucket_name
 from promtour.plugin import PluginInfo
 from promtour.plugins.career.profile import Signals
-from promtour.store import EXPIRY_BACKSTOP, EXPIRY_PREFIX, bucket_name
 from promtour.testing import csrf_token, station_path
 
 # --- Stand-ins for the audio guide's and the quests' events (matched by their tags) -------

@@ -14,10 +14,10 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-from promtour.auth import create_token
-from promtour.embedded import EmbeddedNats
-from promtour.manager import PluginManager
-from promtour.platform import Platform
+from promtour._auth import create_token
+from promtour._embedded import EmbeddedNats
+from promtour._manager import PluginManager
+from promtour._platform import Platform
 from promtour.plugin import utcnow
 from promtour.plugins.career.leads import DAY, LeadStore
 from promtour.testing import LiveServer, save_new_tour, test_settings, with_platform

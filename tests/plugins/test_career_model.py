@@ -15,8 +15,9 @@ import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from promtour.i18n import Translations
-from promtour.models import Station, Tour
+from promtour._i18n import Translations
+from promtour._models import Station, Tour
+from promtour._tours import load_tour_toml
 from promtour.plugins.career import forms, views
 from promtour.plugins.career.config import CareerConfig, Weights, validate_config
 from promtour.plugins.career.export import leads_csv
@@ -36,7 +37,6 @@ from promtour.plugins.career.profile import (
 )
 from promtour.plugins.career.reasons import format_reason
 from promtour.plugins.career.riasec import CODES, holland_code, load_quiz, ranked_types, score_quiz
-from promtour.tours import load_tour_toml
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = ROOT / "plugins" / "career"

@@ -11,7 +11,8 @@ import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from promtour.i18n import Translations
+from promtour._i18n import Translations
+from promtour._tours import load_tour_toml
 from promtour.plugins.career.config import CareerConfig
 from promtour.plugins.career.profile import (
     Observation,
@@ -22,7 +23,6 @@ from promtour.plugins.career.profile import (
 )
 from promtour.plugins.career.reasons import format_reason
 from promtour.plugins.career.riasec import QUIZ, score_quiz
-from promtour.tours import load_tour_toml
 
 ROOT = Path(__file__).resolve().parents[2]
 TOUR = load_tour_toml(ROOT / "config" / "demo" / "tours" / "main.toml").tour

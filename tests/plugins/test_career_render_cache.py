@@ -10,13 +10,13 @@ from pathlib import Path
 
 import msgspec
 import promtour.plugins.career as career
-from promtour.context import PageContext
-from promtour.models import Enterprise
+from promtour._context import PageContext
+from promtour._models import Enterprise
+from promtour._tours import TourState, load_tour_toml
 from promtour.plugins.career.profile import Signals, StationSignals
 from promtour.plugins.career.riasec import QUIZ
 from promtour.plugins.career.visitors import QuizResult, quiz_key, signals_key
 from promtour.testing import unique
-from promtour.tours import TourState, load_tour_toml
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGINS = [("career", career)]

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import httpx
 import promtour.plugins.career as career
-from promtour.auth import create_token
-from promtour.embedded import EmbeddedNats
-from promtour.events import VisitorCheckedIn
-from promtour.expiry import sweep
-from promtour.manager import PluginManager
-from promtour.models import Enterprise
-from promtour.platform import Platform
+from promtour._auth import create_token
+from promtour._embedded import EmbeddedNats
+from promtour._events import VisitorCheckedIn
+from promtour._expiry import sweep
+from promtour._manager import PluginManager
+from promtour._models import Enterprise
+from promtour._platform import Platform
 from promtour.plugins.career.leads import DAY, LeadStore
 from promtour.testing import LiveServer, csrf_token, save_new_tour, test_settings
 from test_career_flow import career_config, link, send_lead, wait_for

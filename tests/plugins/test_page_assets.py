@@ -10,9 +10,9 @@ import re
 
 import httpx
 from playwright.sync_api import expect
+from promtour._web.assets import AFTER_PAINT_END, AFTER_PAINT_START, READY_SNIPPET
 from promtour.testing import run_in_thread as arun
 from promtour.testing.browser import wait_for_js
-from promtour.web.assets import AFTER_PAINT_END, AFTER_PAINT_START, READY_SNIPPET
 from test_audio_guide_support import ONLY_AUDIO, audio_tour, tone, vtt
 
 MAIN = "#ag-s1-main"

@@ -23,10 +23,10 @@ from datetime import datetime, timedelta
 
 import httpx
 import promtour.plugins.quests as quests_plugin
-from promtour.platform import Platform
+from promtour._platform import Platform
+from promtour._web.app import create_app
 from promtour.plugins.quests.records import VisitorState, visitor_key
 from promtour.testing import csrf_token, station_path
-from promtour.web.app import create_app
 from test_quests_rules import EN, answer, mission, quest, visitor_of
 
 #: Only this plugin: the tests see its panels and routes and nobody else's.

@@ -13,16 +13,16 @@ import msgspec
 import promtour.plugins.quests as quests_plugin
 import pytest
 from babel.messages.pofile import read_po
-from promtour.errors import ConfigError
-from promtour.manager import PluginManager
-from promtour.models import Enterprise, Station, Tour
+from promtour._errors import ConfigError
+from promtour._manager import PluginManager
+from promtour._models import Enterprise, Station, Tour
+from promtour._tours import load_tour_toml
 from promtour.plugins.quests import engine
 from promtour.plugins.quests.config import OrderMission, QuestsConfig
 from promtour.plugins.quests.nicknames import NicknameError, check_nickname
 from promtour.plugins.quests.records import MissionState
 from promtour.plugins.quests.validate import validate
 from promtour.testing import unique
-from promtour.tours import load_tour_toml
 
 #: Only this plugin: the tests see its panels and routes and nobody else's.
 PLUGINS = [("quests", quests_plugin)]

@@ -9,8 +9,8 @@ import asyncio
 import httpx
 import msgspec
 import promtour.plugins.quests as quests_plugin
-from promtour.consumers import durable_name
-from promtour.events import STREAM, subject_for
+from promtour._consumers import durable_name
+from promtour._events import STREAM, subject_for
 from promtour.plugins.quests.events import QuestMissionCompleted
 from promtour.plugins.quests.records import (
     Board,
@@ -161,7 +161,7 @@ async def test_fifty_members_at_once_give_exactly_the_sum_and_repeats_count_once
 async def test_events_of_an_accepted_answer_survive_a_failed_publish(make_platform, new_tour, bus):
     """NATS fails after the answer was stored: the events wait in the visitor's outbox,
     the next request publishes them, and they are stored once."""
-    from promtour.bus import BusUnavailable
+    from promtour._bus import BusUnavailable
     from promtour.plugins.quests.config import QuestsConfig
     from promtour.plugins.quests.service import missions, visitors
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import httpx
 import promtour.plugins.quests as quests_plugin
-from promtour.context import PageContext
+from promtour._context import PageContext
+from promtour._tours import decode_tour, load_enterprise_toml
+from promtour._web.app import create_app
 from promtour.plugins.quests import panels
 from promtour.testing import csrf_token, station_path, unique
-from promtour.tours import decode_tour, load_enterprise_toml
-from promtour.web.app import create_app
 
 PLUGINS = [("quests", quests_plugin)]
 DEMO = Path(__file__).resolve().parents[2] / "config" / "demo"

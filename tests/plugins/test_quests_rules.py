@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import msgspec
 import promtour.plugins.quests as quests_plugin
-from promtour.auth import create_token
+from promtour._auth import create_token
 from promtour.plugins.quests.records import Team, VisitorState, team_key, visitor_key
 from promtour.testing import csrf_token, read_events, station_path
 

@@ -11,9 +11,9 @@ import re
 from typing import Any
 
 import pytest
-from promtour.events import VisitorCheckedIn
+from promtour._events import VisitorCheckedIn
+from promtour._settings import DAY
 from promtour.plugins import audio_guide, career, quests
-from promtour.settings import DAY
 from promtour.testing import csrf_token
 from test_audio_guide_cache import CONFIG as AUDIO_CONFIG
 from test_audio_guide_cache import MEDIA as AUDIO_MEDIA

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from promtour.context import PluginContext
+from promtour._context import PluginContext
 from promtour.plugins.visits.records import SlotState
 from visits_helpers import (
     DAY,

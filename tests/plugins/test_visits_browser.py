@@ -12,9 +12,9 @@ from datetime import timedelta
 from typing import Any
 
 from playwright.sync_api import expect
-from promtour.manager import PluginManager
-from promtour.models import Tour
-from promtour.platform import Platform
+from promtour._manager import PluginManager
+from promtour._models import Tour
+from promtour._platform import Platform
 from promtour.testing import save_new_tour
 from promtour.testing import test_settings as settings_for
 from visits_helpers import SOON_DAY, safety_config, visits_config

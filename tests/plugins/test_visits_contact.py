@@ -6,11 +6,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from promtour.context import PluginContext
-from promtour.embedded import EmbeddedNats
-from promtour.expiry import sweep
-from promtour.manager import PluginManager
-from promtour.platform import Platform
+from promtour._context import PluginContext
+from promtour._embedded import EmbeddedNats
+from promtour._expiry import sweep
+from promtour._manager import PluginManager
+from promtour._platform import Platform
 from promtour.plugins.visits import service
 from promtour.plugins.visits.records import Contact
 from promtour.testing import save_new_tour, test_settings, unique

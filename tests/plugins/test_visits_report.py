@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 
-from promtour.events import STREAM, VisitorJoinedGroup, subject_for
+from promtour._events import STREAM, VisitorJoinedGroup, subject_for
 from promtour.plugins.career.events import CareerTopRanked
 from promtour.plugins.quests.events import QuestMissionCompleted, QuestTeamJoined
 from promtour.plugins.visits.stats import GroupStats, TeamRow, apply, report
@@ -55,7 +55,7 @@ def test_small_teams_are_masked_and_first_ranked_professions_counted():
     for event in events + events[:3]:  # a redelivery changes nothing
         apply(stats, event)
 
-    from promtour.models import Tour
+    from promtour._models import Tour
 
     tour = Tour(id="t", enterprise="e", name={"en": "T"}, stations=[])
     result = report([stats], tour)
