@@ -11,14 +11,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath
 from promtour.console import bin as bin_
 from promtour.console import service
-from promtour.console.access import (
-    E,
-    R,
-)
+from promtour.console.access import E, R
+from promtour.console.deps import TourAt
 from promtour.console.forms import FormContext, build_form, config_values
 from promtour.console.signin import SignInPages, safe_next, sign_in_redirect
 from promtour.console.ui import Console, FormData
@@ -95,20 +93,14 @@ class ToursPages(Controller):
     include_in_schema = False
 
     @get("/", opt=R)
-    async def tours(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str]
-    ) -> Response[str]:
-        c = Console(request)
+    async def tours(self, c: Console, enterprise: FromPath[str]) -> Response[str]:
         states = service.tours_of(c.platform, enterprise)
         return await c.page(
             "console/tours.html", title=c._("Tours"), tours=[s.tour for s in states]
         )
 
     @get("/tours/new", opt=E)
-    async def new_tour(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str]
-    ) -> Response[str]:
-        c = Console(request)
+    async def new_tour(self, c: Console, enterprise: FromPath[str]) -> Response[str]:
         return await c.page(
             "console/tour_new.html",
             title=c._("New tour"),
@@ -117,10 +109,7 @@ class ToursPages(Controller):
         )
 
     @post("/tours", opt=E)
-    async def create_tour(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str]
-    ) -> Response[Any]:
-        c = Console(request)
+    async def create_tour(self, c: Console, enterprise: FromPath[str]) -> Response[Any]:
         form = await c.form()
         try:
             tour_id = form.get("id").strip().lower()
@@ -155,10 +144,7 @@ class ToursPages(Controller):
         return c.redirect(f"{c.base()}/tours/{tour_id}", "created")
 
     @get("/plugins", opt=R)
-    async def plugins(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str]
-    ) -> Response[str]:
-        c = Console(request)
+    async def plugins(self, c: Console, enterprise: FromPath[str]) -> Response[str]:
         plugins = []
         states = service.tours_of(c.platform, enterprise)
         for name in c.platform.plugins.names:
@@ -179,17 +165,11 @@ class ToursPages(Controller):
         return await c.page("console/plugins.html", title=c._("Plugins"), plugins=plugins)
 
     @get("/import", opt=E)
-    async def import_form(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str]
-    ) -> Response[str]:
-        c = Console(request)
+    async def import_form(self, c: Console, enterprise: FromPath[str]) -> Response[str]:
         return await c.page("console/import.html", title=c._("Import a tour"), toml="")
 
     @post("/import", opt=E)
-    async def import_tour(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str]
-    ) -> Response[Any]:
-        c = Console(request)
+    async def import_tour(self, c: Console, enterprise: FromPath[str]) -> Response[Any]:
         form = await c.form()
         text = form.get("toml")
         upload = form.file("file")
@@ -246,8 +226,7 @@ async def tour_page(
 
 async def change_or_show(
     c: Console,
-    enterprise: str,
-    tour_id: str,
+    at: TourAt,
     change: Any,
     done: str = "saved",
     form: dict[str, str] | None = None,
@@ -256,22 +235,21 @@ async def change_or_show(
     """Change the tour and go back to its page; if the change is refused, show the
     tour page with the reason (status 400) and what was typed, nothing saved."""
     try:
-        await service.change_tour(c.platform, enterprise, tour_id, change)
+        await service.change_tour(c.platform, at.enterprise, at.tour_id, change)
     except (PromtourError, service.Conflict) as exc:
-        return await refused(c, enterprise, tour_id, exc, form=form, kind=kind)
-    return c.redirect(f"{c.base()}/tours/{tour_id}", done)
+        return await refused(c, at, exc, form=form, kind=kind)
+    return c.redirect(f"{c.base()}/tours/{at.tour_id}", done)
 
 
 async def refused(
     c: Console,
-    enterprise: str,
-    tour_id: str,
+    at: TourAt,
     exc: Exception,
     form: dict[str, str] | None = None,
     kind: str = "",
 ) -> Response[str]:
     """The tour page with the reason a change was refused."""
-    state = await service.load_tour(c.platform, enterprise, tour_id)
+    state = await service.load_tour(c.platform, at.enterprise, at.tour_id)
     return await tour_page(
         c,
         state,
@@ -302,17 +280,11 @@ class TourPages(Controller):
     include_in_schema = False
 
     @get("/", opt=R)
-    async def tour(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> Response[str]:
-        c = Console(request)
-        return await tour_page(c, await service.load_tour(c.platform, enterprise, tour_id))
+    async def tour(self, c: Console, tour_state: TourState) -> Response[str]:
+        return await tour_page(c, tour_state)
 
     @post("/", opt=E)
-    async def save(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> Response[Any]:
-        c = Console(request)
+    async def save(self, c: Console, at: TourAt) -> Response[Any]:
         form = await c.form()
 
         def change(tour: Tour) -> None:
@@ -325,54 +297,39 @@ class TourPages(Controller):
             tour.description = texts_from(form, "description", shown)
             tour.languages, tour.default_language = langs, default
 
-        return await change_or_show(c, enterprise, tour_id, change, form=form.all(), kind="details")
+        return await change_or_show(c, at, change, form=form.all(), kind="details")
 
     @post("/close", opt=E)
-    async def close(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> Response[Any]:
+    async def close(self, c: Console, at: TourAt) -> Response[Any]:
         def change(tour: Tour) -> None:
             for station in tour.stations:
                 station.enabled = False
 
-        return await change_or_show(Console(request), enterprise, tour_id, change, "closed")
+        return await change_or_show(c, at, change, "closed")
 
     @post("/open", opt=E)
-    async def open(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> Response[Any]:
+    async def open(self, c: Console, at: TourAt) -> Response[Any]:
         def change(tour: Tour) -> None:
             for station in tour.stations:
                 station.enabled = True
 
-        return await change_or_show(Console(request), enterprise, tour_id, change, "opened")
+        return await change_or_show(c, at, change, "opened")
 
     @get("/delete", opt=E)
-    async def delete_form(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> Response[str]:
-        c = Console(request)
-        state = await service.load_tour(c.platform, enterprise, tour_id)
+    async def delete_form(self, c: Console, tour_state: TourState) -> Response[str]:
         return await c.page(
-            "console/tour_delete.html", title=c._("Delete the tour"), tour=state.tour
+            "console/tour_delete.html", title=c._("Delete the tour"), tour=tour_state.tour
         )
 
     @post("/delete", opt=E)
-    async def delete(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> Response[Any]:
-        c = Console(request)
-        await service.delete_tour(c.platform, enterprise, tour_id)
+    async def delete(self, c: Console, at: TourAt) -> Response[Any]:
+        await service.delete_tour(c.platform, at.enterprise, at.tour_id)
         return c.redirect(c.base(), "deleted")
 
     @get("/export", opt=R)
-    async def export(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> Response[str]:
-        c = Console(request)
-        state = await service.load_tour(c.platform, enterprise, tour_id)
+    async def export(self, tour_state: TourState) -> Response[str]:
         return Response(
-            service.export_tour(state.tour),
+            service.export_tour(tour_state.tour),
             media_type="application/toml",
-            headers={"Content-Disposition": f'attachment; filename="{state.tour.id}.toml"'},
+            headers={"Content-Disposition": f'attachment; filename="{tour_state.tour.id}.toml"'},
         )
