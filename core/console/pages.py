@@ -9,6 +9,7 @@ was typed and the reason, with status 400.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Controller, Response, get, post
@@ -29,6 +30,7 @@ __all__ = [
     "TourPages",
     "ToursPages",
     "change_or_show",
+    "done_or_refused",
     "form_languages",
     "languages_from",
     "refused",
@@ -234,11 +236,27 @@ async def change_or_show(
 ) -> Response[Any]:
     """Change the tour and go back to its page; if the change is refused, show the
     tour page with the reason (status 400) and what was typed, nothing saved."""
+    changed = service.change_tour(c.platform, at.enterprise, at.tour_id, change)
+    return await done_or_refused(c, at, changed, done, form=form, kind=kind)
+
+
+async def done_or_refused(
+    c: Console,
+    at: TourAt,
+    action: Awaitable[object],
+    done: str,
+    *,
+    form: dict[str, str] | None = None,
+    kind: str = "",
+    query: str = "",
+) -> Response[Any]:
+    """Await ``action`` (a change of the tour) and go back to the tour's page (with
+    ``query``); if it is refused, the tour page with the reason instead."""
     try:
-        await service.change_tour(c.platform, at.enterprise, at.tour_id, change)
+        await action
     except (PromtourError, service.Conflict) as exc:
         return await refused(c, at, exc, form=form, kind=kind)
-    return c.redirect(f"{c.base()}/tours/{at.tour_id}", done)
+    return c.redirect(f"{c.base()}/tours/{at.tour_id}{query}", done)
 
 
 async def refused(
@@ -273,6 +291,16 @@ def station_from(form: FormData, langs: list[str], station_id: str) -> Station:
     )
 
 
+def _every_station(*, enabled: bool) -> Callable[[Tour], None]:
+    """The change that closes (or opens) the whole tour: every station off (on)."""
+
+    def change(tour: Tour) -> None:
+        for station in tour.stations:
+            station.enabled = enabled
+
+    return change
+
+
 class TourPages(Controller):
     """One tour: details, stations, close/open, delete, export."""
 
@@ -301,19 +329,11 @@ class TourPages(Controller):
 
     @post("/close", opt=E)
     async def close(self, c: Console, at: TourAt) -> Response[Any]:
-        def change(tour: Tour) -> None:
-            for station in tour.stations:
-                station.enabled = False
-
-        return await change_or_show(c, at, change, "closed")
+        return await change_or_show(c, at, _every_station(enabled=False), "closed")
 
     @post("/open", opt=E)
     async def open(self, c: Console, at: TourAt) -> Response[Any]:
-        def change(tour: Tour) -> None:
-            for station in tour.stations:
-                station.enabled = True
-
-        return await change_or_show(c, at, change, "opened")
+        return await change_or_show(c, at, _every_station(enabled=True), "opened")
 
     @get("/delete", opt=E)
     async def delete_form(self, c: Console, tour_state: TourState) -> Response[str]:

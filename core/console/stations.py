@@ -17,7 +17,7 @@ from promtour.console import service
 from promtour.console.access import E, R
 from promtour.console.apibase import api_delete, api_get, api_post, api_put, poster_base, tour_out
 from promtour.console.deps import TourAt
-from promtour.console.pages import change_or_show, form_languages, refused, station_from
+from promtour.console.pages import change_or_show, done_or_refused, form_languages, station_from
 from promtour.console.schemas import StationEnabled, StationOrder, StationUpdate, TourOut
 from promtour.console.ui import Console
 from promtour.errors import PromtourError, TourError
@@ -140,20 +140,15 @@ class StationPages(Controller):
 
     @post("/{station_id:str}/delete", opt=E)
     async def delete(self, c: Console, at: TourAt, station_id: FromPath[str]) -> Response[Any]:
-        try:
-            await delete_station(c.platform, at.enterprise, at.tour_id, station_id)
-        except (PromtourError, service.Conflict) as exc:
-            return await refused(c, at, exc)
+        deleted = delete_station(c.platform, at.enterprise, at.tour_id, station_id)
         # The tour page offers to undo this at once (and the bin keeps it for days).
-        return c.redirect(f"{c.base()}/tours/{at.tour_id}?undo={station_id}", "station_deleted")
+        undo = f"?undo={station_id}"
+        return await done_or_refused(c, at, deleted, "station_deleted", query=undo)
 
     @post("/{station_id:str}/restore", opt=E)
     async def restore(self, c: Console, at: TourAt, station_id: FromPath[str]) -> Response[Any]:
-        try:
-            await restore_station(c.platform, at.enterprise, at.tour_id, station_id)
-        except (PromtourError, service.Conflict) as exc:
-            return await refused(c, at, exc)
-        return c.redirect(f"{c.base()}/tours/{at.tour_id}", "restored")
+        restored = restore_station(c.platform, at.enterprise, at.tour_id, station_id)
+        return await done_or_refused(c, at, restored, "restored")
 
 
 class StationsApi(Controller):
