@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
+from polling import settled
 from promtour.auth import create_token
 from promtour.events import TourFinished, VisitorCheckedIn
 from promtour.plugins import routes as routes_plugin
@@ -113,12 +114,7 @@ async def passport_json(client: httpx.AsyncClient, route: str) -> dict[str, Any]
 async def wait_for_stamps(
     client: httpx.AsyncClient, route: str, n: int, timeout: float = 10
 ) -> dict[str, Any]:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        data = await passport_json(client, route)
-        if data["stamps"] >= n or asyncio.get_running_loop().time() > deadline:
-            return data
-        await asyncio.sleep(0.1)
+    return await settled(lambda: passport_json(client, route), lambda d: d["stamps"] >= n, timeout)
 
 
 async def test_vertical_path_stamps_tiers_reward_and_one_redemption(
@@ -168,12 +164,9 @@ async def test_vertical_path_stamps_tiers_reward_and_one_redemption(
 async def wait_handled(store: Any, key: str, check: Any, timeout: float = 15) -> Any:
     from promtour.plugins.routes.records import Passport
 
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await store.get(key, Passport)
-        if (value is not None and check(value)) or asyncio.get_running_loop().time() > deadline:
-            return value
-        await asyncio.sleep(0.1)
+    return await settled(
+        lambda: store.get(key, Passport), lambda v: v is not None and check(v), timeout
+    )
 
 
 async def test_fifty_visitors_finishing_at_once_get_exactly_their_stamps(
