@@ -27,7 +27,7 @@ from promtour.console.apibase import (
     tour_out,
     tour_summary,
 )
-from promtour.console.deps import DEPENDENCIES, TourAt
+from promtour.console.deps import DEPENDENCIES, PlatformDep, TourAtDep, TourStateDep
 from promtour.console.media import MediaItem, delete_media, list_media, upload_media
 from promtour.console.openapi import SECURITY
 from promtour.console.schemas import (
@@ -48,8 +48,7 @@ from promtour.console.stations import StationsApi
 from promtour.console.tokens import TokensApi
 from promtour.errors import TourError
 from promtour.models import Enterprise, Tour
-from promtour.platform import Platform
-from promtour.tours import MAX_MEDIA_BYTES, TourState
+from promtour.tours import MAX_MEDIA_BYTES
 
 __all__ = [
     "EnterpriseApi",
@@ -79,13 +78,13 @@ class EnterpriseApi(Controller):
     tags = ["enterprise"]
 
     @api_get("/", opt=R, summary="The enterprise")
-    async def get_enterprise(self, platform: Platform, enterprise: FromPath[str]) -> Enterprise:
+    async def get_enterprise(self, platform: PlatformDep, enterprise: FromPath[str]) -> Enterprise:
         return await service.enterprise_of(platform, enterprise)
 
     @api_put("/", opt=A, summary="Change the enterprise's name and contact (admin)")
     async def update_enterprise(
         self,
-        platform: Platform,
+        platform: PlatformDep,
         enterprise: FromPath[str],
         data: JSONBody[EnterpriseUpdate],
     ) -> Enterprise:
@@ -99,7 +98,7 @@ class EnterpriseApi(Controller):
         return updated
 
     @api_get("/plugins", opt=R, summary="Installed plugins with their config schema")
-    async def plugins(self, platform: Platform, enterprise: FromPath[str]) -> list[PluginOut]:
+    async def plugins(self, platform: PlatformDep, enterprise: FromPath[str]) -> list[PluginOut]:
         out = []
         for name in platform.plugins.names:
             info = platform.plugins.infos[name]
@@ -125,12 +124,14 @@ class ToursApi(Controller):
     tags = ["tours"]
 
     @api_get("/", opt=R, summary="The enterprise's tours")
-    async def list_tours(self, platform: Platform, enterprise: FromPath[str]) -> list[TourSummary]:
+    async def list_tours(
+        self, platform: PlatformDep, enterprise: FromPath[str]
+    ) -> list[TourSummary]:
         return [tour_summary(s.tour) for s in service.tours_of(platform, enterprise)]
 
     @api_post("/", opt=E, summary="Create a tour")
     async def create_tour(
-        self, platform: Platform, enterprise: FromPath[str], data: JSONBody[TourCreate]
+        self, platform: PlatformDep, enterprise: FromPath[str], data: JSONBody[TourCreate]
     ) -> Response[TourOut]:
         tour = Tour(id=data.id, enterprise=enterprise, name={})
         _apply(tour, data)
@@ -140,20 +141,20 @@ class ToursApi(Controller):
 
     @api_post("/import", opt=E, summary="Import a tour from TOML (as exported)")
     async def import_tour(
-        self, platform: Platform, enterprise: FromPath[str], data: JSONBody[TourImport]
+        self, platform: PlatformDep, enterprise: FromPath[str], data: JSONBody[TourImport]
     ) -> Response[TourOut]:
         state = await service.import_tour(platform, enterprise, data.toml, replace=data.replace)
         return Response(tour_out(state), status_code=HTTP_201_CREATED)
 
     @api_get("/{tour_id:str}", opt=R, summary="A tour")
-    async def get_tour(self, tour_state: TourState) -> TourOut:
+    async def get_tour(self, tour_state: TourStateDep) -> TourOut:
         return tour_out(tour_state)
 
     @api_put("/{tour_id:str}", opt=E, summary="Replace a tour's content (keys and id stay)")
     async def update_tour(
         self,
-        platform: Platform,
-        at: TourAt,
+        platform: PlatformDep,
+        at: TourAtDep,
         data: JSONBody[TourFields],
     ) -> TourOut:
         state = await service.change_tour(
@@ -162,14 +163,14 @@ class ToursApi(Controller):
         return tour_out(state)
 
     @api_delete("/{tour_id:str}", opt=E, summary="Delete a tour and its media")
-    async def delete_tour(self, platform: Platform, at: TourAt) -> None:
+    async def delete_tour(self, platform: PlatformDep, at: TourAtDep) -> None:
         await service.delete_tour(platform, at.enterprise, at.tour_id)
 
     @api_put("/{tour_id:str}/languages", opt=E, summary="Set the tour's languages")
     async def set_languages(
         self,
-        platform: Platform,
-        at: TourAt,
+        platform: PlatformDep,
+        at: TourAtDep,
         data: JSONBody[TourLanguages],
     ) -> TourOut:
         def change(tour: Tour) -> None:
@@ -184,7 +185,7 @@ class ToursApi(Controller):
         media_type="application/toml",
         summary="The tour as TOML (signing keys excluded)",
     )
-    async def export_tour(self, tour_state: TourState) -> Response[str]:
+    async def export_tour(self, tour_state: TourStateDep) -> Response[str]:
         return Response(
             service.export_tour(tour_state.tour),
             media_type="application/toml",
@@ -194,7 +195,7 @@ class ToursApi(Controller):
     @api_post(
         "/{tour_id:str}/keys", opt=E, summary="Rotate the signing key: old posters stop working"
     )
-    async def rotate_key(self, platform: Platform, at: TourAt) -> Response[KeyRotated]:
+    async def rotate_key(self, platform: PlatformDep, at: TourAtDep) -> Response[KeyRotated]:
         state = await service.rotate_key(platform, at.enterprise, at.tour_id)
         body = KeyRotated(
             key_id=state.tour.keys[-1].kid,
@@ -204,8 +205,9 @@ class ToursApi(Controller):
         return Response(body, status_code=HTTP_201_CREATED)
 
     @api_get("/{tour_id:str}/posters", opt=R, summary="Each station's QR URL")
-    async def posters(self, request: Request[Any, Any, Any], tour_state: TourState) -> list[Poster]:
-        state = tour_state
+    async def posters(
+        self, request: Request[Any, Any, Any], tour_state: TourStateDep
+    ) -> list[Poster]:
         base = poster_base(request)
         return [
             Poster(
@@ -213,9 +215,9 @@ class ToursApi(Controller):
                 number=s.number,
                 name=s.name,
                 enabled=s.enabled,
-                url=service.station_url(base, state.tour, s.id),
+                url=service.station_url(base, tour_state.tour, s.id),
             )
-            for s in state.tour.stations
+            for s in tour_state.tour.stations
         ]
 
 
@@ -224,7 +226,7 @@ class TourPluginsApi(Controller):
     tags = ["plugins"]
 
     @api_get("/", opt=R, summary="The plugins enabled for the tour, with their config")
-    async def enabled(self, tour_state: TourState) -> list[PluginConfigOut]:
+    async def enabled(self, tour_state: TourStateDep) -> list[PluginConfigOut]:
         return [
             PluginConfigOut(plugin=name, config=msgspec.to_builtins(config))
             for name, config in sorted(tour_state.configs.items())
@@ -233,8 +235,8 @@ class TourPluginsApi(Controller):
     @api_put("/{plugin:str}", opt=E, summary="Enable a plugin for the tour with this config")
     async def configure(
         self,
-        platform: Platform,
-        at: TourAt,
+        platform: PlatformDep,
+        at: TourAtDep,
         plugin: FromPath[str],
         data: JSONBody[dict[str, Any]],
     ) -> PluginConfigOut:
@@ -250,8 +252,8 @@ class TourPluginsApi(Controller):
     @api_delete("/{plugin:str}", opt=E, summary="Disable a plugin for the tour")
     async def disable(
         self,
-        platform: Platform,
-        at: TourAt,
+        platform: PlatformDep,
+        at: TourAtDep,
         plugin: FromPath[str],
     ) -> None:
         def change(tour: Tour) -> None:
@@ -267,7 +269,7 @@ class MediaApi(Controller):
     tags = ["media"]
 
     @api_get("/", opt=R, summary="The tour's media files and where each is used")
-    async def list_files(self, platform: Platform, tour_state: TourState) -> list[MediaItem]:
+    async def list_files(self, platform: PlatformDep, tour_state: TourStateDep) -> list[MediaItem]:
         return await list_media(platform, tour_state.tour)
 
     @api_post(
@@ -278,8 +280,8 @@ class MediaApi(Controller):
     )
     async def upload(
         self,
-        platform: Platform,
-        tour_state: TourState,
+        platform: PlatformDep,
+        tour_state: TourStateDep,
         data: Annotated[MediaUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Response[MediaItem]:
         if not isinstance(data.file, UploadFile):
@@ -290,7 +292,7 @@ class MediaApi(Controller):
 
     @api_delete("/{name:path}", opt=E, summary="Delete a media file (refused while it is used)")
     async def delete_file(
-        self, platform: Platform, tour_state: TourState, name: FromPath[str]
+        self, platform: PlatformDep, tour_state: TourStateDep, name: FromPath[str]
     ) -> None:
         await delete_media(platform, tour_state.tour, name.lstrip("/"))
 

@@ -15,7 +15,7 @@ from markupsafe import Markup
 from promtour.console import bin as bin_
 from promtour.console import service
 from promtour.console.access import EDIT, READ
-from promtour.console.deps import TourAt
+from promtour.console.deps import ConsoleDep, TourAtDep, TourStateDep
 from promtour.console.form_actions import action_result, form_context, get_job, start_action
 from promtour.console.forms import (
     OP_FIELD,
@@ -106,7 +106,9 @@ class PluginPages(Controller):
         return info
 
     @get("/", opt=R)
-    async def config_form(self, c: Console, at: TourAt, plugin: FromPath[str]) -> Response[str]:
+    async def config_form(
+        self, c: ConsoleDep, at: TourAtDep, plugin: FromPath[str]
+    ) -> Response[str]:
         info = self._info(c, plugin)
         state = await service.load_tour(c.platform, at.enterprise, at.tour_id)
         stored = state.tour.plugins.get(plugin)
@@ -117,7 +119,9 @@ class PluginPages(Controller):
         return await self._form(c, state, plugin, values)
 
     @post("/", opt=E)
-    async def save_config(self, c: Console, at: TourAt, plugin: FromPath[str]) -> Response[Any]:
+    async def save_config(
+        self, c: ConsoleDep, at: TourAtDep, plugin: FromPath[str]
+    ) -> Response[Any]:
         info = self._info(c, plugin)
         form = await c.form()
         state = await service.load_tour(c.platform, at.enterprise, at.tour_id)
@@ -163,7 +167,7 @@ class PluginPages(Controller):
 
     @get("/actions/{job_id:str}", opt=E)
     async def action_progress(
-        self, c: Console, at: TourAt, plugin: FromPath[str], job_id: FromPath[str]
+        self, c: ConsoleDep, at: TourAtDep, plugin: FromPath[str], job_id: FromPath[str]
     ) -> Response[str]:
         """The progress of a field's action (refreshes itself), then its result."""
         self._info(c, plugin)
@@ -186,7 +190,7 @@ class PluginPages(Controller):
 
     @post("/disable", opt=E)
     async def disable(
-        self, c: Console, at: TourAt, tour_state: TourState, plugin: FromPath[str]
+        self, c: ConsoleDep, at: TourAtDep, tour_state: TourStateDep, plugin: FromPath[str]
     ) -> Response[Any]:
         kept = tour_state.tour.plugins.get(plugin)
 
@@ -217,7 +221,7 @@ class PreviewPages(Controller):
 
     @get("/", opt=R)
     async def preview(
-        self, c: Console, tour_state: TourState, station_id: FromPath[str]
+        self, c: ConsoleDep, tour_state: TourStateDep, station_id: FromPath[str]
     ) -> Response[str]:
         """The station page as a visitor sees it, built by the same template and the
         same plugin panels; nothing is recorded (no check-in, no event)."""
@@ -304,31 +308,31 @@ class PosterPages(Controller):
         )
 
     @get("/posters", opt=R)
-    async def posters(self, c: Console, tour_state: TourState) -> Response[str]:
+    async def posters(self, c: ConsoleDep, tour_state: TourStateDep) -> Response[str]:
         per_page = 4 if c.request.query_params.get("per_page") == "4" else 1
         stations = tour_state.tour.stations
         return await self._sheet(c, tour_state, stations, per_page, "console/posters.html")
 
     @get("/posters/{station_id:str}", opt=R)
     async def reprint(
-        self, c: Console, tour_state: TourState, station_id: FromPath[str]
+        self, c: ConsoleDep, tour_state: TourStateDep, station_id: FromPath[str]
     ) -> Response[str]:
         station = service.station_of(tour_state.tour, station_id)
         return await self._sheet(c, tour_state, [station], 1, "console/posters.html")
 
     @get("/contact-sheet", opt=R)
-    async def contact_sheet(self, c: Console, tour_state: TourState) -> Response[str]:
+    async def contact_sheet(self, c: ConsoleDep, tour_state: TourStateDep) -> Response[str]:
         stations = tour_state.tour.stations
         return await self._sheet(
             c, tour_state, stations, max(len(stations), 1), "console/contact.html"
         )
 
     @get("/rotate", opt=E)
-    async def rotate_form(self, c: Console, tour_state: TourState) -> Response[str]:
+    async def rotate_form(self, c: ConsoleDep, tour_state: TourStateDep) -> Response[str]:
         title = c._("Renew the QR codes")
         return await c.page("console/rotate.html", title=title, tour=tour_state.tour)
 
     @post("/rotate", opt=E)
-    async def rotate(self, c: Console, at: TourAt) -> Response[Any]:
+    async def rotate(self, c: ConsoleDep, at: TourAtDep) -> Response[Any]:
         await service.rotate_key(c.platform, at.enterprise, at.tour_id)
         return c.redirect(f"{c.base()}/tours/{at.tour_id}/posters", "rotated")

@@ -20,7 +20,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 from promtour.console import service
 from promtour.console.apibase import platform_of
@@ -28,7 +28,14 @@ from promtour.console.ui import Console
 from promtour.platform import Platform
 from promtour.tours import TourState
 
-__all__ = ["DEPENDENCIES", "TourAt"]
+__all__ = [
+    "DEPENDENCIES",
+    "ConsoleDep",
+    "PlatformDep",
+    "TourAt",
+    "TourAtDep",
+    "TourStateDep",
+]
 
 
 class TourAt(msgspec.Struct, frozen=True):
@@ -36,6 +43,14 @@ class TourAt(msgspec.Struct, frozen=True):
 
     enterprise: str
     tour_id: str
+
+
+#: A handler's parameter types: injected by name (``c``, ``platform``, ``at``,
+#: ``tour_state``), marked as litestar asks (inferred dependencies end in litestar 3).
+ConsoleDep = NamedDependency[Console]
+PlatformDep = NamedDependency[Platform]
+TourAtDep = NamedDependency[TourAt]
+TourStateDep = NamedDependency[TourState]
 
 
 def _platform(request: Request[Any, Any, Any]) -> Platform:
@@ -46,7 +61,7 @@ def _tour_at(enterprise: FromPath[str], tour_id: FromPath[str]) -> TourAt:
     return TourAt(enterprise=enterprise, tour_id=tour_id)
 
 
-async def _tour_state(platform: Platform, at: TourAt) -> TourState:
+async def _tour_state(platform: PlatformDep, at: TourAtDep) -> TourState:
     return await service.load_tour(platform, at.enterprise, at.tour_id)
 
 

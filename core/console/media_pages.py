@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Controller, Response, get, post
 from promtour.console.access import E, R
+from promtour.console.deps import ConsoleDep, TourStateDep
 from promtour.console.media import MediaError, MediaInUse, delete_media, list_media, upload_media
 from promtour.console.ui import Console
 from promtour.errors import PromtourError
@@ -31,11 +32,11 @@ class MediaPages(Controller):
         )
 
     @get("/", opt=R)
-    async def media(self, c: Console, tour_state: TourState) -> Response[str]:
+    async def media(self, c: ConsoleDep, tour_state: TourStateDep) -> Response[str]:
         return await self._page(c, tour_state)
 
     @post("/", opt=E, request_max_body_size=MAX_MEDIA_BYTES + 1024 * 1024)
-    async def upload(self, c: Console, tour_state: TourState) -> Response[Any]:
+    async def upload(self, c: ConsoleDep, tour_state: TourStateDep) -> Response[Any]:
         form = await c.form()
         upload = form.file("file")
         try:
@@ -49,7 +50,7 @@ class MediaPages(Controller):
         return c.redirect(f"{c.base()}/tours/{tour_state.tour.id}/media", "uploaded")
 
     @get("/delete", opt=E)
-    async def delete_form(self, c: Console, tour_state: TourState) -> Response[str]:
+    async def delete_form(self, c: ConsoleDep, tour_state: TourStateDep) -> Response[str]:
         """The question before deleting; for a file in use, why it cannot be deleted."""
         name = c.request.query_params.get("name") or ""
         if not name:
@@ -67,7 +68,7 @@ class MediaPages(Controller):
         )
 
     @post("/delete", opt=E)
-    async def delete(self, c: Console, tour_state: TourState) -> Response[Any]:
+    async def delete(self, c: ConsoleDep, tour_state: TourStateDep) -> Response[Any]:
         name = (await c.form()).get("name")
         try:
             await delete_media(c.platform, tour_state.tour, name)

@@ -17,7 +17,7 @@ from litestar.params import FromPath
 from promtour.console import bin as bin_
 from promtour.console import service
 from promtour.console.access import E, R
-from promtour.console.deps import TourAt
+from promtour.console.deps import ConsoleDep, TourAt, TourAtDep, TourStateDep
 from promtour.console.forms import FormContext, build_form, config_values
 from promtour.console.signin import SignInPages, safe_next, sign_in_redirect
 from promtour.console.ui import Console, FormData
@@ -95,14 +95,14 @@ class ToursPages(Controller):
     include_in_schema = False
 
     @get("/", opt=R)
-    async def tours(self, c: Console, enterprise: FromPath[str]) -> Response[str]:
+    async def tours(self, c: ConsoleDep, enterprise: FromPath[str]) -> Response[str]:
         states = service.tours_of(c.platform, enterprise)
         return await c.page(
             "console/tours.html", title=c._("Tours"), tours=[s.tour for s in states]
         )
 
     @get("/tours/new", opt=E)
-    async def new_tour(self, c: Console, enterprise: FromPath[str]) -> Response[str]:
+    async def new_tour(self, c: ConsoleDep, enterprise: FromPath[str]) -> Response[str]:
         return await c.page(
             "console/tour_new.html",
             title=c._("New tour"),
@@ -111,7 +111,7 @@ class ToursPages(Controller):
         )
 
     @post("/tours", opt=E)
-    async def create_tour(self, c: Console, enterprise: FromPath[str]) -> Response[Any]:
+    async def create_tour(self, c: ConsoleDep, enterprise: FromPath[str]) -> Response[Any]:
         form = await c.form()
         try:
             tour_id = form.get("id").strip().lower()
@@ -146,7 +146,7 @@ class ToursPages(Controller):
         return c.redirect(f"{c.base()}/tours/{tour_id}", "created")
 
     @get("/plugins", opt=R)
-    async def plugins(self, c: Console, enterprise: FromPath[str]) -> Response[str]:
+    async def plugins(self, c: ConsoleDep, enterprise: FromPath[str]) -> Response[str]:
         plugins = []
         states = service.tours_of(c.platform, enterprise)
         for name in c.platform.plugins.names:
@@ -167,11 +167,11 @@ class ToursPages(Controller):
         return await c.page("console/plugins.html", title=c._("Plugins"), plugins=plugins)
 
     @get("/import", opt=E)
-    async def import_form(self, c: Console, enterprise: FromPath[str]) -> Response[str]:
+    async def import_form(self, c: ConsoleDep, enterprise: FromPath[str]) -> Response[str]:
         return await c.page("console/import.html", title=c._("Import a tour"), toml="")
 
     @post("/import", opt=E)
-    async def import_tour(self, c: Console, enterprise: FromPath[str]) -> Response[Any]:
+    async def import_tour(self, c: ConsoleDep, enterprise: FromPath[str]) -> Response[Any]:
         form = await c.form()
         text = form.get("toml")
         upload = form.file("file")
@@ -308,11 +308,11 @@ class TourPages(Controller):
     include_in_schema = False
 
     @get("/", opt=R)
-    async def tour(self, c: Console, tour_state: TourState) -> Response[str]:
+    async def tour(self, c: ConsoleDep, tour_state: TourStateDep) -> Response[str]:
         return await tour_page(c, tour_state)
 
     @post("/", opt=E)
-    async def save(self, c: Console, at: TourAt) -> Response[Any]:
+    async def save(self, c: ConsoleDep, at: TourAtDep) -> Response[Any]:
         form = await c.form()
 
         def change(tour: Tour) -> None:
@@ -328,26 +328,26 @@ class TourPages(Controller):
         return await change_or_show(c, at, change, form=form.all(), kind="details")
 
     @post("/close", opt=E)
-    async def close(self, c: Console, at: TourAt) -> Response[Any]:
+    async def close(self, c: ConsoleDep, at: TourAtDep) -> Response[Any]:
         return await change_or_show(c, at, _every_station(enabled=False), "closed")
 
     @post("/open", opt=E)
-    async def open(self, c: Console, at: TourAt) -> Response[Any]:
+    async def open(self, c: ConsoleDep, at: TourAtDep) -> Response[Any]:
         return await change_or_show(c, at, _every_station(enabled=True), "opened")
 
     @get("/delete", opt=E)
-    async def delete_form(self, c: Console, tour_state: TourState) -> Response[str]:
+    async def delete_form(self, c: ConsoleDep, tour_state: TourStateDep) -> Response[str]:
         return await c.page(
             "console/tour_delete.html", title=c._("Delete the tour"), tour=tour_state.tour
         )
 
     @post("/delete", opt=E)
-    async def delete(self, c: Console, at: TourAt) -> Response[Any]:
+    async def delete(self, c: ConsoleDep, at: TourAtDep) -> Response[Any]:
         await service.delete_tour(c.platform, at.enterprise, at.tour_id)
         return c.redirect(c.base(), "deleted")
 
     @get("/export", opt=R)
-    async def export(self, tour_state: TourState) -> Response[str]:
+    async def export(self, tour_state: TourStateDep) -> Response[str]:
         return Response(
             service.export_tour(tour_state.tour),
             media_type="application/toml",

@@ -16,7 +16,7 @@ from promtour.console import bin as bin_
 from promtour.console import service
 from promtour.console.access import E, R
 from promtour.console.apibase import api_delete, api_get, api_post, api_put, poster_base, tour_out
-from promtour.console.deps import TourAt
+from promtour.console.deps import ConsoleDep, PlatformDep, TourAtDep, TourStateDep
 from promtour.console.pages import change_or_show, done_or_refused, form_languages, station_from
 from promtour.console.schemas import StationEnabled, StationOrder, StationUpdate, TourOut
 from promtour.console.ui import Console
@@ -24,7 +24,6 @@ from promtour.errors import PromtourError, TourError
 from promtour.models import SLUG_RE, Station, Tour, pick_text
 from promtour.platform import Platform
 from promtour.qr import qr_svg
-from promtour.tours import TourState
 
 __all__ = ["StationPages", "StationsApi", "delete_station", "restore_station"]
 
@@ -70,7 +69,7 @@ class StationPages(Controller):
     include_in_schema = False
 
     @post("/", opt=E)
-    async def add_station(self, c: Console, at: TourAt) -> Response[Any]:
+    async def add_station(self, c: ConsoleDep, at: TourAtDep) -> Response[Any]:
         form = await c.form()
 
         def change(tour: Tour) -> None:
@@ -89,7 +88,7 @@ class StationPages(Controller):
 
     @get("/{station_id:str}", opt=R)
     async def station(
-        self, c: Console, tour_state: TourState, station_id: FromPath[str]
+        self, c: ConsoleDep, tour_state: TourStateDep, station_id: FromPath[str]
     ) -> Response[str]:
         return await self._page(c, tour_state.tour, station_id)
 
@@ -107,7 +106,7 @@ class StationPages(Controller):
 
     @post("/{station_id:str}", opt=E)
     async def save_station(
-        self, c: Console, at: TourAt, station_id: FromPath[str]
+        self, c: ConsoleDep, at: TourAtDep, station_id: FromPath[str]
     ) -> Response[Any]:
         form = await c.form()
 
@@ -126,12 +125,14 @@ class StationPages(Controller):
         return c.redirect(f"{c.base()}/tours/{at.tour_id}", "saved")
 
     @post("/{station_id:str}/move", opt=E)
-    async def move(self, c: Console, at: TourAt, station_id: FromPath[str]) -> Response[Any]:
+    async def move(self, c: ConsoleDep, at: TourAtDep, station_id: FromPath[str]) -> Response[Any]:
         step = -1 if (await c.form()).get("direction") == "up" else 1
         return await change_or_show(c, at, lambda t: service.move_station(t, station_id, step))
 
     @post("/{station_id:str}/toggle", opt=E)
-    async def toggle(self, c: Console, at: TourAt, station_id: FromPath[str]) -> Response[Any]:
+    async def toggle(
+        self, c: ConsoleDep, at: TourAtDep, station_id: FromPath[str]
+    ) -> Response[Any]:
         def change(tour: Tour) -> None:
             station = service.station_of(tour, station_id)
             station.enabled = not station.enabled
@@ -139,14 +140,18 @@ class StationPages(Controller):
         return await change_or_show(c, at, change)
 
     @post("/{station_id:str}/delete", opt=E)
-    async def delete(self, c: Console, at: TourAt, station_id: FromPath[str]) -> Response[Any]:
+    async def delete(
+        self, c: ConsoleDep, at: TourAtDep, station_id: FromPath[str]
+    ) -> Response[Any]:
         deleted = delete_station(c.platform, at.enterprise, at.tour_id, station_id)
         # The tour page offers to undo this at once (and the bin keeps it for days).
         undo = f"?undo={station_id}"
         return await done_or_refused(c, at, deleted, "station_deleted", query=undo)
 
     @post("/{station_id:str}/restore", opt=E)
-    async def restore(self, c: Console, at: TourAt, station_id: FromPath[str]) -> Response[Any]:
+    async def restore(
+        self, c: ConsoleDep, at: TourAtDep, station_id: FromPath[str]
+    ) -> Response[Any]:
         restored = restore_station(c.platform, at.enterprise, at.tour_id, station_id)
         return await done_or_refused(c, at, restored, "restored")
 
@@ -157,7 +162,7 @@ class StationsApi(Controller):
 
     @api_post("/", opt=E, summary="Add a station at the end of the tour")
     async def add_station(
-        self, platform: Platform, at: TourAt, data: JSONBody[Station]
+        self, platform: PlatformDep, at: TourAtDep, data: JSONBody[Station]
     ) -> Response[TourOut]:
         def change(tour: Tour) -> None:
             if tour.station(data.id) is not None:
@@ -169,7 +174,7 @@ class StationsApi(Controller):
 
     @api_put("/order", opt=E, summary="Reorder the stations (their numbers stay: no reprint)")
     async def reorder(
-        self, platform: Platform, at: TourAt, data: JSONBody[StationOrder]
+        self, platform: PlatformDep, at: TourAtDep, data: JSONBody[StationOrder]
     ) -> TourOut:
         return tour_out(
             await service.change_tour(
@@ -183,8 +188,8 @@ class StationsApi(Controller):
     @api_put("/{station_id:str}", opt=E, summary="Change a station")
     async def update_station(
         self,
-        platform: Platform,
-        at: TourAt,
+        platform: PlatformDep,
+        at: TourAtDep,
         station_id: FromPath[str],
         data: JSONBody[StationUpdate],
     ) -> TourOut:
@@ -200,8 +205,8 @@ class StationsApi(Controller):
     @api_put("/{station_id:str}/enabled", opt=E, summary="Enable or disable a station (no reprint)")
     async def set_enabled(
         self,
-        platform: Platform,
-        at: TourAt,
+        platform: PlatformDep,
+        at: TourAtDep,
         station_id: FromPath[str],
         data: JSONBody[StationEnabled],
     ) -> TourOut:
@@ -216,7 +221,7 @@ class StationsApi(Controller):
         summary="Remove a station (kept in the bin: POST …/restore brings it back)",
     )
     async def delete_station(
-        self, platform: Platform, at: TourAt, station_id: FromPath[str]
+        self, platform: PlatformDep, at: TourAtDep, station_id: FromPath[str]
     ) -> None:
         await delete_station(platform, at.enterprise, at.tour_id, station_id)
 
@@ -226,7 +231,7 @@ class StationsApi(Controller):
         summary="Put a deleted station back where it was (while it is in the bin)",
     )
     async def restore_station(
-        self, platform: Platform, at: TourAt, station_id: FromPath[str]
+        self, platform: PlatformDep, at: TourAtDep, station_id: FromPath[str]
     ) -> Response[TourOut]:
         await restore_station(platform, at.enterprise, at.tour_id, station_id)
         state = await service.load_tour(platform, at.enterprise, at.tour_id)
@@ -239,7 +244,7 @@ class StationsApi(Controller):
         summary="The station's QR code (SVG, error correction Q, quiet zone)",
     )
     async def qr(
-        self, request: Request[Any, Any, Any], tour_state: TourState, station_id: FromPath[str]
+        self, request: Request[Any, Any, Any], tour_state: TourStateDep, station_id: FromPath[str]
     ) -> Response[str]:
         tour = tour_state.tour
         station = service.station_of(tour, station_id)

@@ -13,10 +13,10 @@ from promtour.auth import ApiToken, create_token, list_tokens, revoke_token
 from promtour.console import service
 from promtour.console.access import A, current_principal
 from promtour.console.apibase import api_delete, api_get, api_post, platform_of
+from promtour.console.deps import ConsoleDep, PlatformDep
 from promtour.console.schemas import TokenCreate, TokenCreated, TokenOut
 from promtour.console.ui import Console
 from promtour.errors import TourError
-from promtour.platform import Platform
 
 __all__ = ["TokenPages", "TokensApi", "token_of"]
 
@@ -45,11 +45,11 @@ class TokenPages(Controller):
         )
 
     @get("/", opt=A)
-    async def tokens(self, c: Console, enterprise: FromPath[str]) -> Response[str]:
+    async def tokens(self, c: ConsoleDep, enterprise: FromPath[str]) -> Response[str]:
         return await self._page(c, enterprise)
 
     @post("/", opt=A)
-    async def create_token(self, c: Console, enterprise: FromPath[str]) -> Response[str]:
+    async def create_token(self, c: ConsoleDep, enterprise: FromPath[str]) -> Response[str]:
         form = await c.form()
         role, label = form.get("role"), form.get("label").strip()
         if role not in c.platform.roles.names or not label or len(label) > 100:
@@ -61,7 +61,7 @@ class TokenPages(Controller):
 
     @get("/{token_id:str}/revoke", opt=A)
     async def revoke_form(
-        self, c: Console, enterprise: FromPath[str], token_id: FromPath[str]
+        self, c: ConsoleDep, enterprise: FromPath[str], token_id: FromPath[str]
     ) -> Response[str]:
         """The question before revoking: a revoked token cannot be brought back."""
         token = await token_of(c, enterprise, token_id)
@@ -69,7 +69,7 @@ class TokenPages(Controller):
 
     @post("/{token_id:str}/revoke", opt=A)
     async def revoke(
-        self, c: Console, enterprise: FromPath[str], token_id: FromPath[str]
+        self, c: ConsoleDep, enterprise: FromPath[str], token_id: FromPath[str]
     ) -> Response[Any]:
         if c.principal is not None and c.principal.token_id == token_id:
             return await self._page(
@@ -90,7 +90,7 @@ class TokensApi(Controller):
     tags = ["enterprise"]
 
     @api_get("/", opt=A, summary="API tokens (admin); the secrets are never shown again")
-    async def tokens(self, platform: Platform, enterprise: FromPath[str]) -> list[TokenOut]:
+    async def tokens(self, platform: PlatformDep, enterprise: FromPath[str]) -> list[TokenOut]:
         tokens = await list_tokens(platform.bus, enterprise)
         return [
             TokenOut(id=t.id, role=t.role, label=t.label, created=t.created.isoformat())
@@ -99,7 +99,7 @@ class TokensApi(Controller):
 
     @api_post("/", opt=A, summary="Create a token (admin); the secret is in this answer only")
     async def create_token(
-        self, platform: Platform, enterprise: FromPath[str], data: JSONBody[TokenCreate]
+        self, platform: PlatformDep, enterprise: FromPath[str], data: JSONBody[TokenCreate]
     ) -> Response[TokenCreated]:
         try:
             token, secret = await create_token(
