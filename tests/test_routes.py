@@ -64,7 +64,7 @@ async def build_world(
         world.admins.append(secret)
     world.route = unique("route")
     start, end = season or (today() - timedelta(days=30), today() + timedelta(days=30))
-    op = {"Authorization": f"Bearer {world.op_secret}", "Accept": "application/json"}
+    op = json_headers(world.op_secret)
     async with httpx.AsyncClient(base_url=server.url, headers=op) as client:
         made = await client.post(
             f"/p/routes/o/{world.operator}/routes",
@@ -103,6 +103,12 @@ async def decide(server: Any, tour: Any, admin: str, route: str, action: str) ->
     ) as client:
         answer = await client.post(f"/p/routes/e/{tour.enterprise}/{route}/{tour.id}/{action}")
     return answer
+
+
+def json_headers(secret: str, lang: str = "") -> dict[str, str]:
+    """The headers of a JSON call with an operator's or a staff member's token."""
+    headers = {"Authorization": f"Bearer {secret}", "Accept": "application/json"}
+    return headers | ({"Accept-Language": lang} if lang else {})
 
 
 async def passport_json(client: httpx.AsyncClient, route: str) -> dict[str, Any]:
@@ -147,11 +153,7 @@ async def test_vertical_path_stamps_tiers_reward_and_one_redemption(
         assert not rewards[2]["redeemed"]
 
     # Staff of enterprise B (admin token) redeem once; the second time is refused.
-    staff = {
-        "Authorization": f"Bearer {world.admins[1]}",
-        "Accept": "application/json",
-        "Accept-Language": "en",
-    }
+    staff = json_headers(world.admins[1], lang="en")
     async with httpx.AsyncClient(base_url=server.url, headers=staff) as client:
         first = await client.post(f"/p/routes/r/{world.route}/redeem", json={"code": code})
         assert first.status_code == 200, first.text
@@ -198,7 +200,7 @@ async def test_fifty_visitors_finishing_at_once_get_exactly_their_stamps(
         assert len({t.code for t in passport.tiers}) == 2
 
     # The dashboard's figures are the counts of those events (aggregates only).
-    op = {"Authorization": f"Bearer {world.op_secret}", "Accept": "application/json"}
+    op = json_headers(world.op_secret)
     async with httpx.AsyncClient(base_url=server.url, headers=op) as client:
         report = (await client.get(f"/p/routes/o/{world.operator}/dashboard")).json()
         csv_text = (await client.get(f"/p/routes/o/{world.operator}/dashboard.csv")).text
@@ -270,11 +272,7 @@ async def test_bad_input_is_a_clear_4xx_and_writes_nothing(make_platform, serve_
     )
     passport = await wait_handled(store, f"pp.{visitor}", lambda p: p.tiers)
     code = passport.tiers[0].code
-    staff = {
-        "Authorization": f"Bearer {world.admins[0]}",
-        "Accept": "application/json",
-        "Accept-Language": "en",
-    }
+    staff = json_headers(world.admins[0], lang="en")
     async with httpx.AsyncClient(base_url=server.url, headers=staff) as client:
         wrong = await client.post(f"/p/routes/r/{world.route}/redeem", json={"code": code})
         assert wrong.status_code == 400 and "another route" in wrong.json()["detail"]
@@ -310,7 +308,7 @@ async def test_bad_input_is_a_clear_4xx_and_writes_nothing(make_platform, serve_
         page = await phone.get(f"/p/routes/r/{ended.route}", headers={"Accept-Language": "en"})
         assert "The season is closed" in page.text
         # Bad route definitions are refused naming the problem.
-        op = {"Authorization": f"Bearer {world.op_secret}", "Accept": "application/json"}
+        op = json_headers(world.op_secret)
         bad = await phone.post(
             f"/p/routes/o/{world.operator}/routes",
             headers=op,
