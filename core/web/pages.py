@@ -114,6 +114,12 @@ async def station_page(
     return response
 
 
+async def _visit(pt: RequestContext, enterprise: str, tour_id: str) -> tuple[TourState, Any]:
+    """The tour of the path and this visitor's progress on it (None before a first scan)."""
+    state = await pt.tour(enterprise, tour_id)
+    return state, await pt._platform.visits.progress(state.tour, pt.visitor)
+
+
 class VisitorPages(Controller):
     include_in_schema = False
 
@@ -132,8 +138,7 @@ class VisitorPages(Controller):
     async def start(
         self, pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]
     ) -> Response[str]:
-        state = await pt.tour(enterprise, tour_id)
-        progress = await pt._platform.visits.progress(state.tour, pt.visitor)
+        state, progress = await _visit(pt, enterprise, tour_id)
         panels = await collect_panels(pt, "promtour_start_panels", state, progress)
         return pt.page("start.html", tour=state.tour, progress=progress, panels=panels)
 
@@ -183,8 +188,7 @@ class VisitorPages(Controller):
     async def finish(
         self, pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]
     ) -> Response[str]:
-        state = await pt.tour(enterprise, tour_id)
-        progress = await pt._platform.visits.progress(state.tour, pt.visitor)
+        state, progress = await _visit(pt, enterprise, tour_id)
         if progress is not None:
             await pt._platform.visits.finish(state, progress)
         panels = await collect_panels(pt, "promtour_finish_panels", state, progress)
