@@ -120,6 +120,14 @@ async def _visit(pt: RequestContext, enterprise: str, tour_id: str) -> tuple[Tou
     return state, await pt._platform.visits.progress(state.tour, pt.visitor)
 
 
+async def _tour_page(
+    pt: RequestContext, state: TourState, progress: Any, hook: str, template: str
+) -> Response[str]:
+    """The tour's start or finish page with the plugins' panels of ``hook``."""
+    panels = await collect_panels(pt, hook, state, progress)
+    return pt.page(template, tour=state.tour, progress=progress, panels=panels)
+
+
 class VisitorPages(Controller):
     include_in_schema = False
 
@@ -139,8 +147,7 @@ class VisitorPages(Controller):
         self, pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]
     ) -> Response[str]:
         state, progress = await _visit(pt, enterprise, tour_id)
-        panels = await collect_panels(pt, "promtour_start_panels", state, progress)
-        return pt.page("start.html", tour=state.tour, progress=progress, panels=panels)
+        return await _tour_page(pt, state, progress, "promtour_start_panels", "start.html")
 
     @get("/t/{enterprise:str}/{tour_id:str}/go")
     async def go(
@@ -191,8 +198,7 @@ class VisitorPages(Controller):
         state, progress = await _visit(pt, enterprise, tour_id)
         if progress is not None:
             await pt._platform.visits.finish(state, progress)
-        panels = await collect_panels(pt, "promtour_finish_panels", state, progress)
-        return pt.page("finish.html", tour=state.tour, progress=progress, panels=panels)
+        return await _tour_page(pt, state, progress, "promtour_finish_panels", "finish.html")
 
     @post("/t/{enterprise:str}/{tour_id:str}/group")
     async def join_group(
