@@ -17,7 +17,7 @@ from typing import Any
 
 import msgspec
 import nats.js.errors
-from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from promtour._bus import Bus
 from promtour._describe import RoleSpec
@@ -209,11 +209,13 @@ async def principal_for_token_id(
     return _principal(msgspec.json.decode(entry.value, type=ApiToken), roles)
 
 
-async def principal_from_request(request: Request[Any, Any, Any]) -> Principal:
-    """The caller of an API route from its ``Authorization: Bearer`` header; 401 if none."""
+async def principal_from_request(request: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    """The caller of an API route from its ``Authorization: Bearer`` header; 401 if there
+    is none or it was revoked. The enterprise API's guard uses it too
+    (:func:`promtour._console.access.api_principal`)."""
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret:
+    if scheme.lower() != "bearer" or not secret.strip():
         raise NotAuthorizedException("An API token is required: Authorization: Bearer <token>.")
     platform = request.app.state.platform
     principal = await authenticate(platform.bus, secret.strip(), platform.roles)

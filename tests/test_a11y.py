@@ -12,21 +12,17 @@ test fails."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
 import time
 from datetime import date, timedelta
 from typing import Any
 
 import msgspec
 from promtour._auth import create_token
-from promtour._manager import PluginManager
 from promtour._models import Tour
 from promtour._platform import Platform
 from promtour._server import import_demo
-from promtour.testing import save_new_tour, station_path
-from promtour.testing import test_settings as settings_for
+from promtour.testing import save_new_tour, station_path, with_platform
 from promtour.testing.browser import axe_violations, format_violations
 
 SIZES = {
@@ -84,28 +80,18 @@ def world_in_thread(nats_url: str) -> World:
     """The demo (all visitor plugins but visits and safety), a school tour with those
     two and a closed station, and an admin token for the demo enterprise; made in a
     thread of its own, as Playwright owns this thread's event loop."""
-    out: list[World] = []
 
-    async def work() -> None:
-        platform = Platform(settings_for(nats_url), plugins=PluginManager())
-        await platform.start(consumers=False)
-        try:
-            await import_demo(platform)
-            demo = (await platform.tours.refresh("uralpress.main")).tour
-            school = await save_new_tour(platform, plugins=SCHOOL_PLUGINS)
-            closed = [msgspec.structs.replace(s, enabled=s.id != "s3") for s in school.stations]
-            school = msgspec.structs.replace(school, stations=closed)
-            school = (await platform.save_tour(school, media=frozenset())).tour
-            _, admin = await create_token(platform.bus, demo.enterprise, "admin", "a11y")
-            out.append(World(demo=demo, school=school, admin=admin))
-        finally:
-            await platform.stop()
+    async def work(platform: Platform) -> World:
+        await import_demo(platform)
+        demo = (await platform.tours.refresh("uralpress.main")).tour
+        school = await save_new_tour(platform, plugins=SCHOOL_PLUGINS)
+        closed = [msgspec.structs.replace(s, enabled=s.id != "s3") for s in school.stations]
+        school = msgspec.structs.replace(school, stations=closed)
+        school = (await platform.save_tour(school, media=frozenset())).tour
+        _, admin = await create_token(platform.bus, demo.enterprise, "admin", "a11y")
+        return World(demo=demo, school=school, admin=admin)
 
-    thread = threading.Thread(target=lambda: asyncio.run(work()))
-    thread.start()
-    thread.join(90)
-    assert out, "the tours could not be set up"
-    return out[0]
+    return with_platform(nats_url, work)
 
 
 def visit_every_page(page: Any, size: str, base: str, world: World) -> list[str]:

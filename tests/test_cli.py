@@ -121,6 +121,17 @@ def wait_ready(url: str, timeout: float = 30) -> None:
         time.sleep(0.1)
 
 
+def serve_ready(
+    running: list[Running], data: Path, *extra: str, port: int | None = None
+) -> tuple[Running, int]:
+    """``promtour serve`` on ``port`` (a free one by default) with ``data``, once it
+    answers ``/readyz``; the process and its port."""
+    port = port or free_port()
+    serve = start(running, "serve", port, data, *extra)
+    wait_ready(f"http://127.0.0.1:{port}")
+    return serve, port
+
+
 def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -176,9 +187,7 @@ def test_demo_runs_stops_cleanly_and_keeps_its_data(tmp_path, running):
 
 def test_no_orphan_nats_server_when_promtour_is_killed(tmp_path, running):
     data = tmp_path / "data"
-    port = free_port()
-    serve = start(running, "serve", port, data)
-    wait_ready(f"http://127.0.0.1:{port}")
+    serve, _ = serve_ready(running, data)
     nats_pid = int((data / "nats" / "running.url").read_text().split()[0])
     assert pid_alive(nats_pid)
     os.kill(serve.process.pid, signal.SIGKILL)  # no chance to clean up
@@ -191,9 +200,7 @@ def test_no_orphan_nats_server_when_promtour_is_killed(tmp_path, running):
 
 def test_serve_uses_the_given_nats(tmp_path, running, nats_url):
     data = tmp_path / "data"
-    port = free_port()
-    serve = start(running, "serve", port, data, "--nats", nats_url)
-    wait_ready(f"http://127.0.0.1:{port}")
+    serve, _ = serve_ready(running, data, "--nats", nats_url)
     # No embedded server was started: no store, no child nats-server.
     assert not (data / "nats").exists()
     children = subprocess.run(

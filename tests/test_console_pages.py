@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import httpx
+from console_http import EN, editor_tour, signed_in
 from markupsafe import Markup
 from promtour import hookimpl
 from promtour._auth import create_token, list_tokens, revoke_token
@@ -27,14 +28,8 @@ class ProbePanels:
         return Panel(title="Probe", html=html)
 
 
-EN = {"Accept-Language": "en"}
-
-
 async def test_sign_in_session_cookie_and_sign_out(make_platform, serve_app, new_tour):
-    setup = await make_platform(consumers=False)
-    tour = await new_tour(setup, stations=2)
-    _, secret = await create_token(setup.bus, tour.enterprise, "editor", "Olga")
-    server = serve_app()
+    setup, tour, secret, server = await editor_tour(make_platform, serve_app, new_tour, stations=2)
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as anonymous:
         # Without a session a console page sends you to the sign-in form.
         response = await anonymous.get(f"/console/{tour.enterprise}/tours/{tour.id}")
@@ -48,8 +43,7 @@ async def test_sign_in_session_cookie_and_sign_out(make_platform, serve_app, new
         # Signing in saves nothing: the message is not headed "Not saved:".
         assert "Not saved" not in wrong.text
 
-    async with httpx.AsyncClient(base_url=server.url, timeout=10, headers=EN) as client:
-        csrf = await console_sign_in(client, secret)
+    async with signed_in(server, secret) as (client, csrf):
         cookie = next(c for c in client.cookies.jar if c.name == "pt_console")
         assert cookie.has_nonstandard_attr("HttpOnly") and cookie.path == "/console"
         # Plugins' staff pages (/p/...) get the same session in a cookie of their own;
@@ -77,12 +71,8 @@ async def test_sign_in_session_cookie_and_sign_out(make_platform, serve_app, new
 
 
 async def test_console_forms_need_their_csrf_token(make_platform, serve_app, new_tour):
-    setup = await make_platform(consumers=False)
-    tour = await new_tour(setup, stations=2)
-    _, secret = await create_token(setup.bus, tour.enterprise, "editor", "Olga")
-    server = serve_app()
-    async with httpx.AsyncClient(base_url=server.url, timeout=10, headers=EN) as client:
-        csrf = await console_sign_in(client, secret)
+    setup, tour, secret, server = await editor_tour(make_platform, serve_app, new_tour, stations=2)
+    async with signed_in(server, secret) as (client, csrf):
         target = f"/console/{tour.enterprise}/tours/{tour.id}/stations/s1/toggle"
         refused = await client.post(target, data={})
         assert refused.status_code == 403
@@ -100,13 +90,9 @@ async def test_console_forms_need_their_csrf_token(make_platform, serve_app, new
 
 
 async def test_create_tour_stations_and_reorder(make_platform, serve_app, new_tour):
-    setup = await make_platform(consumers=False)
-    seed = await new_tour(setup, stations=1)
-    _, secret = await create_token(setup.bus, seed.enterprise, "editor", "Olga")
-    server = serve_app()
+    setup, seed, secret, server = await editor_tour(make_platform, serve_app, new_tour)
     base = f"/console/{seed.enterprise}"
-    async with httpx.AsyncClient(base_url=server.url, timeout=10, headers=EN) as client:
-        csrf = await console_sign_in(client, secret)
+    async with signed_in(server, secret) as (client, csrf):
         bad = await client.post(
             f"{base}/tours",
             data={"_csrf": csrf, "id": "Bad Id", "name_en": "x", "languages": "ru, en"},
@@ -177,13 +163,9 @@ async def test_create_tour_stations_and_reorder(make_platform, serve_app, new_to
 async def test_config_form_names_the_bad_field_and_keeps_what_was_typed(
     make_platform, serve_app, new_tour
 ):
-    setup = await make_platform(consumers=False)
-    tour = await new_tour(setup, stations=2)
-    _, secret = await create_token(setup.bus, tour.enterprise, "editor", "Olga")
-    server = serve_app()
+    setup, tour, secret, server = await editor_tour(make_platform, serve_app, new_tour, stations=2)
     url = f"/console/{tour.enterprise}/tours/{tour.id}/plugins/quests"
-    async with httpx.AsyncClient(base_url=server.url, timeout=10, headers=EN) as client:
-        csrf = await console_sign_in(client, secret)
+    async with signed_in(server, secret) as (client, csrf):
         form = await client.get(url)
         assert form.status_code == 200
         assert 'name="cfg.order"' in form.text  # a generated input for a simple field
@@ -216,13 +198,9 @@ async def test_config_form_names_the_bad_field_and_keeps_what_was_typed(
 
 
 async def test_media_page_upload_and_refusals(make_platform, serve_app, new_tour):
-    setup = await make_platform(consumers=False)
-    tour = await new_tour(setup, stations=1)
-    _, secret = await create_token(setup.bus, tour.enterprise, "editor", "Olga")
-    server = serve_app()
+    setup, tour, secret, server = await editor_tour(make_platform, serve_app, new_tour)
     url = f"/console/{tour.enterprise}/tours/{tour.id}/media"
-    async with httpx.AsyncClient(base_url=server.url, timeout=10, headers=EN) as client:
-        csrf = await console_sign_in(client, secret)
+    async with signed_in(server, secret) as (client, csrf):
         audio = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * (300 * 1024)  # 1.2 MB
         up = await client.post(
             url, data={"_csrf": csrf, "folder": "audio"}, files={"file": ("press.mp3", audio)}
@@ -281,13 +259,9 @@ def poster_urls(html: str) -> dict[str, str]:
 
 
 async def test_posters_and_key_rotation(make_platform, serve_app, new_tour):
-    setup = await make_platform(consumers=False)
-    tour = await new_tour(setup, stations=5)
-    _, secret = await create_token(setup.bus, tour.enterprise, "editor", "Olga")
-    server = serve_app()
+    _, tour, secret, server = await editor_tour(make_platform, serve_app, new_tour, stations=5)
     base = f"/console/{tour.enterprise}/tours/{tour.id}"
-    async with httpx.AsyncClient(base_url=server.url, timeout=10, headers=EN) as client:
-        csrf = await console_sign_in(client, secret)
+    async with signed_in(server, secret) as (client, csrf):
         one = await client.get(f"{base}/posters")
         assert one.status_code == 200
         assert one.text.count('class="sheet"') == 5 and one.text.count('class="qr"') == 5

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 import httpx
+from console_http import editor_tour, signed_in
 from promtour._auth import create_token, list_tokens
 from promtour._server import import_demo
 from promtour._tours import media_name
@@ -37,8 +38,7 @@ async def test_a_needed_transcript_is_used_and_cannot_be_deleted(make_platform, 
     _, secret = await create_token(setup.bus, enterprise, "editor", "Ольга")
     server = serve_app()
     t = f"/console/{enterprise}/tours/{tour_id}"
-    async with httpx.AsyncClient(base_url=server.url, timeout=30, headers=RU) as client:
-        csrf = await sign_in(client, secret)
+    async with signed_in(server, secret, headers=RU, timeout=30) as (client, csrf):
         page = (await client.get(f"{t}/media")).text
         press = row(page, "file", "audio/press.ru.vtt")
         assert "не используется" not in press and "используется" in press
@@ -77,13 +77,11 @@ async def test_a_needed_transcript_is_used_and_cannot_be_deleted(make_platform, 
 
 
 async def test_a_deleted_station_comes_back(make_platform, serve_app, new_tour):
-    setup = await make_platform(consumers=False)
-    tour = await new_tour(setup, stations=3)
-    _, secret = await create_token(setup.bus, tour.enterprise, "editor", "Ольга")
-    server = serve_app()
+    setup, tour, secret, server = await editor_tour(
+        make_platform, serve_app, new_tour, stations=3, label="Ольга"
+    )
     t = f"/console/{tour.enterprise}/tours/{tour.id}"
-    async with httpx.AsyncClient(base_url=server.url, timeout=30, headers=RU) as client:
-        csrf = await sign_in(client, secret)
+    async with signed_in(server, secret, headers=RU, timeout=30) as (client, csrf):
         deleted = await client.post(f"{t}/stations/s2/delete", data={"_csrf": csrf})
         assert deleted.status_code == 303
         page = (await client.get(deleted.headers["location"])).text

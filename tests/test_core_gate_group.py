@@ -10,15 +10,23 @@ from promtour.plugin import Panel, PluginInfo
 from promtour.testing import csrf_token, station_path, unique
 
 
-class Gatekeeper:
-    """Gates pages until the visitor's group is OPEN; accepts only the code OPEN."""
+class Named:
+    """A test plugin registered under a fresh name (the tests run side by side)."""
+
+    title = ""
 
     def __init__(self, name: str) -> None:
         self.name = name
 
     @hookimpl
     def promtour_plugin_info(self) -> PluginInfo:
-        return PluginInfo(name=self.name, version="1", title={"en": "Gate"})
+        return PluginInfo(name=self.name, version="1", title={"en": self.title})
+
+
+class Gatekeeper(Named):
+    """Gates pages until the visitor's group is OPEN; accepts only the code OPEN."""
+
+    title = "Gate"
 
     @hookimpl
     def promtour_page_gate(self, page):
@@ -31,13 +39,8 @@ class Gatekeeper:
         return None if code == "OPEN" else page._("No such group") + f": {code}"
 
 
-class Other:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    @hookimpl
-    def promtour_plugin_info(self) -> PluginInfo:
-        return PluginInfo(name=self.name, version="1", title={"en": "Other"})
+class Other(Named):
+    title = "Other"
 
     @hookimpl
     def promtour_station_panels(self, page):

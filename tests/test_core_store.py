@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import msgspec
@@ -25,16 +27,37 @@ def files_containing(folder: Path, needle: bytes) -> list[Path]:
     return [p for p in folder.rglob("*") if p.is_file() and needle in p.read_bytes()]
 
 
+@asynccontextmanager
+async def own_server(tmp_path: Path) -> AsyncIterator[tuple[EmbeddedNats, Bus]]:
+    """A nats-server of the test's own (the test reads its files) and a bus on it."""
+    server = EmbeddedNats(tmp_path / "nats")
+    server.start()
+    try:
+        bus = Bus(server.url)
+        await bus.connect()
+        yield server, bus
+        await bus.close()
+    finally:
+        server.stop()
+
+
+def assert_gone_from_files(tmp_path: Path, server: EmbeddedNats, secret: bytes) -> None:
+    """The bytes are in none of the server's files, also after it restarts."""
+    assert files_containing(tmp_path, secret) == []
+    server = EmbeddedNats(tmp_path / "nats", port=server.port)
+    server.start()
+    try:
+        assert files_containing(tmp_path, secret) == []
+    finally:
+        server.stop()
+
+
 async def test_erased_record_is_gone_from_the_server_files(tmp_path: Path) -> None:
     """Erasure is not a hidden read: the bytes are gone from every file of the store,
     also after the server restarts (JetStream keeps purged messages in its block files
     until they are compacted; the store overwrites them first)."""
-    server = EmbeddedNats(tmp_path / "nats")
-    server.start()
     secret = f"Ivanova-{unique('x')}@example.org".encode()
-    try:
-        bus = Bus(server.url)
-        await bus.connect()
+    async with own_server(tmp_path) as (server, bus):
         store = PluginStore(bus, unique("p").replace("-", "_"))
         # Personal data is written once (create) and erased, never overwritten: a version
         # that the bucket's history limit drops is removed without being overwritten.
@@ -44,16 +67,7 @@ async def test_erased_record_is_gone_from_the_server_files(tmp_path: Path) -> No
         assert await store.erase("lead.a") is True
         assert await store.get("lead.a", Note) is None
         assert await store.get("lead.b", Note) == Note(text="keep me")
-        await bus.close()
-    finally:
-        server.stop()
-    assert files_containing(tmp_path, secret) == []
-    server = EmbeddedNats(tmp_path / "nats", port=server.port)
-    server.start()
-    try:
-        assert files_containing(tmp_path, secret) == []
-    finally:
-        server.stop()
+    assert_gone_from_files(tmp_path, server, secret)
 
 
 async def wait_until_gone(store: PluginStore, key: str, timeout: float = 8.0) -> None:
@@ -73,12 +87,8 @@ async def test_personal_record_expires_by_erasure(tmp_path: Path) -> None:
     """A personal record with a TTL is erased when it expires (its bytes overwritten),
     not dropped by the server with its bytes left in the block file; a record that is
     not personal expires as before (the server removes it, no index)."""
-    server = EmbeddedNats(tmp_path / "nats")
-    server.start()
     secret = f"Petrova-{unique('x')}@example.org".encode()
-    try:
-        bus = Bus(server.url)
-        await bus.connect()
+    async with own_server(tmp_path) as (server, bus):
         plugin = unique("p").replace("-", "_")
         store = PluginStore(bus, plugin)
         tour = store.for_tour("ent.tour")  # booking contacts live in a tour's view
@@ -103,16 +113,7 @@ async def test_personal_record_expires_by_erasure(tmp_path: Path) -> None:
         finally:
             await sweeper.stop()
         assert await store.get("keep", Note) == Note(text="keep me")
-        await bus.close()
-    finally:
-        server.stop()
-    assert files_containing(tmp_path, secret) == []
-    server = EmbeddedNats(tmp_path / "nats", port=server.port)
-    server.start()
-    try:
-        assert files_containing(tmp_path, secret) == []
-    finally:
-        server.stop()
+    assert_gone_from_files(tmp_path, server, secret)
 
 
 async def test_the_sweep_erases_due_records_and_only_the_indexed_version(bus: Bus) -> None:

@@ -4,21 +4,15 @@ into one that needs no CSRF token."""
 
 from __future__ import annotations
 
-import httpx
-from promtour._auth import create_token
-from promtour.testing import console_sign_in
+from console_http import editor_tour, signed_in
 
 EN = {"Accept-Language": "en"}
 
 
 async def test_a_bearer_header_does_not_replace_the_csrf_token(make_platform, serve_app, new_tour):
-    setup = await make_platform(consumers=False)
-    tour = await new_tour(setup, stations=2)
-    _, secret = await create_token(setup.bus, tour.enterprise, "editor", "Olga")
-    server = serve_app()
+    setup, tour, secret, server = await editor_tour(make_platform, serve_app, new_tour, stations=2)
     target = f"/console/{tour.enterprise}/tours/{tour.id}/stations/s1/toggle"
-    async with httpx.AsyncClient(base_url=server.url, timeout=10, headers=EN) as client:
-        csrf = await console_sign_in(client, secret)
+    async with signed_in(server, secret) as (client, csrf):
         # A valid session cookie, no CSRF token, and a made-up or even a real token:
         # the console acts on the cookie only, so the CSRF check must still run.
         for bearer in ("junk", "pt_abc_def", secret):

@@ -20,7 +20,7 @@ import nats
 import nats.errors
 import pytest
 from promtour._embedded import free_port
-from test_cli import STATION_LINE, pid_alive, start, wait_ready
+from test_cli import STATION_LINE, pid_alive, serve_ready, start, wait_ready
 
 
 def _cmdline(pid: int) -> str:
@@ -60,9 +60,7 @@ async def _refused(url: str, **auth: str) -> bool:
 
 def test_embedded_nats_requires_private_credentials(tmp_path, running):
     data = tmp_path / "data"
-    port = free_port()
-    serve = start(running, "serve", port, data)
-    wait_ready(f"http://127.0.0.1:{port}")
+    serve, port = serve_ready(running, data)
     store = data / "nats"
     pid, url = _running(store)
     credentials = json.loads((store / "credentials.json").read_text())
@@ -83,8 +81,7 @@ def test_embedded_nats_requires_private_credentials(tmp_path, running):
     assert credentials["password"] not in (store / "nats-server.log").read_text()
 
     # The next start uses the same credentials.
-    serve = start(running, "serve", port, data)
-    wait_ready(f"http://127.0.0.1:{port}")
+    serve, _ = serve_ready(running, data, port=port)
     assert json.loads((store / "credentials.json").read_text()) == credentials
     _, url = _running(store)
     assert asyncio.run(_refused(url)) and not asyncio.run(_refused(url, **credentials))
@@ -93,9 +90,7 @@ def test_embedded_nats_requires_private_credentials(tmp_path, running):
 
 def test_embedded_nats_listens_on_loopback_only(tmp_path, running):
     data = tmp_path / "data"
-    port = free_port()
-    serve = start(running, "serve", port, data)
-    wait_ready(f"http://127.0.0.1:{port}")
+    serve, _ = serve_ready(running, data)
     pid, url = _running(data / "nats")
     nats_port = int(url.rsplit(":", 1)[1])
     # 127.0.0.1 as /proc/net/tcp writes it; nothing on 0.0.0.0 or any IPv6 address.

@@ -11,11 +11,11 @@ from urllib.parse import quote
 import httpx
 import nats.js.errors
 import pytest
-from promtour._auth import create_token
 from promtour._bus import Bus
 from promtour._cli import main
 from promtour._media import MediaError, clean_name
 from promtour.testing import unique
+from test_console_api import editor_client
 
 MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 64
 VTT = "WEBVTT\n\n00:00.000 --> 00:01.000\nПривет\n".encode()
@@ -60,22 +60,13 @@ def test_name_rules_allow_any_script_and_refuse_paths():
             clean_name(bad)
 
 
-async def _editor(setup, server, enterprise: str) -> httpx.AsyncClient:
-    _, secret = await create_token(setup.bus, enterprise, "editor", "media tests")
-    return httpx.AsyncClient(
-        base_url=f"{server.url}/api/v1/enterprises/{enterprise}",
-        headers={"Authorization": f"Bearer {secret}"},
-        timeout=10,
-    )
-
-
 async def test_unicode_upload_is_served_with_allowed_type_nosniff_and_ranges(
     make_platform, serve_app, new_tour
 ):
     setup = await make_platform(consumers=False)
     tour = await new_tour(setup, stations=1)
     server = serve_app()
-    async with await _editor(setup, server, tour.enterprise) as api:
+    async with await editor_client(setup, server, tour.enterprise) as api:
         path = f"/tours/{tour.id}/media"
         ok = await api.post(path, files={"file": ("Пресс-цех.mp3", MP3, "audio/mpeg")})
         assert ok.status_code == 201, ok.text

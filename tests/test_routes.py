@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
+from polling import settled
 from promtour._auth import create_token
 from promtour._events import TourFinished, VisitorCheckedIn
 from promtour.plugins import routes as routes_plugin
@@ -63,7 +64,7 @@ async def build_world(
         world.admins.append(secret)
     world.route = unique("route")
     start, end = season or (today() - timedelta(days=30), today() + timedelta(days=30))
-    op = {"Authorization": f"Bearer {world.op_secret}", "Accept": "application/json"}
+    op = json_headers(world.op_secret)
     async with httpx.AsyncClient(base_url=server.url, headers=op) as client:
         made = await client.post(
             f"/p/routes/o/{world.operator}/routes",
@@ -104,6 +105,12 @@ async def decide(server: Any, tour: Any, admin: str, route: str, action: str) ->
     return answer
 
 
+def json_headers(secret: str, lang: str = "") -> dict[str, str]:
+    """The headers of a JSON call with an operator's or a staff member's token."""
+    headers = {"Authorization": f"Bearer {secret}", "Accept": "application/json"}
+    return headers | ({"Accept-Language": lang} if lang else {})
+
+
 async def passport_json(client: httpx.AsyncClient, route: str) -> dict[str, Any]:
     answer = await client.get(f"/p/routes/r/{route}", headers={"Accept": "application/json"})
     assert answer.status_code == 200, answer.text
@@ -113,12 +120,7 @@ async def passport_json(client: httpx.AsyncClient, route: str) -> dict[str, Any]
 async def wait_for_stamps(
     client: httpx.AsyncClient, route: str, n: int, timeout: float = 10
 ) -> dict[str, Any]:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        data = await passport_json(client, route)
-        if data["stamps"] >= n or asyncio.get_running_loop().time() > deadline:
-            return data
-        await asyncio.sleep(0.1)
+    return await settled(lambda: passport_json(client, route), lambda d: d["stamps"] >= n, timeout)
 
 
 async def test_vertical_path_stamps_tiers_reward_and_one_redemption(
@@ -151,11 +153,7 @@ async def test_vertical_path_stamps_tiers_reward_and_one_redemption(
         assert not rewards[2]["redeemed"]
 
     # Staff of enterprise B (admin token) redeem once; the second time is refused.
-    staff = {
-        "Authorization": f"Bearer {world.admins[1]}",
-        "Accept": "application/json",
-        "Accept-Language": "en",
-    }
+    staff = json_headers(world.admins[1], lang="en")
     async with httpx.AsyncClient(base_url=server.url, headers=staff) as client:
         first = await client.post(f"/p/routes/r/{world.route}/redeem", json={"code": code})
         assert first.status_code == 200, first.text
@@ -168,12 +166,9 @@ async def test_vertical_path_stamps_tiers_reward_and_one_redemption(
 async def wait_handled(store: Any, key: str, check: Any, timeout: float = 15) -> Any:
     from promtour.plugins.routes.records import Passport
 
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await store.get(key, Passport)
-        if (value is not None and check(value)) or asyncio.get_running_loop().time() > deadline:
-            return value
-        await asyncio.sleep(0.1)
+    return await settled(
+        lambda: store.get(key, Passport), lambda v: v is not None and check(v), timeout
+    )
 
 
 async def test_fifty_visitors_finishing_at_once_get_exactly_their_stamps(
@@ -205,7 +200,7 @@ async def test_fifty_visitors_finishing_at_once_get_exactly_their_stamps(
         assert len({t.code for t in passport.tiers}) == 2
 
     # The dashboard's figures are the counts of those events (aggregates only).
-    op = {"Authorization": f"Bearer {world.op_secret}", "Accept": "application/json"}
+    op = json_headers(world.op_secret)
     async with httpx.AsyncClient(base_url=server.url, headers=op) as client:
         report = (await client.get(f"/p/routes/o/{world.operator}/dashboard")).json()
         csv_text = (await client.get(f"/p/routes/o/{world.operator}/dashboard.csv")).text
@@ -277,11 +272,7 @@ async def test_bad_input_is_a_clear_4xx_and_writes_nothing(make_platform, serve_
     )
     passport = await wait_handled(store, f"pp.{visitor}", lambda p: p.tiers)
     code = passport.tiers[0].code
-    staff = {
-        "Authorization": f"Bearer {world.admins[0]}",
-        "Accept": "application/json",
-        "Accept-Language": "en",
-    }
+    staff = json_headers(world.admins[0], lang="en")
     async with httpx.AsyncClient(base_url=server.url, headers=staff) as client:
         wrong = await client.post(f"/p/routes/r/{world.route}/redeem", json={"code": code})
         assert wrong.status_code == 400 and "another route" in wrong.json()["detail"]
@@ -317,7 +308,7 @@ async def test_bad_input_is_a_clear_4xx_and_writes_nothing(make_platform, serve_
         page = await phone.get(f"/p/routes/r/{ended.route}", headers={"Accept-Language": "en"})
         assert "The season is closed" in page.text
         # Bad route definitions are refused naming the problem.
-        op = {"Authorization": f"Bearer {world.op_secret}", "Accept": "application/json"}
+        op = json_headers(world.op_secret)
         bad = await phone.post(
             f"/p/routes/o/{world.operator}/routes",
             headers=op,

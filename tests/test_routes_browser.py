@@ -4,15 +4,11 @@ passport code restores the passport in a second browser."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
 from typing import Any
 
-from promtour._manager import PluginManager
 from promtour._platform import Platform
-from promtour.testing import station_path
-from promtour.testing import test_settings as settings_for
+from promtour.testing import station_path, with_platform
 
 from tests.test_routes import PLUGINS, build_world
 
@@ -28,25 +24,12 @@ PHONE = {
 def world_in_thread(nats_url: str, server: Any) -> Any:
     """The operator, the route and its two accepted tours, made in a thread of its own:
     Playwright owns this thread's event loop."""
-    out: list[Any] = []
+    from promtour.testing import save_new_tour
 
-    async def work() -> None:
-        platform = Platform(
-            settings_for(nats_url), plugins=PluginManager(load_entrypoints=False, plugins=PLUGINS)
-        )
-        await platform.start(consumers=False)
-        try:
-            from promtour.testing import save_new_tour
+    def work(platform: Platform) -> Any:
+        return build_world(platform, server, save_new_tour)
 
-            out.append(await build_world(platform, server, save_new_tour))
-        finally:
-            await platform.stop()
-
-    thread = threading.Thread(target=lambda: asyncio.run(work()))
-    thread.start()
-    thread.join(60)
-    assert out, "the route could not be set up"
-    return out[0]
+    return with_platform(nats_url, work, plugins=PLUGINS, entrypoints=False)
 
 
 def wait_stamps(page: Any, url: str, n: int) -> None:

@@ -7,19 +7,34 @@ front page (11)."""
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 import promtour.plugins.quests as quests_plugin
-from playwright.sync_api import expect
-from promtour.testing import unique
+import pytest
+from playwright.sync_api import Page, expect
+from promtour._models import Tour
+from promtour.testing import LiveServer, unique
 from test_offline_browser import demo_tour, run
 
 PLUGINS = [("quests", quests_plugin)]
 
 
-def test_a_bad_or_truncated_code_explains_and_offers_the_station_number(serve_app, phone, nats_url):
+class Demo(NamedTuple):
+    tour: Tour
+    server: LiveServer
+    page: Page
+
+
+@pytest.fixture
+def demo(serve_app, phone, nats_url) -> Demo:
+    """The demo tour with its quests, served, and a page on a phone in Russian."""
     tour = run(demo_tour(nats_url))
     server = serve_app(entrypoints=False, plugins=PLUGINS)
-    page = phone(locale="ru-RU").new_page()
+    return Demo(tour, server, phone(locale="ru-RU").new_page())
+
+
+def test_a_bad_or_truncated_code_explains_and_offers_the_station_number(demo):
+    tour, server, page = demo
     code = server.station_url(tour, "press")
     page.goto(code[:-6])  # the camera read the code only in part
     expect(page.locator("h1")).to_have_text("Ссылка не сработала")
@@ -31,10 +46,8 @@ def test_a_bad_or_truncated_code_explains_and_offers_the_station_number(serve_ap
     expect(page.locator("h1")).to_have_text("Прессовая линия")
 
 
-def test_wrong_answer_feedback_is_next_to_the_answer_and_announced(serve_app, phone, nats_url):
-    tour = run(demo_tour(nats_url))
-    server = serve_app(entrypoints=False, plugins=PLUGINS)
-    page = phone(locale="ru-RU").new_page()
+def test_wrong_answer_feedback_is_next_to_the_answer_and_announced(demo):
+    tour, server, page = demo
     page.goto(server.station_url(tour, "warehouse"))
     mission = page.locator("#m-coil-crane")
     mission.get_by_label("Вилочным погрузчиком").check()
@@ -54,10 +67,8 @@ def test_wrong_answer_feedback_is_next_to_the_answer_and_announced(serve_app, ph
     assert colour != "rgb(27, 31, 36)", "the feedback stands out from the text"
 
 
-def test_station_list_and_buttons_beside_fields_keep_their_shape(serve_app, phone, nats_url):
-    tour = run(demo_tour(nats_url))
-    server = serve_app(entrypoints=False, plugins=PLUGINS)
-    page = phone(locale="ru-RU").new_page()
+def test_station_list_and_buttons_beside_fields_keep_their_shape(demo):
+    tour, server, page = demo
     page.goto(server.station_url(tour, "warehouse"))
     for badge in page.locator(".stations .num").all():
         box = badge.bounding_box()
@@ -94,10 +105,8 @@ def test_the_front_page_lists_only_listed_tours(serve_app, phone, nats_url):
     expect(page.locator("h1")).to_contain_text("Закрытая")
 
 
-def test_points_take_russian_plural_forms(serve_app, phone, nats_url):
-    tour = run(demo_tour(nats_url))
-    server = serve_app(entrypoints=False, plugins=PLUGINS)
-    page = phone(locale="ru-RU").new_page()
+def test_points_take_russian_plural_forms(demo):
+    tour, server, page = demo
     page.goto(server.station_url(tour, "warehouse"))
     mission = page.locator("#m-coil-crane")
     expect(mission.locator(".quest-points")).to_contain_text("10 очков")
@@ -106,10 +115,8 @@ def test_points_take_russian_plural_forms(serve_app, phone, nats_url):
     expect(page.locator("main")).not_to_contain_text("(очки: ")
 
 
-def test_a_station_has_a_picture_with_alt_text_in_both_languages(serve_app, phone, nats_url):
-    tour = run(demo_tour(nats_url))
-    server = serve_app(entrypoints=False, plugins=PLUGINS)
-    page = phone(locale="ru-RU").new_page()
+def test_a_station_has_a_picture_with_alt_text_in_both_languages(demo):
+    tour, server, page = demo
     page.goto(server.station_url(tour, "press"))
     picture = page.locator("article.station img.station-image")
     expect(picture).to_have_attribute("alt", re.compile("^Пресс: синяя станина"))

@@ -29,6 +29,7 @@ def console_handlers(platform: Platform) -> list[Any]:
     from promtour._console.access import SignInRequired, enterprise_guard
     from promtour._console.api import api_router
     from promtour._console.content import PluginPages, PosterPages, PreviewPages
+    from promtour._console.deps import DEPENDENCIES
     from promtour._console.media_pages import MediaPages
     from promtour._console.pages import SignInPages, TourPages, ToursPages, sign_in_redirect
     from promtour._console.signin import no_access
@@ -50,6 +51,7 @@ def console_handlers(platform: Platform) -> list[Any]:
             PosterPages,
         ],
         guards=[enterprise_guard],
+        dependencies=DEPENDENCIES,
         exception_handlers={SignInRequired: sign_in_redirect, PermissionDeniedException: no_access},
         include_in_schema=False,
     )

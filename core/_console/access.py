@@ -20,7 +20,8 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers import BaseRouteHandler
-from promtour._auth import ANY_ROLE, Principal, authenticate, principal_for_token_id
+from promtour._auth import ANY_ROLE, Principal, principal_for_token_id
+from promtour._auth import principal_from_request as api_principal
 from promtour._platform import Platform
 
 __all__ = [
@@ -97,19 +98,6 @@ def session_end(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     if not issued.isdigit() or time.time() - int(issued) > SESSION_SECONDS:
         return "expired"
     return "revoked"
-
-
-async def api_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
-    """The principal of the request's bearer token; 401 if there is none or it was revoked."""
-    header = connection.headers.get("authorization", "")
-    scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
-        raise NotAuthorizedException("An API token is required: Authorization: Bearer <token>.")
-    platform = connection.app.state.platform
-    principal = await authenticate(platform.bus, secret.strip(), platform.roles)
-    if principal is None:
-        raise NotAuthorizedException("This API token is not valid or was revoked.")
-    return principal
 
 
 async def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:

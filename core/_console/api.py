@@ -23,11 +23,11 @@ from promtour._console.apibase import (
     api_get,
     api_post,
     api_put,
-    platform_of,
     poster_base,
     tour_out,
     tour_summary,
 )
+from promtour._console.deps import DEPENDENCIES, PlatformDep, TourAtDep, TourStateDep
 from promtour._console.media import MediaItem, delete_media, list_media, upload_media
 from promtour._console.openapi import SECURITY
 from promtour._console.schemas import (
@@ -78,19 +78,16 @@ class EnterpriseApi(Controller):
     tags = ["enterprise"]
 
     @api_get("/", opt=R, summary="The enterprise")
-    async def get_enterprise(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str]
-    ) -> Enterprise:
-        return await service.enterprise_of(platform_of(request), enterprise)
+    async def get_enterprise(self, platform: PlatformDep, enterprise: FromPath[str]) -> Enterprise:
+        return await service.enterprise_of(platform, enterprise)
 
     @api_put("/", opt=A, summary="Change the enterprise's name and contact (admin)")
     async def update_enterprise(
         self,
-        request: Request[Any, Any, Any],
+        platform: PlatformDep,
         enterprise: FromPath[str],
         data: JSONBody[EnterpriseUpdate],
     ) -> Enterprise:
-        platform = platform_of(request)
         current = await service.enterprise_of(platform, enterprise)
         updated = msgspec.structs.replace(
             current,
@@ -101,10 +98,7 @@ class EnterpriseApi(Controller):
         return updated
 
     @api_get("/plugins", opt=R, summary="Installed plugins with their config schema")
-    async def plugins(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str]
-    ) -> list[PluginOut]:
-        platform = platform_of(request)
+    async def plugins(self, platform: PlatformDep, enterprise: FromPath[str]) -> list[PluginOut]:
         out = []
         for name in platform.plugins.names:
             info = platform.plugins.infos[name]
@@ -131,69 +125,59 @@ class ToursApi(Controller):
 
     @api_get("/", opt=R, summary="The enterprise's tours")
     async def list_tours(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str]
+        self, platform: PlatformDep, enterprise: FromPath[str]
     ) -> list[TourSummary]:
-        return [tour_summary(s.tour) for s in service.tours_of(platform_of(request), enterprise)]
+        return [tour_summary(s.tour) for s in service.tours_of(platform, enterprise)]
 
     @api_post("/", opt=E, summary="Create a tour")
     async def create_tour(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], data: JSONBody[TourCreate]
+        self, platform: PlatformDep, enterprise: FromPath[str], data: JSONBody[TourCreate]
     ) -> Response[TourOut]:
         tour = Tour(id=data.id, enterprise=enterprise, name={})
         _apply(tour, data)
         service.check_tour(tour)
-        state = await service.create_tour(platform_of(request), tour)
+        state = await service.create_tour(platform, tour)
         return Response(tour_out(state), status_code=HTTP_201_CREATED)
 
     @api_post("/import", opt=E, summary="Import a tour from TOML (as exported)")
     async def import_tour(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], data: JSONBody[TourImport]
+        self, platform: PlatformDep, enterprise: FromPath[str], data: JSONBody[TourImport]
     ) -> Response[TourOut]:
-        state = await service.import_tour(
-            platform_of(request), enterprise, data.toml, replace=data.replace
-        )
+        state = await service.import_tour(platform, enterprise, data.toml, replace=data.replace)
         return Response(tour_out(state), status_code=HTTP_201_CREATED)
 
     @api_get("/{tour_id:str}", opt=R, summary="A tour")
-    async def get_tour(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> TourOut:
-        return tour_out(await service.load_tour(platform_of(request), enterprise, tour_id))
+    async def get_tour(self, tour_state: TourStateDep) -> TourOut:
+        return tour_out(tour_state)
 
     @api_put("/{tour_id:str}", opt=E, summary="Replace a tour's content (keys and id stay)")
     async def update_tour(
         self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
+        platform: PlatformDep,
+        at: TourAtDep,
         data: JSONBody[TourFields],
     ) -> TourOut:
         state = await service.change_tour(
-            platform_of(request), enterprise, tour_id, lambda t: _apply(t, data)
+            platform, at.enterprise, at.tour_id, lambda t: _apply(t, data)
         )
         return tour_out(state)
 
     @api_delete("/{tour_id:str}", opt=E, summary="Delete a tour and its media")
-    async def delete_tour(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> None:
-        await service.delete_tour(platform_of(request), enterprise, tour_id)
+    async def delete_tour(self, platform: PlatformDep, at: TourAtDep) -> None:
+        await service.delete_tour(platform, at.enterprise, at.tour_id)
 
     @api_put("/{tour_id:str}/languages", opt=E, summary="Set the tour's languages")
     async def set_languages(
         self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
+        platform: PlatformDep,
+        at: TourAtDep,
         data: JSONBody[TourLanguages],
     ) -> TourOut:
         def change(tour: Tour) -> None:
             tour.languages = list(dict.fromkeys(data.languages))
             tour.default_language = data.default_language
 
-        return tour_out(
-            await service.change_tour(platform_of(request), enterprise, tour_id, change)
-        )
+        return tour_out(await service.change_tour(platform, at.enterprise, at.tour_id, change))
 
     @api_get(
         "/{tour_id:str}/export",
@@ -201,23 +185,18 @@ class ToursApi(Controller):
         media_type="application/toml",
         summary="The tour as TOML (signing keys excluded)",
     )
-    async def export_tour(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> Response[str]:
-        state = await service.load_tour(platform_of(request), enterprise, tour_id)
+    async def export_tour(self, tour_state: TourStateDep) -> Response[str]:
         return Response(
-            service.export_tour(state.tour),
+            service.export_tour(tour_state.tour),
             media_type="application/toml",
-            headers={"Content-Disposition": f'attachment; filename="{tour_id}.toml"'},
+            headers={"Content-Disposition": f'attachment; filename="{tour_state.tour.id}.toml"'},
         )
 
     @api_post(
         "/{tour_id:str}/keys", opt=E, summary="Rotate the signing key: old posters stop working"
     )
-    async def rotate_key(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> Response[KeyRotated]:
-        state = await service.rotate_key(platform_of(request), enterprise, tour_id)
+    async def rotate_key(self, platform: PlatformDep, at: TourAtDep) -> Response[KeyRotated]:
+        state = await service.rotate_key(platform, at.enterprise, at.tour_id)
         body = KeyRotated(
             key_id=state.tour.keys[-1].kid,
             stations=len(state.tour.stations),
@@ -227,9 +206,8 @@ class ToursApi(Controller):
 
     @api_get("/{tour_id:str}/posters", opt=R, summary="Each station's QR URL")
     async def posters(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
+        self, request: Request[Any, Any, Any], tour_state: TourStateDep
     ) -> list[Poster]:
-        state = await service.load_tour(platform_of(request), enterprise, tour_id)
         base = poster_base(request)
         return [
             Poster(
@@ -237,9 +215,9 @@ class ToursApi(Controller):
                 number=s.number,
                 name=s.name,
                 enabled=s.enabled,
-                url=service.station_url(base, state.tour, s.id),
+                url=service.station_url(base, tour_state.tour, s.id),
             )
-            for s in state.tour.stations
+            for s in tour_state.tour.stations
         ]
 
 
@@ -248,40 +226,34 @@ class TourPluginsApi(Controller):
     tags = ["plugins"]
 
     @api_get("/", opt=R, summary="The plugins enabled for the tour, with their config")
-    async def enabled(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> list[PluginConfigOut]:
-        state = await service.load_tour(platform_of(request), enterprise, tour_id)
+    async def enabled(self, tour_state: TourStateDep) -> list[PluginConfigOut]:
         return [
             PluginConfigOut(plugin=name, config=msgspec.to_builtins(config))
-            for name, config in sorted(state.configs.items())
+            for name, config in sorted(tour_state.configs.items())
         ]
 
     @api_put("/{plugin:str}", opt=E, summary="Enable a plugin for the tour with this config")
     async def configure(
         self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
+        platform: PlatformDep,
+        at: TourAtDep,
         plugin: FromPath[str],
         data: JSONBody[dict[str, Any]],
     ) -> PluginConfigOut:
-        platform = platform_of(request)
         if plugin not in platform.plugins.infos:
             raise NotFoundException(f"There is no plugin {plugin!r} installed.")
 
         def change(tour: Tour) -> None:
             tour.plugins[plugin] = data
 
-        state = await service.change_tour(platform, enterprise, tour_id, change)
+        state = await service.change_tour(platform, at.enterprise, at.tour_id, change)
         return PluginConfigOut(plugin=plugin, config=msgspec.to_builtins(state.configs[plugin]))
 
     @api_delete("/{plugin:str}", opt=E, summary="Disable a plugin for the tour")
     async def disable(
         self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
+        platform: PlatformDep,
+        at: TourAtDep,
         plugin: FromPath[str],
     ) -> None:
         def change(tour: Tour) -> None:
@@ -289,7 +261,7 @@ class TourPluginsApi(Controller):
                 raise NotFoundException("This plugin is not enabled for the tour.")
             del tour.plugins[plugin]
 
-        await service.change_tour(platform_of(request), enterprise, tour_id, change)
+        await service.change_tour(platform, at.enterprise, at.tour_id, change)
 
 
 class MediaApi(Controller):
@@ -297,11 +269,8 @@ class MediaApi(Controller):
     tags = ["media"]
 
     @api_get("/", opt=R, summary="The tour's media files and where each is used")
-    async def list_files(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> list[MediaItem]:
-        state = await service.load_tour(platform_of(request), enterprise, tour_id)
-        return await list_media(platform_of(request), state.tour)
+    async def list_files(self, platform: PlatformDep, tour_state: TourStateDep) -> list[MediaItem]:
+        return await list_media(platform, tour_state.tour)
 
     @api_post(
         "/",
@@ -311,29 +280,21 @@ class MediaApi(Controller):
     )
     async def upload(
         self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
+        platform: PlatformDep,
+        tour_state: TourStateDep,
         data: Annotated[MediaUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Response[MediaItem]:
-        platform = platform_of(request)
-        state = await service.load_tour(platform, enterprise, tour_id)
         if not isinstance(data.file, UploadFile):
             raise TourError("send the file as the multipart field 'file'")
         name = data.name or data.file.filename or ""
-        item = await upload_media(platform, state.tour, name, await data.file.read())
+        item = await upload_media(platform, tour_state.tour, name, await data.file.read())
         return Response(item, status_code=HTTP_201_CREATED)
 
     @api_delete("/{name:path}", opt=E, summary="Delete a media file (refused while it is used)")
     async def delete_file(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        name: FromPath[str],
+        self, platform: PlatformDep, tour_state: TourStateDep, name: FromPath[str]
     ) -> None:
-        state = await service.load_tour(platform_of(request), enterprise, tour_id)
-        await delete_media(platform_of(request), state.tour, name.lstrip("/"))
+        await delete_media(platform, tour_state.tour, name.lstrip("/"))
 
 
 def api_router() -> Router:
@@ -342,6 +303,7 @@ def api_router() -> Router:
         path="/api/v1/enterprises/{enterprise:str}",
         route_handlers=[EnterpriseApi, TokensApi, ToursApi, StationsApi, TourPluginsApi, MediaApi],
         guards=[enterprise_guard],
+        dependencies=DEPENDENCIES,
         security=SECURITY,
         tags=["enterprise API"],
     )

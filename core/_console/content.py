@@ -15,6 +15,7 @@ from markupsafe import Markup
 from promtour._console import bin as bin_
 from promtour._console import service
 from promtour._console.access import EDIT, READ
+from promtour._console.deps import ConsoleDep, TourAtDep, TourStateDep
 from promtour._console.form_actions import action_result, form_context, get_job, start_action
 from promtour._console.forms import (
     OP_FIELD,
@@ -106,15 +107,10 @@ class PluginPages(Controller):
 
     @get("/", opt=R)
     async def config_form(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        plugin: FromPath[str],
+        self, c: ConsoleDep, at: TourAtDep, plugin: FromPath[str]
     ) -> Response[str]:
-        c = Console(request)
         info = self._info(c, plugin)
-        state = await service.load_tour(c.platform, enterprise, tour_id)
+        state = await service.load_tour(c.platform, at.enterprise, at.tour_id)
         stored = state.tour.plugins.get(plugin)
         if stored is None:
             # A plugin that was disabled comes back with the settings it had.
@@ -124,16 +120,11 @@ class PluginPages(Controller):
 
     @post("/", opt=E)
     async def save_config(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        plugin: FromPath[str],
+        self, c: ConsoleDep, at: TourAtDep, plugin: FromPath[str]
     ) -> Response[Any]:
-        c = Console(request)
         info = self._info(c, plugin)
         form = await c.form()
-        state = await service.load_tour(c.platform, enterprise, tour_id)
+        state = await service.load_tour(c.platform, at.enterprise, at.tour_id)
         ctx = await form_context(c, state.tour, plugin)
         try:
             raw = parse_form(info.config, form.items)
@@ -163,7 +154,7 @@ class PluginPages(Controller):
             tour.plugins[plugin] = raw
 
         try:
-            await service.change_tour(c.platform, enterprise, tour_id, change)
+            await service.change_tour(c.platform, at.enterprise, at.tour_id, change)
         except PromtourError as exc:
             # Nothing was saved; what was typed is shown again with the reason.
             if isinstance(exc, ConfigError) and exc.plugin == plugin and exc.problems:
@@ -172,21 +163,15 @@ class PluginPages(Controller):
                 errors = [FieldError(path="", where="", text=str(exc))]
             return await self._form(c, state, plugin, raw, status=400, errors=errors)
         await bin_.forget_config(c.platform, state.tour, plugin)
-        return c.redirect(f"{c.base()}/tours/{tour_id}", "saved" if was_enabled else "enabled")
+        return c.redirect(f"{c.base()}/tours/{at.tour_id}", "saved" if was_enabled else "enabled")
 
     @get("/actions/{job_id:str}", opt=E)
     async def action_progress(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        plugin: FromPath[str],
-        job_id: FromPath[str],
+        self, c: ConsoleDep, at: TourAtDep, plugin: FromPath[str], job_id: FromPath[str]
     ) -> Response[str]:
         """The progress of a field's action (refreshes itself), then its result."""
-        c = Console(request)
         self._info(c, plugin)
-        state = await service.load_tour(c.platform, enterprise, tour_id)
+        state = await service.load_tour(c.platform, at.enterprise, at.tour_id)
         owner = c.principal.token_id if c.principal else ""
         job = get_job(job_id, owner, (state.tour.enterprise, state.tour.id, plugin))
         if job is None:
@@ -205,24 +190,18 @@ class PluginPages(Controller):
 
     @post("/disable", opt=E)
     async def disable(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        plugin: FromPath[str],
+        self, c: ConsoleDep, at: TourAtDep, tour_state: TourStateDep, plugin: FromPath[str]
     ) -> Response[Any]:
-        c = Console(request)
-        state = await service.load_tour(c.platform, enterprise, tour_id)
-        kept = state.tour.plugins.get(plugin)
+        kept = tour_state.tour.plugins.get(plugin)
 
         def change(tour: Tour) -> None:
             tour.plugins.pop(plugin, None)
 
-        await service.change_tour(c.platform, enterprise, tour_id, change)
+        await service.change_tour(c.platform, at.enterprise, at.tour_id, change)
         if kept is not None:
             # Kept for re-enabling: the form opens with these settings again.
-            await bin_.keep_config(c.platform, state.tour, plugin, kept)
-        return c.redirect(f"{c.base()}/tours/{tour_id}", "disabled")
+            await bin_.keep_config(c.platform, tour_state.tour, plugin, kept)
+        return c.redirect(f"{c.base()}/tours/{at.tour_id}", "disabled")
 
 
 class PreviewContext(RequestContext):
@@ -242,17 +221,11 @@ class PreviewPages(Controller):
 
     @get("/", opt=R)
     async def preview(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        station_id: FromPath[str],
+        self, c: ConsoleDep, tour_state: TourStateDep, station_id: FromPath[str]
     ) -> Response[str]:
         """The station page as a visitor sees it, built by the same template and the
         same plugin panels; nothing is recorded (no check-in, no event)."""
-        c = Console(request)
-        state = await service.load_tour(c.platform, enterprise, tour_id)
-        tour = state.tour
+        request, tour = c.request, tour_state.tour
         station = service.station_of(tour, station_id)
         asked = request.query_params.get("lang") or ""
         lang = asked if asked in tour.languages else tour.default_language
@@ -261,7 +234,7 @@ class PreviewPages(Controller):
         progress = Progress(
             visitor=visitor, tour=tour.key, visited=[station.id], scans={station.id: 1}
         )
-        panels = await collect_panels(pt, "promtour_station_panels", state, progress, station)
+        panels = await collect_panels(pt, "promtour_station_panels", tour_state, progress, station)
         c_ = c.platform.translations.translator(c.lang, DOMAIN)
         response = pt.page(
             "console/preview.html",
@@ -335,49 +308,31 @@ class PosterPages(Controller):
         )
 
     @get("/posters", opt=R)
-    async def posters(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> Response[str]:
-        c = Console(request)
-        state = await service.load_tour(c.platform, enterprise, tour_id)
-        per_page = 4 if request.query_params.get("per_page") == "4" else 1
-        return await self._sheet(c, state, state.tour.stations, per_page, "console/posters.html")
+    async def posters(self, c: ConsoleDep, tour_state: TourStateDep) -> Response[str]:
+        per_page = 4 if c.request.query_params.get("per_page") == "4" else 1
+        stations = tour_state.tour.stations
+        return await self._sheet(c, tour_state, stations, per_page, "console/posters.html")
 
     @get("/posters/{station_id:str}", opt=R)
     async def reprint(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        station_id: FromPath[str],
+        self, c: ConsoleDep, tour_state: TourStateDep, station_id: FromPath[str]
     ) -> Response[str]:
-        c = Console(request)
-        state = await service.load_tour(c.platform, enterprise, tour_id)
-        station = service.station_of(state.tour, station_id)
-        return await self._sheet(c, state, [station], 1, "console/posters.html")
+        station = service.station_of(tour_state.tour, station_id)
+        return await self._sheet(c, tour_state, [station], 1, "console/posters.html")
 
     @get("/contact-sheet", opt=R)
-    async def contact_sheet(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> Response[str]:
-        c = Console(request)
-        state = await service.load_tour(c.platform, enterprise, tour_id)
+    async def contact_sheet(self, c: ConsoleDep, tour_state: TourStateDep) -> Response[str]:
+        stations = tour_state.tour.stations
         return await self._sheet(
-            c, state, state.tour.stations, max(len(state.tour.stations), 1), "console/contact.html"
+            c, tour_state, stations, max(len(stations), 1), "console/contact.html"
         )
 
     @get("/rotate", opt=E)
-    async def rotate_form(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> Response[str]:
-        c = Console(request)
-        state = await service.load_tour(c.platform, enterprise, tour_id)
-        return await c.page("console/rotate.html", title=c._("Renew the QR codes"), tour=state.tour)
+    async def rotate_form(self, c: ConsoleDep, tour_state: TourStateDep) -> Response[str]:
+        title = c._("Renew the QR codes")
+        return await c.page("console/rotate.html", title=title, tour=tour_state.tour)
 
     @post("/rotate", opt=E)
-    async def rotate(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> Response[Any]:
-        c = Console(request)
-        await service.rotate_key(c.platform, enterprise, tour_id)
-        return c.redirect(f"{c.base()}/tours/{tour_id}/posters", "rotated")
+    async def rotate(self, c: ConsoleDep, at: TourAtDep) -> Response[Any]:
+        await service.rotate_key(c.platform, at.enterprise, at.tour_id)
+        return c.redirect(f"{c.base()}/tours/{at.tour_id}/posters", "rotated")

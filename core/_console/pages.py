@@ -9,16 +9,15 @@ was typed and the reason, with status 400.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath
 from promtour._console import bin as bin_
 from promtour._console import service
-from promtour._console.access import (
-    E,
-    R,
-)
+from promtour._console.access import E, R
+from promtour._console.deps import ConsoleDep, TourAt, TourAtDep, TourStateDep
 from promtour._console.forms import FormContext, build_form, config_values
 from promtour._console.signin import SignInPages, safe_next, sign_in_redirect
 from promtour._console.ui import Console, FormData
@@ -31,6 +30,7 @@ __all__ = [
     "TourPages",
     "ToursPages",
     "change_or_show",
+    "done_or_refused",
     "form_languages",
     "languages_from",
     "refused",
@@ -95,20 +95,14 @@ class ToursPages(Controller):
     include_in_schema = False
 
     @get("/", opt=R)
-    async def tours(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str]
-    ) -> Response[str]:
-        c = Console(request)
+    async def tours(self, c: ConsoleDep, enterprise: FromPath[str]) -> Response[str]:
         states = service.tours_of(c.platform, enterprise)
         return await c.page(
             "console/tours.html", title=c._("Tours"), tours=[s.tour for s in states]
         )
 
     @get("/tours/new", opt=E)
-    async def new_tour(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str]
-    ) -> Response[str]:
-        c = Console(request)
+    async def new_tour(self, c: ConsoleDep, enterprise: FromPath[str]) -> Response[str]:
         return await c.page(
             "console/tour_new.html",
             title=c._("New tour"),
@@ -117,10 +111,7 @@ class ToursPages(Controller):
         )
 
     @post("/tours", opt=E)
-    async def create_tour(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str]
-    ) -> Response[Any]:
-        c = Console(request)
+    async def create_tour(self, c: ConsoleDep, enterprise: FromPath[str]) -> Response[Any]:
         form = await c.form()
         try:
             tour_id = form.get("id").strip().lower()
@@ -155,10 +146,7 @@ class ToursPages(Controller):
         return c.redirect(f"{c.base()}/tours/{tour_id}", "created")
 
     @get("/plugins", opt=R)
-    async def plugins(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str]
-    ) -> Response[str]:
-        c = Console(request)
+    async def plugins(self, c: ConsoleDep, enterprise: FromPath[str]) -> Response[str]:
         plugins = []
         states = service.tours_of(c.platform, enterprise)
         for name in c.platform.plugins.names:
@@ -179,17 +167,11 @@ class ToursPages(Controller):
         return await c.page("console/plugins.html", title=c._("Plugins"), plugins=plugins)
 
     @get("/import", opt=E)
-    async def import_form(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str]
-    ) -> Response[str]:
-        c = Console(request)
+    async def import_form(self, c: ConsoleDep, enterprise: FromPath[str]) -> Response[str]:
         return await c.page("console/import.html", title=c._("Import a tour"), toml="")
 
     @post("/import", opt=E)
-    async def import_tour(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str]
-    ) -> Response[Any]:
-        c = Console(request)
+    async def import_tour(self, c: ConsoleDep, enterprise: FromPath[str]) -> Response[Any]:
         form = await c.form()
         text = form.get("toml")
         upload = form.file("file")
@@ -246,8 +228,7 @@ async def tour_page(
 
 async def change_or_show(
     c: Console,
-    enterprise: str,
-    tour_id: str,
+    at: TourAt,
     change: Any,
     done: str = "saved",
     form: dict[str, str] | None = None,
@@ -255,23 +236,38 @@ async def change_or_show(
 ) -> Response[Any]:
     """Change the tour and go back to its page; if the change is refused, show the
     tour page with the reason (status 400) and what was typed, nothing saved."""
+    changed = service.change_tour(c.platform, at.enterprise, at.tour_id, change)
+    return await done_or_refused(c, at, changed, done, form=form, kind=kind)
+
+
+async def done_or_refused(
+    c: Console,
+    at: TourAt,
+    action: Awaitable[object],
+    done: str,
+    *,
+    form: dict[str, str] | None = None,
+    kind: str = "",
+    query: str = "",
+) -> Response[Any]:
+    """Await ``action`` (a change of the tour) and go back to the tour's page (with
+    ``query``); if it is refused, the tour page with the reason instead."""
     try:
-        await service.change_tour(c.platform, enterprise, tour_id, change)
+        await action
     except (PromtourError, service.Conflict) as exc:
-        return await refused(c, enterprise, tour_id, exc, form=form, kind=kind)
-    return c.redirect(f"{c.base()}/tours/{tour_id}", done)
+        return await refused(c, at, exc, form=form, kind=kind)
+    return c.redirect(f"{c.base()}/tours/{at.tour_id}{query}", done)
 
 
 async def refused(
     c: Console,
-    enterprise: str,
-    tour_id: str,
+    at: TourAt,
     exc: Exception,
     form: dict[str, str] | None = None,
     kind: str = "",
 ) -> Response[str]:
     """The tour page with the reason a change was refused."""
-    state = await service.load_tour(c.platform, enterprise, tour_id)
+    state = await service.load_tour(c.platform, at.enterprise, at.tour_id)
     return await tour_page(
         c,
         state,
@@ -295,6 +291,16 @@ def station_from(form: FormData, langs: list[str], station_id: str) -> Station:
     )
 
 
+def _every_station(*, enabled: bool) -> Callable[[Tour], None]:
+    """The change that closes (or opens) the whole tour: every station off (on)."""
+
+    def change(tour: Tour) -> None:
+        for station in tour.stations:
+            station.enabled = enabled
+
+    return change
+
+
 class TourPages(Controller):
     """One tour: details, stations, close/open, delete, export."""
 
@@ -302,17 +308,11 @@ class TourPages(Controller):
     include_in_schema = False
 
     @get("/", opt=R)
-    async def tour(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> Response[str]:
-        c = Console(request)
-        return await tour_page(c, await service.load_tour(c.platform, enterprise, tour_id))
+    async def tour(self, c: ConsoleDep, tour_state: TourStateDep) -> Response[str]:
+        return await tour_page(c, tour_state)
 
     @post("/", opt=E)
-    async def save(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> Response[Any]:
-        c = Console(request)
+    async def save(self, c: ConsoleDep, at: TourAtDep) -> Response[Any]:
         form = await c.form()
 
         def change(tour: Tour) -> None:
@@ -325,54 +325,31 @@ class TourPages(Controller):
             tour.description = texts_from(form, "description", shown)
             tour.languages, tour.default_language = langs, default
 
-        return await change_or_show(c, enterprise, tour_id, change, form=form.all(), kind="details")
+        return await change_or_show(c, at, change, form=form.all(), kind="details")
 
     @post("/close", opt=E)
-    async def close(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> Response[Any]:
-        def change(tour: Tour) -> None:
-            for station in tour.stations:
-                station.enabled = False
-
-        return await change_or_show(Console(request), enterprise, tour_id, change, "closed")
+    async def close(self, c: ConsoleDep, at: TourAtDep) -> Response[Any]:
+        return await change_or_show(c, at, _every_station(enabled=False), "closed")
 
     @post("/open", opt=E)
-    async def open(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> Response[Any]:
-        def change(tour: Tour) -> None:
-            for station in tour.stations:
-                station.enabled = True
-
-        return await change_or_show(Console(request), enterprise, tour_id, change, "opened")
+    async def open(self, c: ConsoleDep, at: TourAtDep) -> Response[Any]:
+        return await change_or_show(c, at, _every_station(enabled=True), "opened")
 
     @get("/delete", opt=E)
-    async def delete_form(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> Response[str]:
-        c = Console(request)
-        state = await service.load_tour(c.platform, enterprise, tour_id)
+    async def delete_form(self, c: ConsoleDep, tour_state: TourStateDep) -> Response[str]:
         return await c.page(
-            "console/tour_delete.html", title=c._("Delete the tour"), tour=state.tour
+            "console/tour_delete.html", title=c._("Delete the tour"), tour=tour_state.tour
         )
 
     @post("/delete", opt=E)
-    async def delete(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> Response[Any]:
-        c = Console(request)
-        await service.delete_tour(c.platform, enterprise, tour_id)
+    async def delete(self, c: ConsoleDep, at: TourAtDep) -> Response[Any]:
+        await service.delete_tour(c.platform, at.enterprise, at.tour_id)
         return c.redirect(c.base(), "deleted")
 
     @get("/export", opt=R)
-    async def export(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> Response[str]:
-        c = Console(request)
-        state = await service.load_tour(c.platform, enterprise, tour_id)
+    async def export(self, tour_state: TourStateDep) -> Response[str]:
         return Response(
-            service.export_tour(state.tour),
+            service.export_tour(tour_state.tour),
             media_type="application/toml",
-            headers={"Content-Disposition": f'attachment; filename="{state.tour.id}.toml"'},
+            headers={"Content-Disposition": f'attachment; filename="{tour_state.tour.id}.toml"'},
         )

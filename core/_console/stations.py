@@ -15,16 +15,9 @@ from litestar.status_codes import HTTP_201_CREATED
 from promtour._console import bin as bin_
 from promtour._console import service
 from promtour._console.access import E, R
-from promtour._console.apibase import (
-    api_delete,
-    api_get,
-    api_post,
-    api_put,
-    platform_of,
-    poster_base,
-    tour_out,
-)
-from promtour._console.pages import change_or_show, form_languages, refused, station_from
+from promtour._console.apibase import api_delete, api_get, api_post, api_put, poster_base, tour_out
+from promtour._console.deps import ConsoleDep, PlatformDep, TourAtDep, TourStateDep
+from promtour._console.pages import change_or_show, done_or_refused, form_languages, station_from
 from promtour._console.schemas import StationEnabled, StationOrder, StationUpdate, TourOut
 from promtour._console.ui import Console
 from promtour._errors import PromtourError, TourError
@@ -76,10 +69,7 @@ class StationPages(Controller):
     include_in_schema = False
 
     @post("/", opt=E)
-    async def add_station(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], tour_id: FromPath[str]
-    ) -> Response[Any]:
-        c = Console(request)
+    async def add_station(self, c: ConsoleDep, at: TourAtDep) -> Response[Any]:
         form = await c.form()
 
         def change(tour: Tour) -> None:
@@ -94,21 +84,13 @@ class StationPages(Controller):
             form.items.append(("enabled", "on"))
             tour.stations.append(station_from(form, form_languages(c, tour), station_id))
 
-        return await change_or_show(
-            c, enterprise, tour_id, change, "created", form=form.all(), kind="station"
-        )
+        return await change_or_show(c, at, change, "created", form=form.all(), kind="station")
 
     @get("/{station_id:str}", opt=R)
     async def station(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        station_id: FromPath[str],
+        self, c: ConsoleDep, tour_state: TourStateDep, station_id: FromPath[str]
     ) -> Response[str]:
-        c = Console(request)
-        state = await service.load_tour(c.platform, enterprise, tour_id)
-        return await self._page(c, state.tour, station_id)
+        return await self._page(c, tour_state.tour, station_id)
 
     async def _page(self, c: Console, tour: Tour, station_id: str, **values: Any) -> Response[str]:
         station = service.station_of(tour, station_id)
@@ -124,13 +106,8 @@ class StationPages(Controller):
 
     @post("/{station_id:str}", opt=E)
     async def save_station(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        station_id: FromPath[str],
+        self, c: ConsoleDep, at: TourAtDep, station_id: FromPath[str]
     ) -> Response[Any]:
-        c = Console(request)
         form = await c.form()
 
         def change(tour: Tour) -> None:
@@ -139,72 +116,44 @@ class StationPages(Controller):
             tour.stations = [new if s.id == current.id else s for s in tour.stations]
 
         try:
-            await service.change_tour(c.platform, enterprise, tour_id, change)
+            await service.change_tour(c.platform, at.enterprise, at.tour_id, change)
         except PromtourError as exc:
-            state = await service.load_tour(c.platform, enterprise, tour_id)
+            state = await service.load_tour(c.platform, at.enterprise, at.tour_id)
             return await self._page(
                 c, state.tour, station_id, status=400, form=form.all(), error=str(exc)
             )
-        return c.redirect(f"{c.base()}/tours/{tour_id}", "saved")
+        return c.redirect(f"{c.base()}/tours/{at.tour_id}", "saved")
 
     @post("/{station_id:str}/move", opt=E)
-    async def move(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        station_id: FromPath[str],
-    ) -> Response[Any]:
-        c = Console(request)
+    async def move(self, c: ConsoleDep, at: TourAtDep, station_id: FromPath[str]) -> Response[Any]:
         step = -1 if (await c.form()).get("direction") == "up" else 1
-        return await change_or_show(
-            c, enterprise, tour_id, lambda t: service.move_station(t, station_id, step)
-        )
+        return await change_or_show(c, at, lambda t: service.move_station(t, station_id, step))
 
     @post("/{station_id:str}/toggle", opt=E)
     async def toggle(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        station_id: FromPath[str],
+        self, c: ConsoleDep, at: TourAtDep, station_id: FromPath[str]
     ) -> Response[Any]:
         def change(tour: Tour) -> None:
             station = service.station_of(tour, station_id)
             station.enabled = not station.enabled
 
-        return await change_or_show(Console(request), enterprise, tour_id, change)
+        return await change_or_show(c, at, change)
 
     @post("/{station_id:str}/delete", opt=E)
     async def delete(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        station_id: FromPath[str],
+        self, c: ConsoleDep, at: TourAtDep, station_id: FromPath[str]
     ) -> Response[Any]:
-        c = Console(request)
-        try:
-            await delete_station(c.platform, enterprise, tour_id, station_id)
-        except (PromtourError, service.Conflict) as exc:
-            return await refused(c, enterprise, tour_id, exc)
+        deleted = delete_station(c.platform, at.enterprise, at.tour_id, station_id)
         # The tour page offers to undo this at once (and the bin keeps it for days).
-        return c.redirect(f"{c.base()}/tours/{tour_id}?undo={station_id}", "station_deleted")
+        undo = f"?undo={station_id}"
+        return await done_or_refused(c, at, deleted, "station_deleted", query=undo)
 
     @post("/{station_id:str}/restore", opt=E)
     async def restore(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        station_id: FromPath[str],
+        self, c: ConsoleDep, at: TourAtDep, station_id: FromPath[str]
     ) -> Response[Any]:
-        c = Console(request)
-        try:
-            await restore_station(c.platform, enterprise, tour_id, station_id)
-        except (PromtourError, service.Conflict) as exc:
-            return await refused(c, enterprise, tour_id, exc)
-        return c.redirect(f"{c.base()}/tours/{tour_id}", "restored")
+        restored = restore_station(c.platform, at.enterprise, at.tour_id, station_id)
+        return await done_or_refused(c, at, restored, "restored")
 
 
 class StationsApi(Controller):
@@ -213,33 +162,25 @@ class StationsApi(Controller):
 
     @api_post("/", opt=E, summary="Add a station at the end of the tour")
     async def add_station(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        data: JSONBody[Station],
+        self, platform: PlatformDep, at: TourAtDep, data: JSONBody[Station]
     ) -> Response[TourOut]:
         def change(tour: Tour) -> None:
             if tour.station(data.id) is not None:
                 raise service.Conflict(detail=f"The tour already has a station {data.id!r}.")
             tour.stations.append(data)
 
-        state = await service.change_tour(platform_of(request), enterprise, tour_id, change)
+        state = await service.change_tour(platform, at.enterprise, at.tour_id, change)
         return Response(tour_out(state), status_code=HTTP_201_CREATED)
 
     @api_put("/order", opt=E, summary="Reorder the stations (their numbers stay: no reprint)")
     async def reorder(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        data: JSONBody[StationOrder],
+        self, platform: PlatformDep, at: TourAtDep, data: JSONBody[StationOrder]
     ) -> TourOut:
         return tour_out(
             await service.change_tour(
-                platform_of(request),
-                enterprise,
-                tour_id,
+                platform,
+                at.enterprise,
+                at.tour_id,
                 lambda t: service.reorder_stations(t, data.order),
             )
         )
@@ -247,9 +188,8 @@ class StationsApi(Controller):
     @api_put("/{station_id:str}", opt=E, summary="Change a station")
     async def update_station(
         self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
+        platform: PlatformDep,
+        at: TourAtDep,
         station_id: FromPath[str],
         data: JSONBody[StationUpdate],
     ) -> TourOut:
@@ -260,25 +200,20 @@ class StationsApi(Controller):
             station.description = data.description
             station.enabled = data.enabled
 
-        return tour_out(
-            await service.change_tour(platform_of(request), enterprise, tour_id, change)
-        )
+        return tour_out(await service.change_tour(platform, at.enterprise, at.tour_id, change))
 
     @api_put("/{station_id:str}/enabled", opt=E, summary="Enable or disable a station (no reprint)")
     async def set_enabled(
         self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
+        platform: PlatformDep,
+        at: TourAtDep,
         station_id: FromPath[str],
         data: JSONBody[StationEnabled],
     ) -> TourOut:
         def change(tour: Tour) -> None:
             service.station_of(tour, station_id).enabled = data.enabled
 
-        return tour_out(
-            await service.change_tour(platform_of(request), enterprise, tour_id, change)
-        )
+        return tour_out(await service.change_tour(platform, at.enterprise, at.tour_id, change))
 
     @api_delete(
         "/{station_id:str}",
@@ -286,13 +221,9 @@ class StationsApi(Controller):
         summary="Remove a station (kept in the bin: POST …/restore brings it back)",
     )
     async def delete_station(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        station_id: FromPath[str],
+        self, platform: PlatformDep, at: TourAtDep, station_id: FromPath[str]
     ) -> None:
-        await delete_station(platform_of(request), enterprise, tour_id, station_id)
+        await delete_station(platform, at.enterprise, at.tour_id, station_id)
 
     @api_post(
         "/{station_id:str}/restore",
@@ -300,15 +231,10 @@ class StationsApi(Controller):
         summary="Put a deleted station back where it was (while it is in the bin)",
     )
     async def restore_station(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        station_id: FromPath[str],
+        self, platform: PlatformDep, at: TourAtDep, station_id: FromPath[str]
     ) -> Response[TourOut]:
-        platform = platform_of(request)
-        await restore_station(platform, enterprise, tour_id, station_id)
-        state = await service.load_tour(platform, enterprise, tour_id)
+        await restore_station(platform, at.enterprise, at.tour_id, station_id)
+        state = await service.load_tour(platform, at.enterprise, at.tour_id)
         return Response(tour_out(state), status_code=HTTP_201_CREATED)
 
     @api_get(
@@ -318,14 +244,10 @@ class StationsApi(Controller):
         summary="The station's QR code (SVG, error correction Q, quiet zone)",
     )
     async def qr(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        tour_id: FromPath[str],
-        station_id: FromPath[str],
+        self, request: Request[Any, Any, Any], tour_state: TourStateDep, station_id: FromPath[str]
     ) -> Response[str]:
-        state = await service.load_tour(platform_of(request), enterprise, tour_id)
-        station = service.station_of(state.tour, station_id)
-        url = service.station_url(poster_base(request), state.tour, station.id)
-        caption = pick_text(station.name, state.tour.default_language)
+        tour = tour_state.tour
+        station = service.station_of(tour, station_id)
+        url = service.station_url(poster_base(request), tour, station.id)
+        caption = pick_text(station.name, tour.default_language)
         return Response(qr_svg(url, station.number, caption), media_type="image/svg+xml")

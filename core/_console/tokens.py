@@ -13,6 +13,7 @@ from promtour._auth import ApiToken, create_token, list_tokens, revoke_token
 from promtour._console import service
 from promtour._console.access import A, current_principal
 from promtour._console.apibase import api_delete, api_get, api_post, platform_of
+from promtour._console.deps import ConsoleDep, PlatformDep
 from promtour._console.schemas import TokenCreate, TokenCreated, TokenOut
 from promtour._console.ui import Console
 from promtour._errors import TourError
@@ -44,16 +45,11 @@ class TokenPages(Controller):
         )
 
     @get("/", opt=A)
-    async def tokens(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str]
-    ) -> Response[str]:
-        return await self._page(Console(request), enterprise)
+    async def tokens(self, c: ConsoleDep, enterprise: FromPath[str]) -> Response[str]:
+        return await self._page(c, enterprise)
 
     @post("/", opt=A)
-    async def create_token(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str]
-    ) -> Response[str]:
-        c = Console(request)
+    async def create_token(self, c: ConsoleDep, enterprise: FromPath[str]) -> Response[str]:
         form = await c.form()
         role, label = form.get("role"), form.get("label").strip()
         if role not in c.platform.roles.names or not label or len(label) > 100:
@@ -65,18 +61,16 @@ class TokenPages(Controller):
 
     @get("/{token_id:str}/revoke", opt=A)
     async def revoke_form(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], token_id: FromPath[str]
+        self, c: ConsoleDep, enterprise: FromPath[str], token_id: FromPath[str]
     ) -> Response[str]:
         """The question before revoking: a revoked token cannot be brought back."""
-        c = Console(request)
         token = await token_of(c, enterprise, token_id)
         return await c.page("console/token_revoke.html", title=c._("Revoke the token"), token=token)
 
     @post("/{token_id:str}/revoke", opt=A)
     async def revoke(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str], token_id: FromPath[str]
+        self, c: ConsoleDep, enterprise: FromPath[str], token_id: FromPath[str]
     ) -> Response[Any]:
-        c = Console(request)
         if c.principal is not None and c.principal.token_id == token_id:
             return await self._page(
                 c,
@@ -96,10 +90,8 @@ class TokensApi(Controller):
     tags = ["enterprise"]
 
     @api_get("/", opt=A, summary="API tokens (admin); the secrets are never shown again")
-    async def tokens(
-        self, request: Request[Any, Any, Any], enterprise: FromPath[str]
-    ) -> list[TokenOut]:
-        tokens = await list_tokens(platform_of(request).bus, enterprise)
+    async def tokens(self, platform: PlatformDep, enterprise: FromPath[str]) -> list[TokenOut]:
+        tokens = await list_tokens(platform.bus, enterprise)
         return [
             TokenOut(id=t.id, role=t.role, label=t.label, created=t.created.isoformat())
             for t in tokens
@@ -107,12 +99,8 @@ class TokensApi(Controller):
 
     @api_post("/", opt=A, summary="Create a token (admin); the secret is in this answer only")
     async def create_token(
-        self,
-        request: Request[Any, Any, Any],
-        enterprise: FromPath[str],
-        data: JSONBody[TokenCreate],
+        self, platform: PlatformDep, enterprise: FromPath[str], data: JSONBody[TokenCreate]
     ) -> Response[TokenCreated]:
-        platform = platform_of(request)
         try:
             token, secret = await create_token(
                 platform.bus, enterprise, data.role, data.label, roles=platform.roles

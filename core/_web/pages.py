@@ -114,6 +114,20 @@ async def station_page(
     return response
 
 
+async def _visit(pt: RequestContext, enterprise: str, tour_id: str) -> tuple[TourState, Any]:
+    """The tour of the path and this visitor's progress on it (None before a first scan)."""
+    state = await pt.tour(enterprise, tour_id)
+    return state, await pt._platform.visits.progress(state.tour, pt.visitor)
+
+
+async def _tour_page(
+    pt: RequestContext, state: TourState, progress: Any, hook: str, template: str
+) -> Response[str]:
+    """The tour's start or finish page with the plugins' panels of ``hook``."""
+    panels = await collect_panels(pt, hook, state, progress)
+    return pt.page(template, tour=state.tour, progress=progress, panels=panels)
+
+
 class VisitorPages(Controller):
     include_in_schema = False
 
@@ -132,10 +146,8 @@ class VisitorPages(Controller):
     async def start(
         self, pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]
     ) -> Response[str]:
-        state = await pt.tour(enterprise, tour_id)
-        progress = await pt._platform.visits.progress(state.tour, pt.visitor)
-        panels = await collect_panels(pt, "promtour_start_panels", state, progress)
-        return pt.page("start.html", tour=state.tour, progress=progress, panels=panels)
+        state, progress = await _visit(pt, enterprise, tour_id)
+        return await _tour_page(pt, state, progress, "promtour_start_panels", "start.html")
 
     @get("/t/{enterprise:str}/{tour_id:str}/go")
     async def go(
@@ -183,12 +195,10 @@ class VisitorPages(Controller):
     async def finish(
         self, pt: PT, enterprise: FromPath[str], tour_id: FromPath[str]
     ) -> Response[str]:
-        state = await pt.tour(enterprise, tour_id)
-        progress = await pt._platform.visits.progress(state.tour, pt.visitor)
+        state, progress = await _visit(pt, enterprise, tour_id)
         if progress is not None:
             await pt._platform.visits.finish(state, progress)
-        panels = await collect_panels(pt, "promtour_finish_panels", state, progress)
-        return pt.page("finish.html", tour=state.tour, progress=progress, panels=panels)
+        return await _tour_page(pt, state, progress, "promtour_finish_panels", "finish.html")
 
     @post("/t/{enterprise:str}/{tour_id:str}/group")
     async def join_group(
