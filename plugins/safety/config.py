@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Annotated, Literal
 
 import msgspec
-from promtour.plugin import Field, Problem, Text, Tour
+from promtour.plugin import Field, Problem, Text, Tour, check_station
 
 __all__ = ["PPE_KINDS", "Question", "SafetyConfig", "validate_config"]
 
@@ -115,14 +115,7 @@ def validate_config(tour: Tour, config: SafetyConfig) -> Sequence[Problem]:
     a right answer among the options (messages translated by the console)."""
     problems: list[Problem] = []
     for station in config.ppe:
-        if tour.station(station) is None:
-            problems.append(
-                Problem(
-                    path="ppe",
-                    message="The tour has no station “{station}”.",
-                    values={"station": station},
-                )
-            )
+        problems += check_station(tour, station, "ppe")
     if config.briefing and not 2 <= len(config.quiz) <= 5:
         problems.append(
             Problem(
