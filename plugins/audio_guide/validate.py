@@ -8,7 +8,7 @@ and the CLI prints as it is.
 
 from __future__ import annotations
 
-from promtour.plugin import Problem, Tour, check_languages, check_station, check_unique
+from promtour.plugin import Problem, Tour, check_languages, check_station, check_unique, hookimpl
 
 from .config import AUDIO_FORMATS, AudioGuideConfig, Track
 
@@ -87,6 +87,7 @@ def _check_track(
             )
 
 
+@hookimpl(specname="promtour_validate_config")
 def check_config(tour: Tour, config: AudioGuideConfig, media: frozenset[str]) -> list[Problem]:
     """All problems of ``config`` for ``tour`` (empty: accepted)."""
     errors: list[Problem] = []

@@ -20,6 +20,7 @@ from promtour.plugin import (
     check_station,
     check_text,
     check_unique,
+    hookimpl,
 )
 
 __all__ = [
@@ -277,6 +278,7 @@ class CareerConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         return self.leads and bool(self.consent.version) and bool(self.consent.text)
 
 
+@hookimpl(specname="promtour_validate_config")
 def validate_config(tour: Tour, config: CareerConfig) -> list[Problem]:
     """What is wrong with a tour's career config beyond its schema: each
     :class:`~promtour.plugin.Problem` an English msgid (translated by the console with

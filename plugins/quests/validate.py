@@ -17,6 +17,7 @@ from promtour.plugin import (
     check_text,
     check_timezone,
     check_unique,
+    hookimpl,
 )
 
 from .config import (
@@ -101,6 +102,7 @@ def _mission(mission: Mission, where: str, tour: Tour) -> list[Problem]:
     return problems
 
 
+@hookimpl(specname="promtour_validate_config")
 def validate(tour: Tour, config: QuestsConfig) -> list[Problem]:
     """Every problem of ``config`` for ``tour``, each with the path of its field."""
     problems: list[Problem] = []

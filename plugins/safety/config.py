@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Annotated, Literal
 
 import msgspec
-from promtour.plugin import Field, Problem, Text, Tour, check_station
+from promtour.plugin import Field, Problem, Text, Tour, check_station, hookimpl
 
 __all__ = ["PPE_KINDS", "Question", "SafetyConfig", "validate_config"]
 
@@ -110,6 +110,7 @@ class SafetyConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     ] = msgspec.field(default_factory=list)
 
 
+@hookimpl(specname="promtour_validate_config")
 def validate_config(tour: Tour, config: SafetyConfig) -> Sequence[Problem]:
     """What the schema cannot check: stations that exist, a quiz of a sensible length,
     a right answer among the options (messages translated by the console)."""

@@ -14,7 +14,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import msgspec
-from promtour.plugin import Field, Problem, Text, Tour, check_languages, check_timezone
+from promtour.plugin import Field, Problem, Text, Tour, check_languages, check_timezone, hookimpl
 
 __all__ = ["Recurring", "Slot", "SlotSpec", "VisitsConfig", "validate_config"]
 
@@ -222,6 +222,7 @@ class VisitsConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         return None
 
 
+@hookimpl(specname="promtour_validate_config")
 def validate_config(tour: Tour, config: VisitsConfig) -> Sequence[Problem]:
     """What the schema cannot check: a known time zone, terms that end after they start,
     languages the tour has (messages translated by the console)."""
