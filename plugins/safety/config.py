@@ -4,7 +4,7 @@ and an optional briefing quiz."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import msgspec
 from promtour.plugin import Field, Problem, Text, Tour, check_station, hookimpl
@@ -12,16 +12,6 @@ from promtour.plugin import Field, Problem, Text, Tour, check_station, hookimpl
 __all__ = ["PPE_KINDS", "Question", "SafetyConfig", "validate_config"]
 
 #: The equipment and rules that have an icon (static/ppe/<kind>.svg) and a label.
-PPE_KINDS = (
-    "helmet",
-    "glasses",
-    "ear_protection",
-    "gloves",
-    "closed_shoes",
-    "vest",
-    "no_photo",
-    "no_phone",
-)
 Ppe = Literal[
     "helmet",
     "glasses",
@@ -32,6 +22,7 @@ Ppe = Literal[
     "no_photo",
     "no_phone",
 ]
+PPE_KINDS: tuple[str, ...] = get_args(Ppe)
 
 
 #: The console's names of the equipment (the same msgids as the visitor's icons).
