@@ -18,11 +18,15 @@ stays generic, and the plugin writes no HTML.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, Literal
+import zoneinfo
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 import msgspec.inspect as mi
+
+if TYPE_CHECKING:
+    from promtour._models import Tour
 
 __all__ = [
     "META_KEY",
@@ -32,6 +36,11 @@ __all__ = [
     "FieldAction",
     "FieldInfo",
     "Problem",
+    "check_languages",
+    "check_station",
+    "check_text",
+    "check_timezone",
+    "check_unique",
     "field_info",
 ]
 
@@ -65,6 +74,100 @@ class Problem(msgspec.Struct, kw_only=True, frozen=True):
     def __str__(self) -> str:
         text = self.message.format(**self.values) if self.values else self.message
         return f"{self.path}: {text}" if self.path else text
+
+
+# --- The checks every plugin's config needs, with one message each ----------------------
+# Their msgids are translated in the core's catalog, which every plugin's catalog falls
+# back to: a plugin gets the Russian sentence without copying it.
+
+
+def check_station(tour: Tour, station: str, path: str) -> list[Problem]:
+    """``[]`` when ``tour`` has the station ``station``; else the problem that it has
+    not (naming the stations it has), at ``path``."""
+    if tour.station(station) is not None:
+        return []
+    stations = ", ".join(s.id for s in tour.stations)
+    return [
+        Problem(
+            path=path,
+            message="There is no station {station} in this tour (stations: {stations}).",
+            values={"station": station, "stations": stations},
+        )
+    ]
+
+
+def check_text(
+    text: Mapping[str, str], languages: list[str], path: str, *, required: bool = True
+) -> list[Problem]:
+    """A text (language -> text) that misses some of the tour's ``languages``: empty, it
+    asks for every language (or passes, when not ``required``); part-filled, it names
+    the missing ones. Languages the tour does not have: :func:`check_languages`."""
+    if not any((value or "").strip() for value in text.values()):
+        if not required:
+            return []
+        return [
+            Problem(
+                path=path,
+                message="Fill this in, in every language of the tour ({languages}).",
+                values={"languages": ", ".join(languages)},
+            )
+        ]
+    missing = [lang for lang in languages if not (text.get(lang) or "").strip()]
+    if not missing:
+        return []
+    return [
+        Problem(
+            path=path,
+            message="Not filled in for: {missing}.",
+            values={"missing": ", ".join(missing)},
+        )
+    ]
+
+
+def check_languages(codes: Iterable[str], languages: list[str], path: str) -> list[Problem]:
+    """Language codes (a text's keys, a slot's languages) the tour does not have."""
+    extra = [code for code in codes if code not in languages]
+    if not extra:
+        return []
+    return [
+        Problem(
+            path=path,
+            message="{extra}: not a language of this tour ({languages}).",
+            values={"extra": ", ".join(extra), "languages": ", ".join(languages)},
+        )
+    ]
+
+
+def check_unique(ids: Iterable[str], path: str) -> list[Problem]:
+    """Ids of a list's items given twice: one problem at ``path[index].id`` per repeat."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for index, item in enumerate(ids):
+        if item in seen:
+            problems.append(
+                Problem(
+                    path=f"{path}[{index}].id",
+                    message="The id {id} is used twice.",
+                    values={"id": item},
+                )
+            )
+        seen.add(item)
+    return problems
+
+
+def check_timezone(name: str, path: str) -> list[Problem]:
+    """A time zone name the system does not know (any string passes a schema)."""
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return [
+            Problem(
+                path=path,
+                message="Unknown time zone “{zone}” (write it as Europe/Moscow).",
+                values={"zone": name},
+            )
+        ]
+    return []
 
 
 class ActionRequest:

@@ -102,6 +102,10 @@ def _version_of(plugin: object) -> str:
     return "0.0.0"
 
 
+def _call_with_own_args(function: Any, argnames: tuple[str, ...], **kwargs: Any) -> Any:
+    return function(**{name: kwargs[name] for name in argnames})
+
+
 class PluginManager:
     """Loads, checks and calls the plugins of one platform instance."""
 
@@ -199,26 +203,27 @@ class PluginManager:
     def roles(self) -> list[RoleSpec]:
         return [role for info in self.infos.values() for role in info.roles]
 
-    def for_tour(self, hook_name: str, enabled: Iterable[str]) -> Any:
-        """The hook caller of ``hook_name`` limited to the plugins in ``enabled``
-        (cached per set of plugins)."""
+    def for_tour(self, hook_name: str, enabled: Iterable[str]) -> list[Any]:
+        """The implementations of ``hook_name`` by the plugins in ``enabled``, in pluggy's
+        order (cached per set of plugins). Chosen by plugin name: pluggy's
+        ``subset_hook_caller`` would keep a plugin whose implementation is registered
+        under a name of its own (``@hookimpl(specname=...)``, imported into the module)."""
         enabled_set = frozenset(enabled)
         key = (hook_name, enabled_set)
-        caller = self._subsets.get(key)
-        if caller is None:
-            others = [
-                plugin
-                for name, plugin in self.pm.list_name_plugin()
-                if name not in enabled_set and plugin is not None
-            ]
-            caller = self.pm.subset_hook_caller(hook_name, others)
-            self._subsets[key] = caller
-        return caller
+        impls = self._subsets.get(key)
+        if impls is None:
+            hook = getattr(self.pm.hook, hook_name)
+            impls = [i for i in hook.get_hookimpls() if i.plugin_name in enabled_set]
+            self._subsets[key] = impls
+        return impls
 
     def impl_of(self, hook_name: str, plugin: str) -> Any | None:
+        """One plugin's implementation of a hook, to call with keyword arguments. As in
+        a pluggy hook call, it gets only the arguments it declares (pluggy's rule: a
+        plugin's ``validate_config(tour, config)`` may leave out ``media``)."""
         for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
             if impl.plugin_name == plugin:
-                return impl.function
+                return functools.partial(_call_with_own_args, impl.function, impl.argnames)
         return None
 
     async def call_each(
@@ -234,8 +239,7 @@ class PluginManager:
 
         ``kwargs_for(plugin)`` gives the arguments of that plugin's call. A sync hook
         cannot be interrupted: slow work belongs in an ``async def`` hook."""
-        caller = self.for_tour(hook_name, enabled)
-        impls = list(reversed(caller.get_hookimpls()))
+        impls = list(reversed(self.for_tour(hook_name, enabled)))
 
         def failed(plugin: str, exc: Exception) -> HookOutcome:
             if isinstance(exc, TimeoutError):
@@ -258,7 +262,7 @@ class PluginManager:
             # them concurrently. (Hooks run on every page: no task when none is needed.)
             try:
                 kwargs = kwargs_for(impl.plugin_name)
-                result = impl.function(**{name: kwargs[name] for name in impl.argnames})
+                result = _call_with_own_args(impl.function, impl.argnames, **kwargs)
             except Exception as exc:
                 return failed(impl.plugin_name, exc)
             if inspect.isawaitable(result):

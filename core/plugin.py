@@ -8,7 +8,9 @@ docs/plugins/api.md.
 Describe the plugin
     :data:`hookimpl`, :class:`PluginInfo`, :class:`RoleSpec`, :class:`NoConfig`
 Describe the config's form (labels, help, pickers) and its errors
-    :func:`Field`, :class:`FieldInfo`, :class:`Problem`; a button beside a field:
+    :func:`Field`, :class:`FieldInfo`, :class:`Problem`; the common checks
+    :func:`check_station`, :func:`check_text`, :func:`check_languages`,
+    :func:`check_unique`, :func:`check_timezone`; a button beside a field:
     :class:`FieldAction`, :class:`ActionRequest`, :class:`ActionResult`
 Build pages
     :class:`PageContext`, :class:`Panel`, :class:`Frame`
@@ -48,7 +50,19 @@ from promtour._events import (
     VisitorJoinedGroup,
     subject_for,
 )
-from promtour._fields import ActionRequest, ActionResult, Field, FieldAction, FieldInfo, Problem
+from promtour._fields import (
+    ActionRequest,
+    ActionResult,
+    Field,
+    FieldAction,
+    FieldInfo,
+    Problem,
+    check_languages,
+    check_station,
+    check_text,
+    check_timezone,
+    check_unique,
+)
 from promtour._limits import RateLimit, TooManyRequests
 from promtour._models import SLUG, Enterprise, Progress, Station, Text, Tour, pick_text, utcnow
 from promtour._qr import qr_svg
@@ -101,6 +115,11 @@ __all__ = [
     "VisitorJoinedGroup",
     "__version__",
     "add_settings_args",
+    "check_languages",
+    "check_station",
+    "check_text",
+    "check_timezone",
+    "check_unique",
     "event_stream",
     "hookimpl",
     "live_presence",

@@ -4,14 +4,16 @@ misspelled hook implementation stops the platform at start."""
 from __future__ import annotations
 
 import asyncio
+import types
 
 import httpx
+import msgspec
 import pytest
 from markupsafe import Markup
 from promtour import hookimpl
-from promtour._errors import PromtourError
+from promtour._errors import ConfigError, PromtourError
 from promtour._manager import PluginManager
-from promtour.plugin import Panel, PluginInfo
+from promtour.plugin import Panel, PluginInfo, check_station
 from promtour.testing import station_path, unique
 
 NOTICE_EN = "This part of the page is not available right now."
@@ -123,3 +125,52 @@ def test_misspelled_hook_argument_fails_at_start():
 def test_plugin_name_must_match_its_registration():
     with pytest.raises(PromtourError, match="calls itself"):
         PluginManager(load_entrypoints=False, plugins=[("other_name", PanelPlugin("good"))])
+
+
+class GreetingConfig(msgspec.Struct, forbid_unknown_fields=True):
+    station: str = "s1"
+
+
+@hookimpl(specname="promtour_validate_config")
+def check_greeting(tour, config):  # no `media`: a hook takes the arguments it uses
+    return check_station(tour, config.station, "station")
+
+
+@hookimpl(specname="promtour_station_panels")
+def greeting_panel(page):
+    return Panel(title="Greeting", html=Markup("<p>greeting here</p>"))
+
+
+def imported_hooks_plugin(name: str) -> types.ModuleType:
+    """A plugin module as a partner lays it out: the hooks defined in their own modules
+    under names of their own and imported into the registered one."""
+    module = types.ModuleType(name)
+
+    @hookimpl
+    def promtour_plugin_info() -> PluginInfo:
+        return PluginInfo(name=name, version="1", title={"en": "Greeting"}, config=GreetingConfig)
+
+    module.promtour_plugin_info = promtour_plugin_info  # type: ignore[attr-defined]
+    module.check_greeting = check_greeting  # type: ignore[attr-defined]
+    module.greeting_panel = greeting_panel  # type: ignore[attr-defined]
+    return module
+
+
+async def test_hooks_imported_into_the_plugin_module_are_registered_and_called(
+    make_platform, serve_app, new_tour
+):
+    name = f"greeting_{unique()}"
+    plugins = [(name, imported_hooks_plugin(name))]
+    setup = await make_platform(consumers=False, entrypoints=False, plugins=plugins)
+    assert setup.plugins.hooks_of(name) == [
+        "promtour_plugin_info",
+        "promtour_station_panels",
+        "promtour_validate_config",
+    ]
+    with pytest.raises(ConfigError, match="There is no station s9 in this tour"):
+        await new_tour(setup, stations=2, plugins={name: {"station": "s9"}})
+    tour = await new_tour(setup, stations=2, plugins={name: {"station": "s2"}})
+    server = serve_app(entrypoints=False, plugins=plugins)
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        page = await client.get(station_path(tour, "s1"))
+    assert "greeting here" in page.text

@@ -10,18 +10,18 @@ cache (:mod:`.reading`), figures computed from it (:mod:`.figures`,
 
 from __future__ import annotations
 
-from argparse import _SubParsersAction
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from promtour.plugin import Field, PluginInfo, RoleSpec, StreamEvent, hookimpl
 
-from . import cli
+from .cli import add_cli
 from .consumer import Folder
 from .routes import ROUTES
 
-__all__ = ["AnalyticsConfig"]
+#: add_cli: ``promtour analytics``, @hookimpl in .cli.
+__all__ = ["AnalyticsConfig", "add_cli"]
 
 #: The process's consumer state (the records it wrote last).
 FOLDER = Folder()
@@ -69,8 +69,3 @@ def promtour_plugin_info() -> PluginInfo:
 @hookimpl
 async def promtour_handle_batch(batch: Sequence[StreamEvent]) -> None:
     await FOLDER.fold(batch)
-
-
-@hookimpl
-def promtour_cli_commands(subparsers: _SubParsersAction[Any]) -> None:
-    cli.add_cli(subparsers)

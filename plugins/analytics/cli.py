@@ -6,13 +6,14 @@ import argparse
 import sys
 from typing import Any
 
-from promtour.plugin import ConfigError, add_settings_args, plugin_session
+from promtour.plugin import ConfigError, add_settings_args, hookimpl, plugin_session
 
 from .consumer import erase_tour
 
 __all__ = ["add_cli", "cmd_rebuild"]
 
 
+@hookimpl(specname="promtour_cli_commands")
 def add_cli(subparsers: Any) -> None:
     parser = subparsers.add_parser("analytics", help="analytics read model")
     sub = parser.add_subparsers(dest="analytics_command", required=True)

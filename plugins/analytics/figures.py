@@ -18,7 +18,7 @@ from promtour.plugin import PluginStore, Tour, pick_text
 from .model import DayStats, Live
 from .plugin_tables import plugins
 from .reading import DayRow, Loaded, Range, load_range
-from .tables import MASK, MIN_CELL, Table, columns, masked, rate
+from .tables import MASK, MIN_CELL, Table, columns, largest_first, masked, rate, share_row
 
 __all__ = [
     "SECTIONS",
@@ -129,10 +129,7 @@ def overview(loaded: Loaded, span: Range, _: Translate) -> list[Table]:
             ("visitors", _("Visitors")),
             ("share", _("Share, %"), "percent"),
         ),
-        rows=[
-            [lang, masked(n), rate(n, total.visitors) if n >= MIN_CELL else MASK]
-            for lang, n in sorted(total.langs.items(), key=lambda kv: (-kv[1], kv[0]))
-        ],
+        rows=[share_row(lang, n, total.visitors) for lang, n in largest_first(total.langs)],
         chart=1,
     )
     methods = Table(

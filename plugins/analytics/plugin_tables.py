@@ -12,7 +12,7 @@ from collections.abc import Callable
 from promtour.plugin import Tour, pick_text
 
 from .model import AUDIO, MISSION, DayStats
-from .tables import MASK, MIN_CELL, Table, columns, masked, rate
+from .tables import MIN_CELL, Table, columns, largest_first, masked, rate, share_row
 
 __all__ = ["plugins", "profession_titles"]
 
@@ -114,20 +114,14 @@ def plugins(total: DayStats, tour: Tour, lang: str, _: Translate) -> list[Table]
             ("quizzes", _("Quizzes")),
             ("share", _("Share, %"), "percent"),
         ),
-        rows=[
-            [t, masked(n), rate(n, total.quizzes) if n >= MIN_CELL else MASK]
-            for t, n in sorted(total.types.items(), key=lambda kv: (-kv[1], kv[0]))
-        ],
+        rows=[share_row(t, n, total.quizzes) for t, n in largest_first(total.types)],
         chart=1,
     )
     codes = Table(
         id="codes",
         title=_("Most common interest codes"),
         columns=columns(("code", _("Code"), "text"), ("quizzes", _("Quizzes"))),
-        rows=[
-            [c, masked(n)]
-            for c, n in sorted(total.codes.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
-        ],
+        rows=[[c, masked(n)] for c, n in largest_first(total.codes)[:10]],
     )
     titles = profession_titles(tour, lang)
     top_total = sum(total.top.values())
@@ -141,9 +135,7 @@ def plugins(total: DayStats, tour: Tour, lang: str, _: Translate) -> list[Table]
             ("share", _("Share, %"), "percent"),
         ),
         rows=[
-            [titles.get(p, p), masked(n), rate(n, top_total) if n >= MIN_CELL else MASK]
-            for p, n in sorted(total.top.items(), key=lambda kv: (-kv[1], kv[0]))
-            if n > 0
+            share_row(titles.get(p, p), n, top_total) for p, n in largest_first(total.top) if n > 0
         ],
         chart=1,
     )

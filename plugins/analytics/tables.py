@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import msgspec
@@ -59,6 +59,17 @@ def rate(part: float, base: int, *, digits: int = 1) -> float | str | None:
     if base < MIN_CELL:
         return MASK
     return round(100.0 * part / base, digits)
+
+
+def largest_first(counts: Mapping[str, int]) -> list[tuple[str, int]]:
+    """A distribution's items, largest first (ties by name): every share table's order."""
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def share_row(label: Cell, n: int, base: int) -> list[Cell]:
+    """A share table's row: the count and its percentage of ``base``, the percentage
+    masked too when the count is (a share would give a small count away)."""
+    return [label, masked(n), rate(n, base) if n >= MIN_CELL else MASK]
 
 
 def _csv_cell(value: Cell, decimal_comma: bool) -> str:

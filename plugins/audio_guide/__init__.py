@@ -1,7 +1,9 @@
 """Audio guide: each station's audio performance with its transcript, offline voice
 rendering (``promtour audio render``) and synchronised group shows on visitors' phones.
 
-The hooks are here; the work is in the modules: :mod:`.config` (the per-tour config),
+The plugin's description is here; the hooks are implemented (``@hookimpl``) where their
+work is and imported here, which registers them. The modules: :mod:`.config` (the
+per-tour config),
 :mod:`.validate`, :mod:`.panels` (visitor pages), :mod:`.routes` (player reports, the
 show, the guide console), :mod:`.access` (guide PIN and tokens), :mod:`.records` (what
 is kept per tour), :mod:`.events`, :mod:`.render` (the CLI) and :mod:`.vtt`. Every
@@ -10,20 +12,25 @@ record is in the tour's store, which the core erases with the tour: no teardown 
 
 from __future__ import annotations
 
-from argparse import _SubParsersAction
-from collections.abc import Sequence
-from typing import Any
+from promtour.plugin import PluginInfo, hookimpl
 
-from promtour.plugin import PageContext, Panel, PluginInfo, Tour, hookimpl
-
-from . import panels, render
 from .access import GUIDE_ROLE
 from .config import AudioGuideConfig
 from .events import EVENT_TYPES
+from .panels import finish_panel, start_panel, station_panel
+from .render import add_cli
 from .routes import ROUTES
 from .validate import check_config
 
-__all__ = ["AudioGuideConfig"]
+#: With the hook implementations, each marked @hookimpl where it lives.
+__all__ = [
+    "AudioGuideConfig",
+    "add_cli",
+    "check_config",
+    "finish_panel",
+    "start_panel",
+    "station_panel",
+]
 
 
 @hookimpl
@@ -45,28 +52,3 @@ def promtour_plugin_info() -> PluginInfo:
         console_role=GUIDE_ROLE.name,
         console_title={"ru": "Групповое шоу", "en": "Group show"},
     )
-
-
-@hookimpl
-def promtour_cli_commands(subparsers: _SubParsersAction[Any]) -> None:
-    render.add_cli(subparsers)
-
-
-@hookimpl
-def promtour_validate_config(tour: Tour, config: Any, media: frozenset[str]) -> Sequence[str]:
-    return check_config(tour, config, media)
-
-
-@hookimpl
-async def promtour_station_panels(page: PageContext) -> Panel | None:
-    return await panels.station_panel(page)
-
-
-@hookimpl
-async def promtour_start_panels(page: PageContext) -> Panel | None:
-    return await panels.start_panel(page)
-
-
-@hookimpl
-async def promtour_finish_panels(page: PageContext) -> Panel | None:
-    return await panels.finish_panel(page)

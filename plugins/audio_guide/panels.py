@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 from markupsafe import Markup, escape
-from promtour.plugin import PageContext, Panel, PluginContext
+from promtour.plugin import PageContext, Panel, PluginContext, hookimpl
 
 from .config import INTRO, OUTRO, AudioGuideConfig, Track
 from .records import Position, Positions, position_slot, positions_key
@@ -200,6 +200,7 @@ async def _html(
     return frame.fill({name: _slot_value(name, positions, csrf) for name in frame.slots})
 
 
+@hookimpl(specname="promtour_station_panels")
 async def station_panel(page: PageContext, *, fresh: bool = False) -> Panel | None:
     config: AudioGuideConfig = page.config
     station = page.station
@@ -216,6 +217,7 @@ async def station_panel(page: PageContext, *, fresh: bool = False) -> Panel | No
     return Panel(title=page._("Listen"), html=html, order=10)
 
 
+@hookimpl(specname="promtour_start_panels")
 async def start_panel(page: PageContext, *, fresh: bool = False) -> Panel | None:
     config: AudioGuideConfig = page.config
     intro = config.intro
@@ -235,6 +237,7 @@ async def start_panel(page: PageContext, *, fresh: bool = False) -> Panel | None
     return Panel(title=page._("Audio guide"), html=html, order=10)
 
 
+@hookimpl(specname="promtour_finish_panels")
 async def finish_panel(page: PageContext, *, fresh: bool = False) -> Panel | None:
     config: AudioGuideConfig = page.config
     outro = config.outro

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
-from promtour.plugin import PromtourError, Text
+from promtour.plugin import PromtourError, Text, hookimpl
 
 from .config import AudioGuideConfig
 from .vtt import Cue, write_vtt
@@ -331,6 +331,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+@hookimpl(specname="promtour_cli_commands")
 def add_cli(subparsers: Any) -> None:
     """``promtour audio render``."""
     audio = subparsers.add_parser("audio", help="audio guide: render station audio")

@@ -8,7 +8,7 @@ and the CLI prints as it is.
 
 from __future__ import annotations
 
-from promtour.plugin import Problem, Tour
+from promtour.plugin import Problem, Tour, check_languages, check_station, check_unique, hookimpl
 
 from .config import AUDIO_FORMATS, AudioGuideConfig, Track
 
@@ -18,21 +18,14 @@ __all__ = ["check_config"]
 def _check_track(
     where: str, track: Track, tour: Tour, media: frozenset[str], errors: list[Problem]
 ) -> None:
-    languages = ", ".join(tour.languages)
     if not track.audio:
         errors.append(
             Problem(path=f"{where}.audio", message="No audio file: give one per language.")
         )
     for lang, name in track.audio.items():
         key = f"{where}.audio.{lang}"
-        if lang not in tour.languages:
-            errors.append(
-                Problem(
-                    path=key,
-                    message="“{lang}” is not one of the tour's languages ({languages}).",
-                    values={"lang": lang, "languages": languages},
-                )
-            )
+        if unknown := check_languages([lang], tour.languages, key):
+            errors += unknown
             continue
         suffix = "." + name.rpartition(".")[2].lower() if "." in name else ""
         if suffix not in AUDIO_FORMATS:
@@ -94,24 +87,10 @@ def _check_track(
             )
 
 
-def _unique(where: str, ids: list[str], errors: list[Problem]) -> None:
-    seen: set[str] = set()
-    for index, item in enumerate(ids):
-        if item in seen:
-            errors.append(
-                Problem(
-                    path=f"{where}[{index}].id",
-                    message="The id {id} appears twice.",
-                    values={"id": item},
-                )
-            )
-        seen.add(item)
-
-
+@hookimpl(specname="promtour_validate_config")
 def check_config(tour: Tour, config: AudioGuideConfig, media: frozenset[str]) -> list[Problem]:
     """All problems of ``config`` for ``tour`` (empty: accepted)."""
     errors: list[Problem] = []
-    station_ids = {s.id for s in tour.stations}
     if config.intro is not None:
         _check_track("intro", config.intro, tour, media, errors)
     if config.outro is not None:
@@ -119,14 +98,8 @@ def check_config(tour: Tour, config: AudioGuideConfig, media: frozenset[str]) ->
     seen_stations: set[str] = set()
     for index, station in enumerate(config.stations):
         place = f"stations[{index}]"
-        if station.station not in station_ids:
-            errors.append(
-                Problem(
-                    path=f"{place}.station",
-                    message="The tour has no station {station}.",
-                    values={"station": station.station},
-                )
-            )
+        if unknown := check_station(tour, station.station, f"{place}.station"):
+            errors += unknown
             continue
         if station.station in seen_stations:
             errors.append(
@@ -137,8 +110,8 @@ def check_config(tour: Tour, config: AudioGuideConfig, media: frozenset[str]) ->
                 )
             )
         seen_stations.add(station.station)
-        _unique(f"{place}.tracks", [t.id for t in station.tracks], errors)
-        _unique(f"{place}.cues", [c.id for c in station.cues], errors)
+        errors += check_unique([t.id for t in station.tracks], f"{place}.tracks")
+        errors += check_unique([c.id for c in station.cues], f"{place}.cues")
         if station.default_track and station.track(station.default_track) is None:
             errors.append(
                 Problem(

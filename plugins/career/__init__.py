@@ -11,25 +11,14 @@ quiz and from the tour itself, and a consented hand-off of contacts to the enter
   linked from the console's menu for those who may open them.
 - ``/p/career/api/<enterprise>/leads``: the HR API (token with role hr).
 
-This module holds the hooks only. See docs/plugins/career.md.
+This module holds the plugin's description; the hooks are implemented where their work
+is (``@hookimpl`` in :mod:`.config`, :mod:`.panels`, :mod:`.visitors`) and imported
+here, which registers them. See docs/plugins/career.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
-from promtour.plugin import (
-    Event,
-    PageContext,
-    Panel,
-    PluginContext,
-    PluginInfo,
-    Problem,
-    RoleSpec,
-    Tour,
-    hookimpl,
-)
+from promtour.plugin import PluginInfo, RoleSpec, hookimpl
 
 from .config import CareerConfig, validate_config
 from .events import EVENT_TYPES
@@ -38,7 +27,15 @@ from .routes import ROUTES
 from .routes.hr_pages import LEADS_PAGE
 from .visitors import handle_event
 
-__all__ = ["CareerConfig"]
+#: With the hook implementations, each marked @hookimpl where it lives.
+__all__ = [
+    "CareerConfig",
+    "finish_panel",
+    "handle_event",
+    "start_panel",
+    "station_panel",
+    "validate_config",
+]
 
 #: Staff who may read and erase the enterprise's leads (admin always may).
 HR = RoleSpec(name="hr", title={"ru": "Отдел кадров", "en": "HR"})
@@ -63,28 +60,3 @@ def promtour_plugin_info() -> PluginInfo:
         console_role=HR.name,
         console_title={"ru": "Контакты посетителей", "en": "Visitor contacts"},
     )
-
-
-@hookimpl
-def promtour_validate_config(tour: Tour, config: Any, media: frozenset[str]) -> Sequence[Problem]:
-    return validate_config(tour, config)
-
-
-@hookimpl
-async def promtour_handle_event(event: Event, ctx: PluginContext) -> None:
-    await handle_event(event, ctx)
-
-
-@hookimpl
-async def promtour_station_panels(page: PageContext) -> Panel | None:
-    return await station_panel(page)
-
-
-@hookimpl
-async def promtour_start_panels(page: PageContext) -> Panel | None:
-    return await start_panel(page)
-
-
-@hookimpl
-async def promtour_finish_panels(page: PageContext) -> Panel | None:
-    return await finish_panel(page)

@@ -11,7 +11,17 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import msgspec
-from promtour.plugin import SLUG, Field, Problem, Text, Tour
+from promtour.plugin import (
+    SLUG,
+    Field,
+    Problem,
+    Text,
+    Tour,
+    check_station,
+    check_text,
+    check_unique,
+    hookimpl,
+)
 
 __all__ = [
     "AGE_BRACKETS",
@@ -268,51 +278,19 @@ class CareerConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         return self.leads and bool(self.consent.version) and bool(self.consent.text)
 
 
-def _missing(text: Text, languages: list[str]) -> list[str]:
-    return [lang for lang in languages if not text.get(lang, "").strip()]
-
-
-def _languages(text: Text, languages: list[str], path: str) -> list[Problem]:
-    missing = _missing(text, languages)
-    if not missing:
-        return []
-    return [
-        Problem(
-            path=path,
-            message="Not filled in for: {missing}.",
-            values={"missing": ", ".join(missing)},
-        )
-    ]
-
-
+@hookimpl(specname="promtour_validate_config")
 def validate_config(tour: Tour, config: CareerConfig) -> list[Problem]:
     """What is wrong with a tour's career config beyond its schema: each
     :class:`~promtour.plugin.Problem` an English msgid (translated by the console with
     this plugin's catalog) with the path of its field (``professions[0].stations``)."""
-    problems: list[Problem] = []
-    stations = {s.id for s in tour.stations}
     langs = tour.languages
-    seen: set[str] = set()
+    problems = check_unique([p.id for p in config.professions], "professions")
     for i, p in enumerate(config.professions):
         where = f"professions[{i}]"
-        if p.id in seen:
-            problems.append(
-                Problem(
-                    path=f"{where}.id", message="The id {id} is used twice.", values={"id": p.id}
-                )
-            )
-        seen.add(p.id)
         for sid in p.stations:
-            if sid not in stations:
-                problems.append(
-                    Problem(
-                        path=f"{where}.stations",
-                        message="There is no station {station} in this tour.",
-                        values={"station": sid},
-                    )
-                )
-        problems += _languages(p.title, langs, f"{where}.title")
-        problems += _languages(p.summary, langs, f"{where}.summary")
+            problems += check_station(tour, sid, f"{where}.stations")
+        problems += check_text(p.title, langs, f"{where}.title")
+        problems += check_text(p.summary, langs, f"{where}.summary")
         if p.pay is not None and p.pay.min > p.pay.max:
             problems.append(
                 Problem(
@@ -322,24 +300,8 @@ def validate_config(tour: Tour, config: CareerConfig) -> list[Problem]:
                 )
             )
     for sid in config.stations:
-        if sid not in stations:
-            problems.append(
-                Problem(
-                    path=f"stations.{sid}",
-                    message="There is no station {station} in this tour.",
-                    values={"station": sid},
-                )
-            )
-    mission_ids = [m.id for m in config.missions]
-    for i, mid in enumerate(mission_ids):
-        if mid in mission_ids[:i]:
-            problems.append(
-                Problem(
-                    path=f"missions[{i}].id",
-                    message="The id {id} is used twice.",
-                    values={"id": mid},
-                )
-            )
+        problems += check_station(tour, sid, f"stations.{sid}")
+    problems += check_unique([m.id for m in config.missions], "missions")
     if config.weights.quiz + config.weights.tour <= 0:
         problems.append(
             Problem(path="weights.quiz", message="The quiz and the tour cannot both weigh 0.")
@@ -349,6 +311,6 @@ def validate_config(tour: Tour, config: CareerConfig) -> list[Problem]:
             problems.append(
                 Problem(path="consent.version", message="A consent text needs a version.")
             )
-        problems += _languages(config.consent.text, langs, "consent.text")
-        problems += _languages(config.consent.guardian_text, langs, "consent.guardian_text")
+        problems += check_text(config.consent.text, langs, "consent.text")
+        problems += check_text(config.consent.guardian_text, langs, "consent.guardian_text")
     return problems

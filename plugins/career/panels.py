@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import msgspec
 from markupsafe import Markup
-from promtour.plugin import PageContext, Panel
+from promtour.plugin import PageContext, Panel, hookimpl
 
 from .config import CareerConfig
 from .events import CareerTopRanked
@@ -30,6 +30,7 @@ def _base(page: PageContext) -> str:
     return page.url(f"t/{page.tour.enterprise}/{page.tour.id}")
 
 
+@hookimpl(specname="promtour_station_panels")
 async def station_panel(page: PageContext) -> Panel | None:
     if page.station is None:
         return None
@@ -58,6 +59,7 @@ async def station_panel(page: PageContext) -> Panel | None:
     return Panel(title=title, html=frame.fill(), order=ORDER)
 
 
+@hookimpl(specname="promtour_start_panels")
 async def start_panel(page: PageContext) -> Panel | None:
     config: CareerConfig = page.config
     if not config.professions:
@@ -72,6 +74,7 @@ async def start_panel(page: PageContext) -> Panel | None:
     return Panel(title=page._("Careers here"), html=frame.fill(), order=ORDER)
 
 
+@hookimpl(specname="promtour_finish_panels")
 async def finish_panel(page: PageContext) -> Panel | None:
     config: CareerConfig = page.config
     if not config.professions:

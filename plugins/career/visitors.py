@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from promtour.plugin import Conflict, PluginContext, PluginStore, utcnow
+from promtour.plugin import Conflict, PluginContext, PluginStore, hookimpl, utcnow
 
 from .config import CareerConfig
 from .profile import Profile, Signals, apply_observation, build_profile, observe
@@ -39,6 +39,7 @@ def signals_key(visitor: str) -> str:
     return f"sig.{visitor}"
 
 
+@hookimpl(specname="promtour_handle_event")
 async def handle_event(event: Any, ctx: PluginContext) -> None:
     """Count an event of the visitor's tour as a profile signal (once per event id)."""
     if not event.visitor:

@@ -2,7 +2,9 @@
 and a printable certificate — checked on the server, so there is nothing to cheat
 with in the page.
 
-Only the hooks live here. The layout: :mod:`.config` (the per-tour config and its
+Here: the plugin's description and its event handler; the other hooks are implemented
+where their work is (``@hookimpl`` in :mod:`.panels`, :mod:`.validate`) and imported
+here, which registers them. The layout: :mod:`.config` (the per-tour config and its
 checks), :mod:`.events`, :mod:`.records` (what is stored), :mod:`.engine` (the rules,
 pure functions), :mod:`.service` (the writes, one module per seam), :mod:`.views` and
 :mod:`.panels` (what visitors see on the tour's pages), :mod:`.routes` (the plugin's
@@ -11,38 +13,32 @@ own pages, by audience). Authoring and rules: ``docs/plugins/quests.md``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 from promtour.plugin import (
     Event,
-    PageContext,
-    Panel,
     PluginContext,
     PluginInfo,
-    Problem,
     RoleSpec,
-    Tour,
     VisitorCheckedIn,
     VisitorJoinedGroup,
     hookimpl,
 )
-from promtour.plugins.quests import panels
 from promtour.plugins.quests.config import QuestsConfig
 from promtour.plugins.quests.events import QUEST_EVENT_TYPES, QuestMissionCompleted
+from promtour.plugins.quests.panels import finish_panel, start_panel, station_panel
 from promtour.plugins.quests.routes import ROUTES
 from promtour.plugins.quests.service import boards, missions, teams
 from promtour.plugins.quests.service.visitors import load
 from promtour.plugins.quests.validate import validate
 
+#: With the hook implementations, each marked @hookimpl where it lives.
 __all__ = [
     "QuestsConfig",
-    "promtour_finish_panels",
+    "finish_panel",
     "promtour_handle_event",
     "promtour_plugin_info",
-    "promtour_start_panels",
-    "promtour_station_panels",
-    "promtour_validate_config",
+    "start_panel",
+    "station_panel",
+    "validate",
 ]
 
 #: Guides read every board, also one the tour hides from visitors (a kiosk screen).
@@ -65,26 +61,6 @@ def promtour_plugin_info() -> PluginInfo:
         css=["quests.css"],
         js=["quests.js"],
     )
-
-
-@hookimpl
-def promtour_validate_config(tour: Tour, config: Any, media: frozenset[str]) -> Sequence[Problem]:
-    return validate(tour, config)
-
-
-@hookimpl
-async def promtour_station_panels(page: PageContext) -> Panel | None:
-    return await panels.station_panel(page)
-
-
-@hookimpl
-async def promtour_start_panels(page: PageContext) -> Panel:
-    return await panels.start_panel(page)
-
-
-@hookimpl
-async def promtour_finish_panels(page: PageContext) -> Panel:
-    return await panels.finish_panel(page)
 
 
 @hookimpl

@@ -17,7 +17,7 @@ from typing import Any
 
 import msgspec
 from markupsafe import Markup
-from promtour.plugin import PageContext, Panel
+from promtour.plugin import PageContext, Panel, hookimpl
 from promtour.plugins.quests import engine
 from promtour.plugins.quests.config import (
     Mission,
@@ -159,6 +159,7 @@ async def _card(
     return await _framed(page, ("card", mission.id), "quests/mission.html", values, cached=cached)
 
 
+@hookimpl(specname="promtour_station_panels")
 async def station_panel(page: PageContext, *, cached: bool = True) -> Panel | None:
     config: QuestsConfig = page.config
     station = page.station
@@ -207,6 +208,7 @@ async def station_panel(page: PageContext, *, cached: bool = True) -> Panel | No
 # --- start and finish ----------------------------------------------------------------------
 
 
+@hookimpl(specname="promtour_start_panels")
 async def start_panel(page: PageContext, *, cached: bool = True) -> Panel:
     config: QuestsConfig = page.config
     state = await _state(page, config)
@@ -233,6 +235,7 @@ async def start_panel(page: PageContext, *, cached: bool = True) -> Panel:
     return Panel(title=page._("Quest"), html=html, order=20)
 
 
+@hookimpl(specname="promtour_finish_panels")
 async def finish_panel(page: PageContext, *, cached: bool = True) -> Panel:
     config: QuestsConfig = page.config
     tour = page.tour

@@ -9,9 +9,16 @@ it («Задания › Задание 1 › Варианты») and the CLI pr
 
 from __future__ import annotations
 
-import zoneinfo
-
-from promtour.plugin import Problem, Tour
+from promtour.plugin import (
+    Problem,
+    Tour,
+    check_languages,
+    check_station,
+    check_text,
+    check_timezone,
+    check_unique,
+    hookimpl,
+)
 
 from .config import (
     MAX_MISSIONS,
@@ -29,38 +36,10 @@ __all__ = ["text_problems", "validate"]
 
 
 def text_problems(text: Text, languages: list[str], path: str, *, required: bool) -> list[Problem]:
-    """A text given in other languages than the tour's (or, if required, not at all)."""
-    shown = ", ".join(languages)
-    if not text:
-        if not required:
-            return []
-        return [
-            Problem(
-                path=path,
-                message="Fill this in, in every language of the tour ({languages}).",
-                values={"languages": shown},
-            )
-        ]
-    problems = []
-    missing = [lang for lang in languages if not (text.get(lang) or "").strip()]
-    extra = sorted(set(text) - set(languages))
-    if missing:
-        problems.append(
-            Problem(
-                path=path,
-                message="Not filled in for: {missing}.",
-                values={"missing": ", ".join(missing)},
-            )
-        )
-    if extra:
-        problems.append(
-            Problem(
-                path=path,
-                message="{extra}: not a language of this tour ({languages}).",
-                values={"extra": ", ".join(extra), "languages": shown},
-            )
-        )
-    return problems
+    """A quest text must be in exactly the tour's languages: none missing (or, when
+    optional, none at all) and none the tour does not have."""
+    problems = check_text(text, languages, path, required=required)
+    return problems + check_languages(text, languages, path)
 
 
 def _choices(mission: SingleChoice | MultipleChoice, where: str) -> list[Problem]:
@@ -114,25 +93,19 @@ def _mission(mission: Mission, where: str, tour: Tour) -> list[Problem]:
             problems += text_problems(step, langs, f"{where}.steps[{n}]", required=True)
     elif isinstance(mission, RiddleMission):
         path = f"{where}.answer_station"
-        if tour.station(mission.answer_station) is None:
-            problems.append(
-                Problem(
-                    path=path,
-                    message="There is no station {station} in this tour.",
-                    values={"station": mission.answer_station},
-                )
-            )
-        elif mission.answer_station == mission.station:
+        unknown = check_station(tour, mission.answer_station, path)
+        problems += unknown
+        if not unknown and mission.answer_station == mission.station:
             problems.append(
                 Problem(path=path, message="The answer must be another station than the riddle's.")
             )
     return problems
 
 
+@hookimpl(specname="promtour_validate_config")
 def validate(tour: Tour, config: QuestsConfig) -> list[Problem]:
     """Every problem of ``config`` for ``tour``, each with the path of its field."""
     problems: list[Problem] = []
-    station_ids = [s.id for s in tour.stations]
     if len(config.missions) > MAX_MISSIONS:
         problems.append(
             Problem(
@@ -141,52 +114,18 @@ def validate(tour: Tour, config: QuestsConfig) -> list[Problem]:
                 values={"n": MAX_MISSIONS},
             )
         )
-    seen: set[str] = set()
+    problems += check_unique([m.id for m in config.missions], "missions")
     for i, mission in enumerate(config.missions):
         where = f"missions[{i}]"
-        if mission.id in seen:
-            problems.append(
-                Problem(
-                    path=f"{where}.id",
-                    message="The mission id {id} is used twice.",
-                    values={"id": mission.id},
-                )
-            )
-        seen.add(mission.id)
-        if mission.station not in station_ids:
-            problems.append(
-                Problem(
-                    path=f"{where}.station",
-                    message="There is no station {station} in this tour (stations: {stations}).",
-                    values={"station": mission.station, "stations": ", ".join(station_ids)},
-                )
-            )
+        problems += check_station(tour, mission.station, f"{where}.station")
         problems += _mission(mission, where, tour)
-    badge_ids: set[str] = set()
+    problems += check_unique([b.id for b in config.badges], "badges")
     for i, badge in enumerate(config.badges):
         where = f"badges[{i}]"
-        if badge.id in badge_ids:
-            problems.append(
-                Problem(
-                    path=f"{where}.id",
-                    message="The badge id {id} is used twice.",
-                    values={"id": badge.id},
-                )
-            )
-        badge_ids.add(badge.id)
         problems += text_problems(badge.name, tour.languages, f"{where}.name", required=False)
         problems += text_problems(
             badge.description, tour.languages, f"{where}.description", required=False
         )
     problems += text_problems(config.intro, tour.languages, "intro", required=False)
-    try:
-        zoneinfo.ZoneInfo(config.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        problems.append(
-            Problem(
-                path="timezone",
-                message="{zone} is not a known time zone (e.g. Europe/Moscow).",
-                values={"zone": config.timezone},
-            )
-        )
+    problems += check_timezone(config.timezone, "timezone")
     return problems

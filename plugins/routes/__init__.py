@@ -2,33 +2,24 @@
 tiers, reward codes redeemed once by staff, and a region's aggregate dashboard.
 
 Route operators (a regional tourism agency) are the plugin's own organisations, with
-their own tokens (``promtour operator create``). See docs/routes.md.
+their own tokens (``promtour operator create``). The hooks are implemented where their
+work is and imported here, which registers them. See docs/routes.md.
 """
 
 from __future__ import annotations
 
-from argparse import _SubParsersAction
-from pathlib import Path
-from typing import Any
-
 from litestar import Router
-from promtour.plugin import (
-    EnterpriseContext,
-    Event,
-    PageContext,
-    Panel,
-    PluginContext,
-    PluginInfo,
-    hookimpl,
-)
+from promtour.plugin import PluginInfo, hookimpl
 
-from . import demo, panels
 from .cli import add_cli
+from .demo import import_demo
 from .events import EVENT_TYPES
+from .panels import station_panels
 from .stamps import handle_event
 from .web import ROUTES
 
-__all__: list[str] = []
+#: The hook implementations, each marked @hookimpl where it lives.
+__all__ = ["add_cli", "handle_event", "import_demo", "station_panels"]
 
 
 @hookimpl
@@ -45,23 +36,3 @@ def promtour_plugin_info() -> PluginInfo:
         css=["routes.css"],
         token_prefix="rto_",
     )
-
-
-@hookimpl
-def promtour_cli_commands(subparsers: _SubParsersAction[Any]) -> None:
-    add_cli(subparsers)
-
-
-@hookimpl
-async def promtour_handle_event(event: Event, ctx: PluginContext) -> None:
-    await handle_event(event, ctx)
-
-
-@hookimpl
-async def promtour_station_panels(page: PageContext) -> list[Panel]:
-    return await panels.station_panels(page)
-
-
-@hookimpl
-async def promtour_import_demo(ctx: EnterpriseContext, demo_dir: Path) -> None:
-    await demo.import_demo(ctx, demo_dir)

@@ -7,7 +7,7 @@ import argparse
 import re
 from typing import Any
 
-from promtour.plugin import add_settings_args, plugin_session
+from promtour.plugin import add_settings_args, hookimpl, plugin_session
 
 from .records import Operator, create_operator, create_operator_token
 
@@ -35,6 +35,7 @@ async def cmd_operator(args: argparse.Namespace) -> int:
     return 0
 
 
+@hookimpl(specname="promtour_cli_commands")
 def add_cli(subparsers: Any) -> None:
     operator = subparsers.add_parser("operator", help="route operators (regional routes)")
     sub = operator.add_subparsers(dest="operator_command", metavar="COMMAND", required=True)

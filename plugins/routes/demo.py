@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from promtour.plugin import EnterpriseContext, utcnow
+from promtour.plugin import EnterpriseContext, hookimpl, utcnow
 
 from .records import Member, Operator, Route, Tier, create_operator, create_operator_token
 
@@ -15,6 +15,7 @@ DEMO_OPERATOR = "demo-region"
 DEMO_ROUTE = "demo-route"
 
 
+@hookimpl(specname="promtour_import_demo")
 async def import_demo(ctx: EnterpriseContext, demo_dir: Path) -> None:
     store = ctx.store
     tours = [("uralpress", "main"), ("uralbread", "bread")]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from promtour.plugin import PageContext, Panel, utcnow
+from promtour.plugin import PageContext, Panel, hookimpl, utcnow
 
 from .records import Passport, passport_id
 from .stamps import routes_of_tour
@@ -10,6 +10,7 @@ from .stamps import routes_of_tour
 __all__ = ["station_panels"]
 
 
+@hookimpl(specname="promtour_station_panels")
 async def station_panels(page: PageContext) -> list[Panel]:
     store = page.store
     routes = [

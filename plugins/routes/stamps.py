@@ -15,6 +15,7 @@ from promtour.plugin import (
     PluginStore,
     TourFinished,
     VisitorCheckedIn,
+    hookimpl,
 )
 
 from .events import RouteStampEarned, RouteTierReached
@@ -45,6 +46,7 @@ def _counts(route: Route, event: Event) -> bool:
     return isinstance(event, VisitorCheckedIn)
 
 
+@hookimpl(specname="promtour_handle_event")
 async def handle_event(event: Event, ctx: PluginContext) -> None:
     if not isinstance(event, VisitorCheckedIn | TourFinished) or not event.visitor:
         return

@@ -6,7 +6,6 @@ until it is passed (``promtour_page_gate``). Passing publishes
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -19,16 +18,18 @@ from promtour.plugin import (
     Panel,
     PluginContext,
     PluginInfo,
-    Problem,
     RateLimit,
-    Tour,
     hookimpl,
     utcnow,
 )
 
 from .config import PPE_KINDS, SafetyConfig, validate_config
 
-__all__ = ["BriefingPassed", "SafetyConfig"]
+__all__ = [
+    "BriefingPassed",
+    "SafetyConfig",
+    "validate_config",
+]  # validate_config: @hookimpl in .config
 
 QUIZ_LIMIT = RateLimit(name="safety-quiz", per_visitor=30, window=60)
 #: A passed briefing is remembered this long (a visit, not forever).
@@ -81,11 +82,6 @@ def promtour_plugin_info() -> PluginInfo:
         routes=(answer,),
         css=("safety.css",),
     )
-
-
-@hookimpl
-def promtour_validate_config(tour: Tour, config: Any, media: frozenset[str]) -> Sequence[Problem]:
-    return validate_config(tour, config)
 
 
 async def passed(ctx: PluginContext, visitor: str) -> bool:

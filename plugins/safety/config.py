@@ -4,24 +4,14 @@ and an optional briefing quiz."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import msgspec
-from promtour.plugin import Field, Problem, Text, Tour
+from promtour.plugin import Field, Problem, Text, Tour, check_station, hookimpl
 
 __all__ = ["PPE_KINDS", "Question", "SafetyConfig", "validate_config"]
 
 #: The equipment and rules that have an icon (static/ppe/<kind>.svg) and a label.
-PPE_KINDS = (
-    "helmet",
-    "glasses",
-    "ear_protection",
-    "gloves",
-    "closed_shoes",
-    "vest",
-    "no_photo",
-    "no_phone",
-)
 Ppe = Literal[
     "helmet",
     "glasses",
@@ -32,6 +22,7 @@ Ppe = Literal[
     "no_photo",
     "no_phone",
 ]
+PPE_KINDS: tuple[str, ...] = get_args(Ppe)
 
 
 #: The console's names of the equipment (the same msgids as the visitor's icons).
@@ -110,19 +101,13 @@ class SafetyConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     ] = msgspec.field(default_factory=list)
 
 
+@hookimpl(specname="promtour_validate_config")
 def validate_config(tour: Tour, config: SafetyConfig) -> Sequence[Problem]:
     """What the schema cannot check: stations that exist, a quiz of a sensible length,
     a right answer among the options (messages translated by the console)."""
     problems: list[Problem] = []
     for station in config.ppe:
-        if tour.station(station) is None:
-            problems.append(
-                Problem(
-                    path="ppe",
-                    message="The tour has no station “{station}”.",
-                    values={"station": station},
-                )
-            )
+        problems += check_station(tour, station, "ppe")
     if config.briefing and not 2 <= len(config.quiz) <= 5:
         problems.append(
             Problem(

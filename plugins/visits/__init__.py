@@ -11,17 +11,12 @@ See docs/plugins/visits.md.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 from promtour.plugin import (
     Event,
     PageContext,
     Panel,
     PluginContext,
     PluginInfo,
-    Problem,
-    Tour,
     hookimpl,
     utcnow,
 )
@@ -33,7 +28,8 @@ from .records import CodeRef
 from .routes import ROUTES
 from .stats import GroupStats, apply
 
-__all__ = ["VisitsConfig"]
+#: validate_config: the config check, @hookimpl in .config.
+__all__ = ["VisitsConfig", "validate_config"]
 
 
 @hookimpl
@@ -52,11 +48,6 @@ def promtour_plugin_info() -> PluginInfo:
         js=("visits.js",),
         links={"Book a class visit": "t/{enterprise}/{tour}/book"},
     )
-
-
-@hookimpl
-def promtour_validate_config(tour: Tour, config: Any, media: frozenset[str]) -> Sequence[Problem]:
-    return validate_config(tour, config)
 
 
 @hookimpl

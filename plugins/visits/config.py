@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import msgspec
-from promtour.plugin import Field, Problem, Text, Tour
+from promtour.plugin import Field, Problem, Text, Tour, check_languages, check_timezone, hookimpl
 
 __all__ = ["Recurring", "Slot", "SlotSpec", "VisitsConfig", "validate_config"]
 
@@ -222,20 +222,11 @@ class VisitsConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         return None
 
 
+@hookimpl(specname="promtour_validate_config")
 def validate_config(tour: Tour, config: VisitsConfig) -> Sequence[Problem]:
     """What the schema cannot check: a known time zone, terms that end after they start,
     languages the tour has (messages translated by the console)."""
-    problems: list[Problem] = []
-    try:
-        config.zone()
-    except (ZoneInfoNotFoundError, ValueError):
-        problems.append(
-            Problem(
-                path="timezone",
-                message="Unknown time zone “{zone}” (write it as Europe/Moscow).",
-                values={"zone": config.timezone},
-            )
-        )
+    problems = check_timezone(config.timezone, "timezone")
     for index, rule in enumerate(config.recurring):
         if rule.start is None or rule.end is None:
             continue
@@ -254,19 +245,12 @@ def validate_config(tour: Tour, config: VisitsConfig) -> Sequence[Problem]:
                     message="A term of recurring slots is at most 400 days long.",
                 )
             )
-    specs = [("slots", spec) for spec in config.slots]
-    specs += [("recurring", spec) for spec in config.recurring]
-    counters = {"slots": 0, "recurring": 0}
-    for field, spec in specs:
-        index = counters[field]
-        counters[field] += 1
-        unknown = [code for code in spec.languages if code not in tour.languages]
-        if unknown:
-            problems.append(
-                Problem(
-                    path=f"{field}[{index}].languages",
-                    message="The tour is not in {unknown}: choose among {languages}.",
-                    values={"unknown": ", ".join(unknown), "languages": ", ".join(tour.languages)},
-                )
-            )
+    lists: list[tuple[str, Sequence[SlotSpec | Recurring]]] = [
+        ("slots", config.slots),
+        ("recurring", config.recurring),
+    ]
+    for field, specs in lists:
+        for index, spec in enumerate(specs):
+            path = f"{field}[{index}].languages"
+            problems += check_languages(spec.languages, tour.languages, path)
     return problems

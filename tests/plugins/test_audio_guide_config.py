@@ -74,7 +74,7 @@ def changed(path: str, value: object) -> dict:
         (
             "stations.0.tracks.0.audio.de",
             "audio/s1.de.mp3",
-            "stations[0].tracks[0].audio.de: “de” is not one of the tour's languages",
+            "stations[0].tracks[0].audio.de: de: not a language of this tour",
         ),
         (
             "stations.0.tracks.0.audio.ru",
@@ -87,7 +87,11 @@ def changed(path: str, value: object) -> dict:
             "stations[0].cues[0].transcript.ru: The transcript audio/novtt.ru.vtt of "
             "audio/s1.ru.mp3 is missing",
         ),
-        ("stations.0.station", "nowhere", "stations[0].station: The tour has no station nowhere"),
+        (
+            "stations.0.station",
+            "nowhere",
+            "stations[0].station: There is no station nowhere in this tour",
+        ),
         (
             "stations.0.default_track",
             "kids",

@@ -27,6 +27,7 @@ from test_audio_guide_support import (
     ONLY_AUDIO,
     PRESS_CUE,
     audio_tour,
+    join_show,
     open_group,
     show_media,
     tone,
@@ -173,14 +174,6 @@ def guide_opens_a_group(context, server_url: str, tour) -> tuple:
     return guide, base, guide.locator(".ag-code").inner_text().strip()
 
 
-def join(context, url: str):
-    page = context.new_page()
-    page.goto(url)
-    page.get_by_role("button", name=re.compile("Join the show|Присоединиться")).click()
-    wait_for_js(page, "window.agShow && window.agShow.connected && window.agShow.synced")
-    return page
-
-
 def zero_of(page, cue_id: str) -> float:
     """When this phone's file position zero was, on the server clock (ms)."""
     wait_for_js(
@@ -208,7 +201,7 @@ def test_five_phones_in_step_pause_resume_stop_message_and_the_guides_now_playin
     guide, base, code = guide_opens_a_group(phone(locale="ru-RU"), server.url, tour)
     show_url = f"{base}/show?code={code}"
     locales = ["ru-RU", "en-US", "ru-RU", "en-US", "ru-RU"]
-    phones = [join(phone(locale=loc), show_url) for loc in locales]
+    phones = [join_show(phone(locale=loc), show_url) for loc in locales]
     expect(guide.locator(".ag-total")).to_have_text("5", timeout=8000)
     expect(guide.locator(".ag-np")).to_have_attribute("data-state", "idle")
 
@@ -287,8 +280,8 @@ def test_a_phone_that_reloads_mid_cue_rejoins_in_step_with_one_tap(
     server = serve_app(**ONLY_AUDIO)
     base = f"{server.url}/p/audio_guide/{tour.enterprise}/{tour.id}"
     show_url = f"{base}/show?code={code}"
-    steady = join(phone(locale="en-US"), show_url)
-    reloading = join(phone(locale="en-US"), show_url)
+    steady = join_show(phone(locale="en-US"), show_url)
+    reloading = join_show(phone(locale="en-US"), show_url)
     fired = httpx.post(
         f"{base}/guide/groups/{code}/cues",
         json={"station": "s1", "cue": "press-now"},
@@ -317,7 +310,7 @@ def test_guide_console_first_screen_at_390x844_one_hand(nats_url, serve_app, pho
     tour = run_in_thread(audio_tour(nats_url, media, CONFIG))
     server = serve_app(**ONLY_AUDIO)
     guide, base, code = guide_opens_a_group(phone(locale="ru-RU"), server.url, tour)
-    join(phone(locale="ru-RU"), f"{base}/show?code={code}")
+    join_show(phone(locale="ru-RU"), f"{base}/show?code={code}")
     expect(guide.locator(".ag-total")).to_have_text("1", timeout=8000)
 
     def on_first_screen(selector: str) -> bool:

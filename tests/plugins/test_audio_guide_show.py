@@ -17,6 +17,7 @@ from test_audio_guide_support import (
     ONLY_AUDIO,
     PRESS_CUE,
     audio_tour,
+    join_show,
     open_group,
     show_media,
     stream_events,
@@ -40,14 +41,6 @@ CONFIG = {
 @pytest.fixture(scope="module")
 def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     return show_media(tmp_path_factory.mktemp("show"), cue_seconds=8.0)
-
-
-def join_show(context, url: str):
-    page = context.new_page()
-    page.goto(url)
-    page.get_by_role("button", name=re.compile("Join the show|Присоединиться")).click()
-    wait_for_js(page, "window.agShow && window.agShow.connected && window.agShow.synced")
-    return page
 
 
 def started(page) -> dict:

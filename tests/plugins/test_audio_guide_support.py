@@ -3,6 +3,7 @@ and running async set-up from the synchronous browser tests."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,18 @@ async def open_group(nats_url: str, tour: Tour) -> str:
     async with running_platform(nats_url, **ONLY_AUDIO) as platform:
         group = await records.create_group(platform.store_for("audio_guide").for_tour(tour.key))
         return group.code
+
+
+def join_show(context: Any, url: str) -> Any:
+    """A phone (a new page of the browser ``context``) that opened the show at ``url``,
+    joined it and is connected and in sync with the server's clock."""
+    from promtour.testing.browser import wait_for_js
+
+    page = context.new_page()
+    page.goto(url)
+    page.get_by_role("button", name=re.compile("Join the show|Присоединиться")).click()
+    wait_for_js(page, "window.agShow && window.agShow.connected && window.agShow.synced")
+    return page
 
 
 async def stream_events(nats_url: str, tour: Tour, event_type: str) -> list[dict[str, Any]]:

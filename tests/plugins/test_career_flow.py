@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
-from typing import Annotated, Any
+from typing import Any
 
 import httpx
 import msgspec
@@ -17,31 +17,17 @@ import promtour.plugins.career as career
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from promtour import hookimpl
 from promtour._auth import create_token
-from promtour._events import STREAM, Event, VisitorCheckedIn, subject_for
+from promtour._events import STREAM, VisitorCheckedIn, subject_for
 from promtour._models import Enterprise
 from promtour._store import EXPIRY_BACKSTOP, EXPIRY_PREFIX, bucket_name
 from promtour.plugin import PluginInfo
+from promtour.plugins.audio_guide.events import AudioListenFinished, AudioListenProgressed
 from promtour.plugins.career.profile import Signals
+from promtour.plugins.quests.events import QuestMissionCompleted
 from promtour.testing import csrf_token, station_path
 
-# --- Stand-ins for the audio guide's and the quests' events (matched by their tags) -------
-
-
-class AudioListenProgressed(Event, tag="audio_listen_progressed"):
-    track: str
-    lang: str
-    quartile: Annotated[int, msgspec.Meta(ge=1, le=3)]
-
-
-class AudioListenFinished(Event, tag="audio_listen_finished"):
-    track: str
-    lang: str
-
-
-class QuestMissionCompleted(Event, tag="quest_mission_completed"):
-    mission: str
-    points: int
-    correct_first_try: bool
+# The audio guide's and the quests' events, declared by a probe plugin so that the
+# platform decodes them without those plugins: career reads them by their tags only.
 
 
 class Probe:
@@ -123,7 +109,7 @@ async def test_tour_events_become_signals_once(make_platform, new_tour):
         AudioListenProgressed(station="s2", track="cnc", lang="ru", quartile=2, **env),
         AudioListenFinished(station="s2", track="cnc", lang="ru", **env),
         QuestMissionCompleted(
-            station="s2", mission="cnc-quiz", points=10, correct_first_try=True, **env
+            station="s2", mission="cnc-quiz", points=10, hints_used=0, correct_first_try=True, **env
         ),
         # Not a signal: the tour's intro audio has no station.
         AudioListenFinished(track="intro", lang="ru", **env),

@@ -489,7 +489,7 @@ def test_config_errors_name_the_profession_and_station():
     )
     tour = msgspec.structs.replace(TOUR, languages=["ru", "en"])
     errors = "\n".join(map(str, validate_config(tour, bad)))
-    assert "professions[0].stations: There is no station s9 in this tour." in errors
+    assert "professions[0].stations: There is no station s9 in this tour (stations:" in errors
     assert "professions[0].title: Not filled in for: ru." in errors
     assert "professions[0].pay.min" in errors and "stations.nowhere" in errors
     assert "consent.version" in errors and "consent.text: Not filled in for: ru." in errors

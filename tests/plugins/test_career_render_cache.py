@@ -40,9 +40,9 @@ async def panels(platform, state: TourState, visitor: str, lang: str) -> list[st
     """Every career panel of the tour for one visitor, start to finish."""
     out = []
     for hook, station in [
-        (career.promtour_start_panels, None),
-        *[(career.promtour_station_panels, s) for s in state.tour.stations],
-        (career.promtour_finish_panels, None),
+        (career.start_panel, None),
+        *[(career.station_panel, s) for s in state.tour.stations],
+        (career.finish_panel, None),
     ]:
         page = PageContext(
             platform, "career", state, visitor=visitor, lang=lang, progress=None, station=station

@@ -127,12 +127,8 @@ async def test_an_answer_right_after_the_check_in_gets_the_bonus_before_the_cons
     )
 
 
-async def test_the_check_in_consumer_records_the_check_in_as_first_seen(
-    make_platform, serve_app, new_tour
-):
-    setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
-    tour = await new_tour(setup, plugins={"quests": bonus_quest()})
-    server = serve_app(entrypoints=False, plugins=PLUGINS)
+async def test_the_check_in_consumer_records_the_check_in_as_first_seen(quest_app):
+    setup, tour, server = await quest_app(bonus_quest())
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
         page = await client.get(station_path(tour, "s2"))
         assert page.status_code == 200
@@ -173,12 +169,8 @@ async def test_an_answer_after_the_window_gets_no_bonus(make_platform, new_tour)
     assert seen == await check_in_time(setup, tour, late_visitor, "s2")
 
 
-async def test_in_fixed_order_the_clock_starts_when_the_page_shows_the_mission_open(
-    make_platform, serve_app, new_tour
-):
-    setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
-    tour = await new_tour(setup, plugins={"quests": bonus_quest(seconds=1, order="fixed")})
-    server = serve_app(entrypoints=False, plugins=PLUGINS)
+async def test_in_fixed_order_the_clock_starts_when_the_page_shows_the_mission_open(quest_app):
+    setup, tour, server = await quest_app(bonus_quest(seconds=1, order="fixed"))
     at_s2 = f"/t/{tour.enterprise}/{tour.id}/at/s2"
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
         # Station 2 first: its mission waits for station 1's, so its clock does not start.

@@ -80,12 +80,8 @@ async def events_of(bus, tour, event_type: str) -> list[dict[str, object]]:
     return [msgspec.json.decode(data) for data in await read_events(bus, tour, event_type)]
 
 
-async def test_a_mission_opens_only_after_a_check_in_at_its_station(
-    make_platform, serve_app, new_tour
-):
-    setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
-    tour = await new_tour(setup, plugins={"quests": quest()})
-    server = serve_app(entrypoints=False, plugins=PLUGINS)
+async def test_a_mission_opens_only_after_a_check_in_at_its_station(quest_app):
+    _, tour, server = await quest_app(quest())
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
         page = (await client.get(station_path(tour, "s1"))).text
         token = csrf_token(page)
@@ -106,9 +102,7 @@ async def test_a_mission_opens_only_after_a_check_in_at_its_station(
         assert ok.json()["score"] == 15
 
 
-async def test_right_answers_are_never_in_the_page_or_its_scripts(
-    make_platform, serve_app, new_tour
-):
+async def test_right_answers_are_never_in_the_page_or_its_scripts(quest_app):
     steps = [t("Design step"), t("Program step"), t("Rough step"), t("Finish step")]
     config = quest(
         missions=[
@@ -138,9 +132,7 @@ async def test_right_answers_are_never_in_the_page_or_its_scripts(
             mission("where", "s1", "riddle", answer_station="s3"),
         ]
     )
-    setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
-    tour = await new_tour(setup, plugins={"quests": config})
-    server = serve_app(entrypoints=False, plugins=PLUGINS)
+    _, tour, server = await quest_app(config)
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
         page = (await client.get(station_path(tour, "s1"))).text
         # The quests' script comes in the tour's one script bundle (web/assets.py): on a
@@ -184,12 +176,8 @@ async def test_right_answers_are_never_in_the_page_or_its_scripts(
         assert right.json()["result"] == "correct" and "EXPLAINMARKER" in right.json()["html"]
 
 
-async def test_attempts_are_limited_and_a_repeated_answer_counts_once(
-    make_platform, serve_app, new_tour, bus
-):
-    setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
-    tour = await new_tour(setup, plugins={"quests": quest(max_attempts=2)})
-    server = serve_app(entrypoints=False, plugins=PLUGINS)
+async def test_attempts_are_limited_and_a_repeated_answer_counts_once(quest_app, bus):
+    _, tour, server = await quest_app(quest(max_attempts=2))
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
         token = csrf_token((await client.get(station_path(tour, "s2"))).text)
         first = await answer(client, tour, "plate", token, answer="KP-999")
@@ -215,12 +203,8 @@ async def test_attempts_are_limited_and_a_repeated_answer_counts_once(
     assert await events_of(bus, tour, "quest_mission_completed") == []
 
 
-async def test_hints_cost_points_once_and_the_award_is_an_event(
-    make_platform, serve_app, new_tour, bus
-):
-    setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
-    tour = await new_tour(setup, plugins={"quests": quest(wrong_answer_cost=2)})
-    server = serve_app(entrypoints=False, plugins=PLUGINS)
+async def test_hints_cost_points_once_and_the_award_is_an_event(quest_app, bus):
+    _, tour, server = await quest_app(quest(wrong_answer_cost=2))
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
         page = (await client.get(station_path(tour, "s1"))).text
         token = csrf_token(page)
@@ -255,10 +239,8 @@ async def test_hints_cost_points_once_and_the_award_is_an_event(
     assert done["correct_first_try"] is False and done["station"] == "s1"
 
 
-async def test_answers_are_rate_limited_per_visitor(make_platform, serve_app, new_tour):
-    setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
-    tour = await new_tour(setup, plugins={"quests": quest()})
-    server = serve_app(entrypoints=False, plugins=PLUGINS)
+async def test_answers_are_rate_limited_per_visitor(quest_app):
+    _, tour, server = await quest_app(quest())
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
         token = csrf_token((await client.get(station_path(tour, "s2"))).text)
         codes = [
@@ -272,12 +254,8 @@ async def test_answers_are_rate_limited_per_visitor(make_platform, serve_app, ne
         assert (await answer(other, tour, "plate", token, answer="x")).status_code == 200
 
 
-async def test_fixed_order_opens_a_station_after_the_previous_one(
-    make_platform, serve_app, new_tour
-):
-    setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
-    tour = await new_tour(setup, plugins={"quests": quest(order="fixed")})
-    server = serve_app(entrypoints=False, plugins=PLUGINS)
+async def test_fixed_order_opens_a_station_after_the_previous_one(quest_app):
+    _, tour, server = await quest_app(quest(order="fixed"))
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
         page1 = (await client.get(station_path(tour, "s1"))).text
         page2 = (await client.get(station_path(tour, "s2"))).text
@@ -292,12 +270,8 @@ async def test_fixed_order_opens_a_station_after_the_previous_one(
         assert now.json()["result"] == "correct"
 
 
-async def test_nicknames_are_checked_and_stay_out_of_events(
-    make_platform, serve_app, new_tour, bus
-):
-    setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
-    tour = await new_tour(setup, plugins={"quests": quest()})
-    server = serve_app(entrypoints=False, plugins=PLUGINS)
+async def test_nicknames_are_checked_and_stay_out_of_events(quest_app, bus):
+    _, tour, server = await quest_app(quest())
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
         start = (await client.get(f"/t/{tour.enterprise}/{tour.id}")).text
         assert "not your real name" in start
@@ -330,10 +304,8 @@ async def visitor_of(client: httpx.AsyncClient) -> str:
     return client.cookies["pt_v"].rsplit(".", 1)[0]
 
 
-async def test_teams_count_a_mission_once_and_show_who_did_what(make_platform, serve_app, new_tour):
-    setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
-    tour = await new_tour(setup, plugins={"quests": quest(team_size=2)})
-    server = serve_app(entrypoints=False, plugins=PLUGINS)
+async def test_teams_count_a_mission_once_and_show_who_did_what(quest_app):
+    setup, tour, server = await quest_app(quest(team_size=2))
     clients = [httpx.AsyncClient(base_url=server.url, headers=EN) for _ in range(3)]
     try:
         ann, bob, cid = clients
@@ -481,10 +453,8 @@ async def test_badges_quest_completion_and_the_certificate(make_platform, serve_
     assert state is not None and state.outbox == [] and state.completed is not None
 
 
-async def test_switching_the_quest_off_removes_its_records(make_platform, serve_app, new_tour):
-    setup = await make_platform(entrypoints=False, plugins=PLUGINS, consumers=False)
-    tour = await new_tour(setup, plugins={"quests": quest()})
-    server = serve_app(entrypoints=False, plugins=PLUGINS)
+async def test_switching_the_quest_off_removes_its_records(quest_app):
+    setup, tour, server = await quest_app(quest())
     async with httpx.AsyncClient(base_url=server.url, headers=EN) as client:
         token = csrf_token((await client.get(station_path(tour, "s2"))).text)
         named = await client.post(

@@ -23,6 +23,16 @@ from promtour.plugins.quests.service.visitors import commit, event, load
 __all__ = ["create_team", "join_team"]
 
 
+async def _free_to_switch(ctx: PluginContext, code: str) -> tuple[str, VisitorState | None]:
+    """The visitor of the request and their quest record, once they may move to the team
+    ``code`` ("" for a new one); :class:`TeamError` when they may not."""
+    visitor = ctx.visitor
+    assert visitor is not None
+    state = await load(ctx)
+    await teams.check_can_switch(ctx, state, code)
+    return visitor, state
+
+
 async def _switch_to(
     ctx: PluginContext,
     config: QuestsConfig,
@@ -66,10 +76,7 @@ async def join_team(
     ctx: PluginContext, config: QuestsConfig, code: str, *, progress: Progress | None
 ) -> Team:
     """Join the team ``code`` (idempotent)."""
-    visitor = ctx.visitor
-    assert visitor is not None
-    state = await load(ctx)
-    await teams.check_can_switch(ctx, state, code)
+    visitor, state = await _free_to_switch(ctx, code)
     nickname = state.nickname if state else ""
 
     def change(current: Team) -> Team:
@@ -90,10 +97,7 @@ async def create_team(
     ctx: PluginContext, config: QuestsConfig, name: str, *, progress: Progress | None
 ) -> Team:
     """A new team with a six-digit code, the creator its first member."""
-    visitor = ctx.visitor
-    assert visitor is not None
-    state = await load(ctx)
-    await teams.check_can_switch(ctx, state, "")
+    visitor, state = await _free_to_switch(ctx, "")
     now = utcnow()
     for _ in range(50):
         code = str(100_000 + secrets.randbelow(900_000))

@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 from litestar import Response, get, post
-from litestar.exceptions import HTTPException, NotFoundException
+from litestar.exceptions import HTTPException
 from litestar.params import FromPath, FromQuery
 from promtour.plugin import PT, pick_text, qr_svg, utcnow
 
@@ -108,8 +108,20 @@ class RestoreForm(msgspec.Struct):
 @get("/restore", include_in_schema=False)
 async def restore_form(pt: PT, code: FromQuery[str] = "") -> Response[Any]:
     """The form to type a passport code (a QR of the code opens it filled in)."""
+    return _restore_page(pt, code)
+
+
+def _restore_page(pt: PT, code: str, error: str = "", status: int = 200) -> Response[Any]:
+    """The restore form, typed code kept; with ``error``, the refusal (a JSON client
+    gets the error alone)."""
+    if error and pt.wants_json:
+        raise HTTPException(status_code=status, detail=error)
     return pt.page(
-        "routes/restore.html", title=pt._("Restore a passport"), code=code[:20], error=""
+        "routes/restore.html",
+        status=status,
+        title=pt._("Restore a passport"),
+        code=code[:20],
+        error=error,
     )
 
 
@@ -126,15 +138,7 @@ async def restore(pt: PT) -> Response[Any]:
             "This passport code is unknown or has expired. "
             "Ask for a new one on the phone that has the passport."
         )
-        if pt.wants_json:
-            raise NotFoundException(message)
-        return pt.page(
-            "routes/restore.html",
-            status=404,
-            title=pt._("Restore a passport"),
-            code=form.code[:20],
-            error=message,
-        )
+        return _restore_page(pt, form.code, message, 404)
     own = await passport_id(store, pt.visitor)
     if own != pid:
         mine = await store.get(f"pp.{own}", Passport)
@@ -142,15 +146,7 @@ async def restore(pt: PT) -> Response[Any]:
             message = pt._(
                 "This browser has stamps of its own already, so it cannot take another passport."
             )
-            if pt.wants_json:
-                raise HTTPException(status_code=409, detail=message)
-            return pt.page(
-                "routes/restore.html",
-                status=409,
-                title=pt._("Restore a passport"),
-                code=form.code[:20],
-                error=message,
-            )
+            return _restore_page(pt, form.code, message, 409)
         await store.put(f"link.{pt.visitor}", pid)
     routes = sorted(
         {s.route for s in (await store.get(f"pp.{pid}", Passport) or Passport(id=pid)).stamps}
