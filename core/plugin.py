@@ -17,9 +17,10 @@ Handle requests in the plugin's routes
     :class:`EnterpriseContext`, :class:`Principal`, :class:`RateLimit`,
     :class:`TooManyRequests`, :func:`qr_svg`
 React to events and keep state
-    :class:`PluginContext`, :class:`PluginStore`, :class:`Versioned`, :class:`Event` and the
-    core's events, :func:`subject_for`, :class:`StoreUnavailable`, :class:`Conflict`,
-    :class:`StreamEvent` (``promtour_handle_batch``)
+    :class:`PluginContext`, :class:`PluginStore`, :class:`Versioned`,
+    :class:`WatchedKeys`, :class:`Event` and the core's events, :func:`subject_for`,
+    :class:`StoreUnavailable`, :class:`Conflict`, :class:`StreamEvent`
+    (``promtour_handle_batch``)
 Command-line commands
     :func:`plugin_session`, :class:`PluginSession`, :func:`add_settings_args`
 Live pages
@@ -56,6 +57,7 @@ from promtour.rendering import Frame, Panel
 from promtour.session import PluginSession, add_settings_args, plugin_session
 from promtour.store import PluginStore, Versioned
 from promtour.tours import TourState
+from promtour.watched import WatchedKeys
 from promtour.web.request import PT, RequestContext
 from promtour.web.sse import SseMessage, event_stream, live_presence
 
@@ -99,6 +101,7 @@ __all__ = [
     "Versioned",
     "VisitorCheckedIn",
     "VisitorJoinedGroup",
+    "WatchedKeys",
     "__version__",
     "add_settings_args",
     "event_stream",
