@@ -371,6 +371,9 @@ async def test_a_route_changed_by_another_process_shows_on_the_next_scans(
 
         first = await panel_until(lambda text: "counts for the route" in text)
         assert "Steel and bread" in first
+        assert "You have 1 of 2 stamps." in first  # this visit's stamp, of two enterprises
+        russian = await phone.get(station_path(a, "s1"), headers={"Accept-Language": "ru"})
+        assert "У вас 1 из 2 штампов." in russian.text
 
         def retitle(route: Any) -> Any:
             return msgspec.structs.replace(route, title={"en": "Iron and rye", "ru": "Железо"})
