@@ -7,6 +7,7 @@ enterprise admin and a route operator would make them.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import re
 from datetime import date, timedelta
 from typing import Any
@@ -393,3 +394,44 @@ async def test_a_route_changed_by_another_process_shows_on_the_next_scans(
         await store.update(f"route.{world.route}", Route, leave)
         gone = await panel_until(lambda text: "counts for the route" not in text)
         assert "counts for the route" not in gone
+
+
+async def test_a_new_browsers_first_scan_reads_no_passport(
+    make_platform, serve_app, new_tour, monkeypatch
+):
+    """A browser without a visitor cookie has no passport and no link yet: its first
+    page shows the stamp of this visit without asking NATS for them; its next page
+    reads the passport the consumer made."""
+    setup = await make_platform(consumers=False, entrypoints=False, plugins=PLUGINS)
+    server = serve_app(entrypoints=False, plugins=PLUGINS)
+    world = await build_world(setup, server, new_tour)
+    a, b = world.tours
+    # The station panel's reads (the plugin's consumer in the server reads the passport
+    # of the check-in's event too).
+    store = server.platform.store_for("routes")
+    in_panel: contextvars.ContextVar[bool] = contextvars.ContextVar("in_panel", default=False)
+    read: list[str] = []
+    get, station_panels = store.get, routes_plugin.panels.station_panels
+
+    async def recording_get(key: str, type_: Any) -> Any:
+        if in_panel.get():
+            read.append(key)
+        return await get(key, type_)
+
+    async def panels_recorded(page: Any) -> Any:
+        in_panel.set(True)
+        return await station_panels(page)
+
+    monkeypatch.setattr(store, "get", recording_get)
+    monkeypatch.setattr(routes_plugin.panels, "station_panels", panels_recorded)
+    async with httpx.AsyncClient(
+        base_url=server.url, follow_redirects=True, headers={"Accept-Language": "en"}
+    ) as phone:
+        first = await phone.get(station_path(a, "s1"))
+        assert "You have 1 of 2 stamps." in first.text
+        assert not [k for k in read if k.startswith(("pp.", "link."))]
+        await wait_for_stamps(phone, world.route, 1)
+        read.clear()
+        second = await phone.get(station_path(b, "s1"))
+        assert "You have 2 of 2 stamps." in second.text
+        assert [k for k in read if k.startswith("pp.")]

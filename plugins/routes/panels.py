@@ -24,7 +24,9 @@ async def station_panels(page: PageContext) -> list[Panel]:
     ]
     if not routes or page.visitor is None:
         return []
-    passport = await store.get(f"pp.{await passport_id(store, page.visitor)}", Passport)
+    passport = None
+    if not page.new_visitor:  # a browser new with this page has no passport and no link
+        passport = await store.get(f"pp.{await passport_id(store, page.visitor)}", Passport)
     out = []
     for route in routes:
         stamped = {s.enterprise for s in passport.stamps_of(route.id)} if passport else set()
