@@ -148,6 +148,7 @@ class RenderClock:
 async def variant(name: str, nats_url: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     """Build a fresh platform and app, apply the variant's cuts, measure."""
     import promtour._web.pages as pages
+    import promtour._web.station_frame as station_frame
     from promtour._platform import Platform
     from promtour._server import import_demo, station_urls
     from promtour._settings import load_settings
@@ -202,6 +203,9 @@ async def variant(name: str, nats_url: str, args: argparse.Namespace, tmp: Path)
     if "render" in cut:
         page = "x" * 8000
         patch(RequestContext, "render", lambda self, template, **values: page)
+        # The station page from its frame renders the panels and the progress list
+        # without RequestContext.render: cut it too (the page then goes through it).
+        patch(station_frame, "ENABLED", False)
     if "checkin" in cut:
         real = platform.visits.check_in
         last: dict[str, Any] = {}

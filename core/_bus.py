@@ -14,7 +14,7 @@ import inspect
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import msgspec
 import nats
@@ -64,6 +64,10 @@ __all__ = [
 log = logging.getLogger("promtour._bus")
 
 T = TypeVar("T")
+
+
+class _Watch(Protocol):
+    async def stop(self) -> None: ...
 
 
 class BusUnavailable(Exception):
@@ -141,6 +145,9 @@ class Bus:
         self._kv: dict[str, KeyValue] = {}
         self._media: ObjectStore | None = None
         self._reconnected: list[Callable[[], Awaitable[None]]] = []
+        #: This process's watched views of KV prefixes (``promtour._watched``), by bucket
+        #: and prefix; stopped before the connection closes.
+        self.watches: dict[tuple[str, str], _Watch] = {}
 
     def on_reconnect(self, callback: Callable[[], Awaitable[None]]) -> None:
         """Call ``callback`` after each reconnect: push subscriptions (watches) can stay
@@ -209,6 +216,10 @@ class Bus:
         await self.ensure_schema()
 
     async def close(self) -> None:
+        for watch in list(self.watches.values()):
+            # Let each watch stop its subscription before the connection drains.
+            await watch.stop()
+        self.watches.clear()
         if self._nc is not None:
             try:
                 await self._nc.drain()

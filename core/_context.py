@@ -270,10 +270,17 @@ class PageContext(PluginContext):
         progress: Progress | None,
         station: Station | None = None,
         csrf_token: str = "",
+        new_visitor: bool = False,
     ) -> None:
         super().__init__(
             platform, plugin, tour, visitor=visitor, group=progress.group if progress else None
         )
+        #: True when the browser came without a visitor id and got a new one with this
+        #: page: nothing of this visitor was stored before this request, so a panel can
+        #: skip reading the visitor's records (each read is a NATS request). What this
+        #: request's check-in wrote (``visit``) and what the plugins' consumers of its
+        #: event are writing meanwhile are the only records that may already exist.
+        self.new_visitor = new_visitor
         #: The visitor's language for this page.
         self.lang = lang
         #: The station of a station page; None on the start and finish pages.

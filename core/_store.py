@@ -15,7 +15,9 @@ covers what plugins need, once, so that no plugin talks to nats-py's KV itself:
   disk by the server (a secure delete), then the key is purged, so personal data is
   gone from the files, not only from reads;
 - a tour-scoped view (:meth:`PluginStore.for_tour`, ``ctx.tour_store``) whose keys the
-  core erases when the plugin is disabled for the tour or the tour is deleted.
+  core erases when the plugin is disabled for the tour or the tour is deleted;
+- records that change rarely but are read on every scan, held in each process and kept
+  current by a KV watch (:meth:`PluginStore.watched`, :mod:`promtour._watched`).
 
 NATS away: every call raises :class:`promtour._bus.BusUnavailable` (the page says
 "try again"); an update that loses every retry raises :class:`promtour._bus.Conflict`.
@@ -34,6 +36,7 @@ import nats.errors
 import nats.js.errors
 from nats.js.kv import KeyValue
 from promtour._bus import Bus, BusUnavailable, Conflict, is_unavailable, read, update_with_retry
+from promtour._watched import WatchedKeys, watched_keys
 
 __all__ = [
     "EXPIRY_BACKSTOP",
@@ -127,6 +130,19 @@ class PluginStore:
             )
         return view
 
+    def watched(self, prefix: str) -> WatchedKeys:
+        """The records under ``prefix`` (ending in ``.``), held in this process and kept
+        current by a KV watch: ``await store.watched("route.").get(id, Route)`` reads
+        from memory. For records that are few, not personal, and read far more often
+        than written (see :mod:`promtour._watched` for how current they are)."""
+        return watched_keys(self._bus, self.name, self.prefix + prefix, history=self._history)
+
+    def _written(self, full: str, revision: int, data: bytes) -> None:
+        """Hand a write of this process to the watched views that hold ``full``."""
+        for (bucket, prefix), watch in self._bus.watches.items():
+            if bucket == self.name and full.startswith(prefix) and isinstance(watch, WatchedKeys):
+                watch.written(full[len(prefix) :], revision, data)
+
     async def _kv(self) -> KeyValue:
         try:
             return await self._bus.bucket(self.name, history=self._history)
@@ -151,16 +167,19 @@ class PluginStore:
         data = msgspec.json.encode(value)
         try:
             if ttl is None:
-                return await kv.put(self.prefix + key, data)
-            # nats-py's put() takes no TTL, and its _update() always sends an expected
-            # revision (0 when none: "create"), which fails on a key that exists; so the
-            # plain publish a put() is, with the TTL header.
-            ack = await kv._js.publish(f"{kv._pre}{self.prefix + key}", data, msg_ttl=_ttl(ttl))
-            return ack.seq
+                revision = await kv.put(self.prefix + key, data)
+            else:
+                # nats-py's put() takes no TTL, and its _update() always sends an expected
+                # revision (0 when none: "create"), which fails on a key that exists; so
+                # the plain publish a put() is, with the TTL header.
+                ack = await kv._js.publish(f"{kv._pre}{self.prefix + key}", data, msg_ttl=_ttl(ttl))
+                revision = ack.seq
         except Exception as exc:
             if is_unavailable(exc):
                 raise BusUnavailable(str(exc) or type(exc).__name__) from exc
             raise
+        self._written(self.prefix + key, revision, data)
+        return revision
 
     async def create(
         self, key: str, value: object, *, ttl: float | None = None, personal: bool = False
@@ -179,8 +198,9 @@ class PluginStore:
         if personal and server_ttl is not None:
             due = math.ceil(time.time() + server_ttl)
             server_ttl += EXPIRY_BACKSTOP  # the sweep erases it first; this is a backstop
+        data = msgspec.json.encode(value)
         try:
-            revision = await kv.create(full, msgspec.json.encode(value), msg_ttl=server_ttl)
+            revision = await kv.create(full, data, msg_ttl=server_ttl)
             if personal and server_ttl is not None:
                 # After the record, since the index names its revision. Should this
                 # write fail, the record still goes at the backstop (not erased).
@@ -193,6 +213,7 @@ class PluginStore:
             if is_unavailable(exc):
                 raise BusUnavailable(str(exc) or type(exc).__name__) from exc
             raise
+        self._written(full, revision, data)
         return True
 
     async def replace(
@@ -204,15 +225,18 @@ class PluginStore:
         data = msgspec.json.encode(value)
         try:
             if revision is None:  # create() also re-creates a deleted key
-                return await kv.create(self.prefix + key, data, msg_ttl=_ttl(ttl))
-            # nats-py's update() takes no TTL; its internal write does (same request).
-            return await kv._update(self.prefix + key, data, last=revision, msg_ttl=_ttl(ttl))
+                stored = await kv.create(self.prefix + key, data, msg_ttl=_ttl(ttl))
+            else:
+                # nats-py's update() takes no TTL; its internal write does (same request).
+                stored = await kv._update(self.prefix + key, data, last=revision, msg_ttl=_ttl(ttl))
         except nats.js.errors.KeyWrongLastSequenceError:
             raise Conflict(f"{key!r} was changed meanwhile") from None
         except Exception as exc:
             if is_unavailable(exc):
                 raise BusUnavailable(str(exc) or type(exc).__name__) from exc
             raise
+        self._written(self.prefix + key, stored, data)
+        return stored
 
     async def update(
         self,
@@ -225,9 +249,11 @@ class PluginStore:
         """Read-modify-write with optimistic concurrency; ``change`` may be called again
         (with the fresh value) when another writer got there first, after a random,
         growing wait (many writers of one record take turns)."""
-        value, _ = await update_with_retry(
+        value, revision = await update_with_retry(
             await self._kv(), self.prefix + key, type_, change, ttl=ttl
         )
+        if self._bus.watches:
+            self._written(self.prefix + key, revision, msgspec.json.encode(value))
         return value
 
     async def delete(self, key: str) -> None:

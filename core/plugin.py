@@ -19,9 +19,10 @@ Handle requests in the plugin's routes
     :class:`EnterpriseContext`, :class:`Principal`, :class:`RateLimit`,
     :class:`TooManyRequests`, :func:`qr_svg`
 React to events and keep state
-    :class:`PluginContext`, :class:`PluginStore`, :class:`Versioned`, :class:`Event` and the
-    core's events, :func:`subject_for`, :class:`StoreUnavailable`, :class:`Conflict`,
-    :class:`StreamEvent` (``promtour_handle_batch``)
+    :class:`PluginContext`, :class:`PluginStore`, :class:`Versioned`,
+    :class:`WatchedKeys`, :class:`Event` and the core's events, :func:`subject_for`,
+    :class:`StoreUnavailable`, :class:`Conflict`, :class:`StreamEvent`
+    (``promtour_handle_batch``)
 Command-line commands
     :func:`plugin_session`, :class:`PluginSession`, :func:`add_settings_args`
 Live pages
@@ -70,6 +71,7 @@ from promtour._rendering import Frame, Panel
 from promtour._session import PluginSession, add_settings_args, plugin_session
 from promtour._store import PluginStore, Versioned
 from promtour._tours import TourState
+from promtour._watched import WatchedKeys
 from promtour._web.request import PT, RequestContext
 from promtour._web.sse import SseMessage, event_stream, live_presence
 
@@ -113,6 +115,7 @@ __all__ = [
     "Versioned",
     "VisitorCheckedIn",
     "VisitorJoinedGroup",
+    "WatchedKeys",
     "__version__",
     "add_settings_args",
     "check_languages",

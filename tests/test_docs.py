@@ -76,6 +76,7 @@ API_CLASSES = (
     "EnterpriseContext",
     "RequestContext",
     "PluginStore",
+    "WatchedKeys",
     "Frame",
 )
 

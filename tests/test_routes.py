@@ -7,11 +7,13 @@ enterprise admin and a route operator would make them.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import re
 from datetime import date, timedelta
 from typing import Any
 
 import httpx
+import msgspec
 from polling import settled
 from promtour._auth import create_token
 from promtour._events import TourFinished, VisitorCheckedIn
@@ -327,3 +329,100 @@ async def test_bad_input_is_a_clear_4xx_and_writes_nothing(make_platform, serve_
         )
         assert nope.status_code == 400
     assert await store.get("route.x-bad", routes_plugin.records.Route) is None
+
+
+async def test_a_route_changed_by_another_process_shows_on_the_next_scans(
+    make_platform, serve_app, new_tour
+):
+    """The station panel reads the routes from the web process's watched copy: a change
+    made elsewhere (here another platform instance: an operator's CLI, a second web
+    process) is on the visitor's page within a bounded time, the panel gone when the
+    tour left the route."""
+    setup = await make_platform(consumers=False, entrypoints=False, plugins=PLUGINS)
+    server = serve_app(entrypoints=False, plugins=PLUGINS)
+    world = await build_world(setup, server, new_tour)
+    a = world.tours[0]
+    store = setup.store_for("routes")
+    Route = routes_plugin.records.Route
+    Member = routes_plugin.records.Member
+
+    async with httpx.AsyncClient(
+        base_url=server.url, follow_redirects=True, headers={"Accept-Language": "en"}
+    ) as phone:
+
+        async def panel_until(check: Any, bound: float = 3.0) -> str:
+            deadline = asyncio.get_running_loop().time() + bound
+            n = 0
+            while True:
+                n += 1
+                page = await phone.get(station_path(a, f"s{1 + n % 2}"))
+                assert page.status_code == 200
+                if check(page.text) or asyncio.get_running_loop().time() > deadline:
+                    return page.text
+                await asyncio.sleep(0.05)
+
+        first = await panel_until(lambda text: "counts for the route" in text)
+        assert "Steel and bread" in first
+        assert "You have 1 of 2 stamps." in first  # this visit's stamp, of two enterprises
+        russian = await phone.get(station_path(a, "s1"), headers={"Accept-Language": "ru"})
+        assert "У вас 1 из 2 штампов." in russian.text
+
+        def retitle(route: Any) -> Any:
+            return msgspec.structs.replace(route, title={"en": "Iron and rye", "ru": "Железо"})
+
+        await store.update(f"route.{world.route}", Route, retitle)
+        assert "Iron and rye" in await panel_until(lambda text: "Iron and rye" in text)
+
+        def leave(route: Any) -> Any:
+            members = [
+                Member(enterprise=m.enterprise, tour=m.tour, status="left")
+                if (m.enterprise, m.tour) == (a.enterprise, a.id)
+                else m
+                for m in route.members
+            ]
+            return msgspec.structs.replace(route, members=members)
+
+        await store.update(f"route.{world.route}", Route, leave)
+        gone = await panel_until(lambda text: "counts for the route" not in text)
+        assert "counts for the route" not in gone
+
+
+async def test_a_new_browsers_first_scan_reads_no_passport(
+    make_platform, serve_app, new_tour, monkeypatch
+):
+    """A browser without a visitor cookie has no passport and no link yet: its first
+    page shows the stamp of this visit without asking NATS for them; its next page
+    reads the passport the consumer made."""
+    setup = await make_platform(consumers=False, entrypoints=False, plugins=PLUGINS)
+    server = serve_app(entrypoints=False, plugins=PLUGINS)
+    world = await build_world(setup, server, new_tour)
+    a, b = world.tours
+    # The station panel's reads (the plugin's consumer in the server reads the passport
+    # of the check-in's event too).
+    store = server.platform.store_for("routes")
+    in_panel: contextvars.ContextVar[bool] = contextvars.ContextVar("in_panel", default=False)
+    read: list[str] = []
+    get, station_panels = store.get, routes_plugin.panels.station_panels
+
+    async def recording_get(key: str, type_: Any) -> Any:
+        if in_panel.get():
+            read.append(key)
+        return await get(key, type_)
+
+    async def panels_recorded(page: Any) -> Any:
+        in_panel.set(True)
+        return await station_panels(page)
+
+    monkeypatch.setattr(store, "get", recording_get)
+    monkeypatch.setattr(routes_plugin.panels, "station_panels", panels_recorded)
+    async with httpx.AsyncClient(
+        base_url=server.url, follow_redirects=True, headers={"Accept-Language": "en"}
+    ) as phone:
+        first = await phone.get(station_path(a, "s1"))
+        assert "You have 1 of 2 stamps." in first.text
+        assert not [k for k in read if k.startswith(("pp.", "link."))]
+        await wait_for_stamps(phone, world.route, 1)
+        read.clear()
+        second = await phone.get(station_path(b, "s1"))
+        assert "You have 2 of 2 stamps." in second.text
+        assert [k for k in read if k.startswith("pp.")]

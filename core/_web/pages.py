@@ -15,6 +15,7 @@ from promtour._tokens import parse_station_code, verify_station
 from promtour._tours import TourState
 from promtour._web.panels import collect_panels, page_context_for
 from promtour._web.request import PT, RequestContext
+from promtour._web.station_frame import station_html
 
 __all__ = ["VisitorPages", "check_group", "check_in_by_code"]
 
@@ -96,17 +97,24 @@ async def station_page(
 ) -> Response[str]:
     panels = await collect_panels(pt, "promtour_station_panels", state, progress, station)
     tour = state.tour
-    response = pt.page(
-        "station.html",
-        tour=tour,
-        station=station,
-        progress=progress,
-        panels=panels,
-        # A copy saved for offline use: the service worker shows its offline notice.
-        saved=saved,
-        # The language switch must not re-scan: it links to the station's own page.
-        path=f"/t/{tour.enterprise}/{tour.id}/at/{station.id}",
+    # The language switch must not re-scan: it links to the station's own page.
+    path = f"/t/{tour.enterprise}/{tour.id}/at/{station.id}"
+    html = pt.page_html(
+        lambda: station_html(pt, state, station, progress, panels, saved=saved, path=path)
     )
+    if html is not None:
+        response: Response[str] = pt.finish(Response(html, media_type="text/html"))
+    else:
+        response = pt.page(
+            "station.html",
+            tour=tour,
+            station=station,
+            progress=progress,
+            panels=panels,
+            # A copy saved for offline use: the service worker shows its offline notice.
+            saved=saved,
+            path=path,
+        )
     if saved and any(p.failed for p in panels):
         # A copy to keep for offline use must be whole: the phone tries again.
         response.status_code = 503

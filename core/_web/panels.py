@@ -31,6 +31,7 @@ def page_context_for(
         progress=progress,
         station=station,
         csrf_token=pt.csrf_token,
+        new_visitor=pt.new_visitor,
     )
 
 

@@ -12,6 +12,7 @@ bodies, answers as JSON or a page, and safe redirects.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
@@ -332,6 +333,15 @@ class RequestContext:
         finally:
             self._may_inline = False
         return self.finish(Response(html, status_code=status, media_type="text/html"))
+
+    def page_html(self, build: Callable[[], str | None]) -> str | None:
+        """``build()`` with this page's inline assets allowed, as :meth:`page` renders
+        (for a page put together from cached markup; None: render it with ``page``)."""
+        self._may_inline = True
+        try:
+            return build()
+        finally:
+            self._may_inline = False
 
     def redirect(self, url: str) -> Response[Any]:
         """A 303 to ``url`` (a path on this site), with the visitor's cookies."""

@@ -167,8 +167,9 @@ def _slot_value(name: str, positions: Mapping[str, Position], csrf: str) -> obje
 
 
 async def _positions(page: PageContext) -> dict[str, Position]:
-    """Where the visitor stopped in the tour's tracks: one store read."""
-    if not page.visitor:
+    """Where the visitor stopped in the tour's tracks: one store read (none for a
+    browser new with this page: only its own player writes its positions)."""
+    if not page.visitor or page.new_visitor:
         return {}
     record = await page.tour_store.get(positions_key(page.visitor), Positions)
     return record.tracks if record is not None else {}

@@ -24,12 +24,32 @@ from .records import SEEN_KEPT, Passport, Reward, Route, Stamp, TierReached, new
 __all__ = ["handle_event", "routes_of_tour"]
 
 
-async def routes_of_tour(store: PluginStore, enterprise: str, tour: str) -> list[Route]:
-    """The routes a tour was proposed to (any status)."""
-    ids = await store.get(f"idx.{enterprise}.{tour}", list[str]) or []
+async def routes_of_tour(
+    store: PluginStore, enterprise: str, tour: str, *, fresh: bool = False
+) -> list[Route]:
+    """The routes a tour was proposed to (any status); ``fresh=True`` reads them from
+    NATS (for an admin's decision that depends on them).
+
+    Read on every scan (the station panel, and this plugin's consumer for every
+    check-in) but changed only when an operator or an admin acts: so from the
+    process's watched copy of the route index and the routes (``store.watched``), not
+    from NATS (two requests per scan and per event, about 200 µs of CPU; see
+    docs/performance.md). A change made in another process is seen within
+    milliseconds; one made in this process at once. The returned routes are shared:
+    do not change them."""
+    if fresh:
+        ids = await store.get(f"idx.{enterprise}.{tour}", list[str])
+    else:
+        ids = await store.watched("idx.").get(f"{enterprise}.{tour}", list[str])
+    if not ids:
+        return []
+    watched = store.watched("route.")
     routes = []
     for route_id in ids:
-        route = await store.get(f"route.{route_id}", Route)
+        if fresh:
+            route = await store.get(f"route.{route_id}", Route)
+        else:
+            route = await watched.get(route_id, Route)
         if route is not None:
             routes.append(route)
     return routes
@@ -100,8 +120,8 @@ async def handle_event(event: Event, ctx: PluginContext) -> None:
                     reached.append((route, tr))
         return passport
 
-    if (await store.get(f"pp.{pid}", Passport)) is None:
-        await store.create(f"pp.{pid}", Passport(id=pid))
+    # update() creates the passport if there is none (a create that loses a race is
+    # retried as an update), so no read before it.
     passport = await store.update(f"pp.{pid}", Passport, apply)
     # The reward records after the passport: create() is idempotent, so a redelivery
     # after a crash between the two writes makes the missing ones, and nothing else.

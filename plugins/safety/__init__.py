@@ -115,16 +115,22 @@ def _briefing(page: PageContext, config: SafetyConfig, tries: Tries | None) -> P
 
 
 @hookimpl
-def promtour_station_panels(page: PageContext) -> Panel | None:
+async def promtour_station_panels(page: PageContext) -> Panel | None:
     config: SafetyConfig = page.config
     station = page.station.id if page.station else ""
     kinds = [k for k in config.ppe.get(station, []) if k in PPE_KINDS]
     if not kinds:
         return None
-    html = page.render(
-        "safety/ppe.html", kinds=kinds, labels=ppe_labels(page._), icon=page.static_url
-    )
-    return Panel(title=page._("Protective equipment here"), html=html, order=1)
+
+    def build() -> str:
+        return page.render(
+            "safety/ppe.html", kinds=kinds, labels=ppe_labels(page._), icon=page.static_url
+        )
+
+    # The same for every visitor: rendered once per tour revision, station and language
+    # (it was about 100 µs of every scan, docs/performance.md).
+    frame = await page.cached_frame(("ppe", station), build)
+    return Panel(title=page._("Protective equipment here"), html=frame.fill(), order=1)
 
 
 @hookimpl

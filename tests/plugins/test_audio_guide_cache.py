@@ -123,3 +123,39 @@ async def test_deleting_a_tour_leaves_no_audio_guide_record(make_platform):
     assert not [k for k in left if tour.key in k or tour.id in k], left
     # Another tour's records stay.
     assert len([k for k in left if kept.key in k]) == 3, left
+
+
+async def test_a_new_browsers_panel_reads_no_positions(make_platform, monkeypatch):
+    """A browser new with this page has no positions (only its own player writes
+    them): its panel is the same without the store read."""
+    platform = await make_platform(consumers=False, **ONLY_AUDIO)
+    tour = await audio_tour(platform.settings.nats.url, MEDIA, CONFIG)
+    state = await platform.tours.refresh(tour.key)
+    store = platform.store_for("audio_guide").for_tour(tour.key)
+    read: list[str] = []
+    get = store.get
+
+    async def recording_get(key, type_):
+        read.append(key)
+        return await get(key, type_)
+
+    monkeypatch.setattr(store, "get", recording_get)
+
+    def page(new_visitor: bool) -> PageContext:
+        return PageContext(
+            platform,
+            "audio_guide",
+            state,
+            visitor="visitor-new",
+            lang="ru",
+            progress=None,
+            station=state.tour.stations[0],
+            csrf_token="csrf",
+            new_visitor=new_visitor,
+        )
+
+    first = await panels.station_panel(page(True))
+    assert not [k for k in read if k.startswith("pos.")]
+    later = await panels.station_panel(page(False))
+    assert [k for k in read if k.startswith("pos.")]
+    assert str(first.html) == str(later.html)

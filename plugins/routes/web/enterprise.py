@@ -118,4 +118,4 @@ async def decide(
 async def _routes_of(store: Any, enterprise: str, tour: str) -> list[Route]:
     from .stamps import routes_of_tour
 
-    return await routes_of_tour(store, enterprise, tour)
+    return await routes_of_tour(store, enterprise, tour, fresh=True)

@@ -1,0 +1,173 @@
+"""Records that change rarely, held in each process and kept current by a KV watch.
+
+A station page reads some records on every scan that change only when an operator or
+an admin acts (the routes a tour is on, for example). Each read is one NATS request,
+about 100 µs of CPU in nats-py's request machinery (docs/performance.md). A
+:class:`WatchedKeys` holds every key under one prefix of a bucket in memory: it starts
+a KV watch on the first read (which waits for the watch's current values), and from
+then on a read is a dictionary lookup.
+
+How current it is (the guarantee, tested in tests/test_core_watched.py):
+
+- a write made through this process's :class:`~promtour._store.PluginStore` (``put``,
+  ``create``, ``replace``, ``update``) is seen by the next read in this process (the
+  store hands the written value over before it returns);
+- a write made by another process is seen when the watch delivers it: milliseconds
+  after the write on a healthy connection. After a reconnect the watch is restarted
+  and delivers every key's current value again (a watch can stay silent after a
+  server restart), as :class:`promtour._tours.TourCache` does for tours; while NATS is
+  away, reads answer from memory (the last known values) and writes fail as usual;
+- deletes and purges (also a server's TTL expiry) are seen through the watch only.
+
+Only for records that are not personal and few (a list of routes, not the visitors'
+records): every process keeps all of them in memory for as long as it runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any, TypeVar
+
+import msgspec
+from nats.js.kv import KV_DEL, KV_PURGE, KeyValue
+from promtour._bus import Bus, BusUnavailable, is_unavailable
+from promtour._tasks import cancel_tasks
+
+__all__ = ["WatchedKeys", "watched_keys"]
+
+T = TypeVar("T")
+
+log = logging.getLogger("promtour._watched")
+
+#: Seconds before a failed watch is started again.
+RESTART_WAIT = 1.0
+
+
+class WatchedKeys:
+    """Every key under ``prefix`` (ending in ``.``) of the KV bucket ``bucket``, held
+    in this process. Get one with :func:`watched_keys` (one per bus, bucket and prefix)
+    or, in a plugin, with :meth:`promtour.plugin.PluginStore.watched`."""
+
+    def __init__(self, bus: Bus, bucket: str, prefix: str, *, history: int = 1) -> None:
+        if prefix and not prefix.endswith("."):
+            raise ValueError(f"a watched prefix ends with '.': {prefix!r}")
+        self._bus = bus
+        self.bucket = bucket
+        self.prefix = prefix
+        self._history = history
+        #: key (without the prefix) -> (revision, raw value).
+        self._raw: dict[str, tuple[int, bytes]] = {}
+        #: key -> (type, decoded value): decoded once per revision, shared by readers.
+        self._decoded: dict[str, tuple[Any, Any]] = {}
+        self._ready = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._failure: BaseException | None = None
+
+    # --- reads --------------------------------------------------------------------
+
+    async def get(self, key: str, type_: type[T]) -> T | None:
+        """The value at ``prefix + key``, or None. The value is shared by every reader
+        in the process: do not change it (build a new one and write it)."""
+        if not self._ready.is_set():
+            await self._start()
+        cached = self._decoded.get(key)
+        if cached is not None and cached[0] is type_:
+            return cached[1]  # type: ignore[no-any-return]
+        stored = self._raw.get(key)
+        if stored is None or not stored[1]:
+            return None
+        value = msgspec.json.decode(stored[1], type=type_)
+        self._decoded[key] = (type_, value)
+        return value
+
+    async def keys(self) -> list[str]:
+        """The live keys (without the prefix), sorted."""
+        if not self._ready.is_set():
+            await self._start()
+        return sorted(k for k, (_, data) in self._raw.items() if data)
+
+    # --- keeping it current ---------------------------------------------------------
+
+    def written(self, key: str, revision: int, data: bytes) -> None:
+        """A write of ``prefix + key`` at ``revision`` made by this process (the store
+        calls this), so that this process reads its own writes at once."""
+        self._apply(key, revision, data)
+
+    def _apply(self, key: str, revision: int, data: bytes) -> None:
+        current = self._raw.get(key)
+        if current is not None and current[0] >= revision:
+            return  # the watch and the store's hand-over can both bring a write
+        self._raw[key] = (revision, data)
+        self._decoded.pop(key, None)
+
+    async def _start(self) -> None:
+        if self._task is None or self._task.done():
+            self._failure = None
+            self._task = asyncio.create_task(self._watch(), name=f"promtour-watch-{self.bucket}")
+            self._bus.on_reconnect(self._rewatch)
+        waiter = asyncio.ensure_future(self._ready.wait())
+        done, _ = await asyncio.wait(
+            {waiter, self._task},
+            timeout=self._bus.publish_timeout,
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        if waiter not in done:
+            waiter.cancel()
+            failure = self._failure
+            raise BusUnavailable(
+                f"watch of {self.bucket}/{self.prefix}> not ready"
+                + (f": {failure}" if failure else "")
+            )
+
+    async def _rewatch(self) -> None:
+        """After a reconnect: start a fresh watch, which delivers every current value."""
+        old = self._task
+        if old is None or old.done():
+            return
+        self._task = asyncio.create_task(self._watch(), name=f"promtour-watch-{self.bucket}")
+        await cancel_tasks([old])
+
+    async def _watch(self) -> None:
+        while True:
+            watcher = None
+            try:
+                kv: KeyValue = await self._bus.bucket(self.bucket, history=self._history)
+                watcher = await kv.watch(f"{self.prefix}>", include_history=False)
+                async for entry in watcher:
+                    if entry is None:  # every current value delivered
+                        self._ready.set()
+                        continue
+                    key = entry.key[len(self.prefix) :]
+                    if entry.operation in (KV_DEL, KV_PURGE):
+                        self._apply(key, entry.revision or 0, b"")
+                    else:
+                        self._apply(key, entry.revision or 0, entry.value or b"")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._failure = exc
+                level = logging.DEBUG if is_unavailable(exc) else logging.WARNING
+                log.log(level, "watch of %s/%s> restarts: %s", self.bucket, self.prefix, exc)
+                if not self._ready.is_set():
+                    return  # the first read raises BusUnavailable; the next one retries
+                await asyncio.sleep(RESTART_WAIT)
+            finally:
+                if watcher is not None:
+                    with contextlib.suppress(Exception):
+                        await watcher.stop()
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            await cancel_tasks([task])
+
+
+def watched_keys(bus: Bus, bucket: str, prefix: str, *, history: int = 1) -> WatchedKeys:
+    """The :class:`WatchedKeys` of ``bucket`` and ``prefix`` on this bus (one per
+    process and connection; the bus stops them when it closes)."""
+    found = bus.watches.get((bucket, prefix))
+    if not isinstance(found, WatchedKeys):
+        found = bus.watches[(bucket, prefix)] = WatchedKeys(bus, bucket, prefix, history=history)
+    return found
