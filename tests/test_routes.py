@@ -402,19 +402,21 @@ async def test_a_new_browsers_first_scan_reads_no_passport(
     store = server.platform.store_for("routes")
     in_panel: contextvars.ContextVar[bool] = contextvars.ContextVar("in_panel", default=False)
     read: list[str] = []
-    get, station_panels = store.get, routes_plugin.panels.station_panels
+    get, routes_of_tour = store.get, routes_plugin.panels.routes_of_tour
 
     async def recording_get(key: str, type_: Any) -> Any:
         if in_panel.get():
             read.append(key)
         return await get(key, type_)
 
-    async def panels_recorded(page: Any) -> Any:
+    async def routes_in_panel(*args: Any) -> Any:
+        # The panel's first step: what it reads after this (in its task) is recorded.
+        # (The hook itself was registered when the server started: patch what it calls.)
         in_panel.set(True)
-        return await station_panels(page)
+        return await routes_of_tour(*args)
 
     monkeypatch.setattr(store, "get", recording_get)
-    monkeypatch.setattr(routes_plugin.panels, "station_panels", panels_recorded)
+    monkeypatch.setattr(routes_plugin.panels, "routes_of_tour", routes_in_panel)
     async with httpx.AsyncClient(
         base_url=server.url, follow_redirects=True, headers={"Accept-Language": "en"}
     ) as phone:
