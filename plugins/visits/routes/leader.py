@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 from litestar import Response, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent
@@ -78,6 +78,8 @@ async def _leader(
 #: The private link's path, and its booking for every route under it (``leader``).
 LINK = "/b/{enterprise:str}/{tour_id:str}/{booking_id:str}/{key:str}"
 LEADER = {"leader": Provide(_leader)}
+#: A handler parameter filled by ``LEADER`` (marked, as litestar 2.23+ asks).
+LeaderDep = NamedDependency[Leader]
 
 
 async def _stats(ctx: PluginContext, code: FromPath[str]) -> GroupStats:
@@ -85,7 +87,7 @@ async def _stats(ctx: PluginContext, code: FromPath[str]) -> GroupStats:
 
 
 @get(LINK, dependencies=LEADER)
-async def leader_page(pt: PT, leader: Leader) -> Response[Any]:
+async def leader_page(pt: PT, leader: LeaderDep) -> Response[Any]:
     state, ctx, booking = leader.state, leader.ctx, leader.booking
     config: VisitsConfig = ctx.config
     slot = config.slot(state.tour, booking.slot)
@@ -115,7 +117,7 @@ async def leader_page(pt: PT, leader: Leader) -> Response[Any]:
 
 
 @get(f"{LINK}/live", dependencies=LEADER)
-async def leader_live(pt: PT, leader: Leader) -> ServerSentEvent:
+async def leader_live(pt: PT, leader: LeaderDep) -> ServerSentEvent:
     state, ctx, booking = leader.state, leader.ctx, leader.booking
     stats = await _stats(ctx, booking.code)
     tour = state.tour
@@ -137,7 +139,7 @@ async def leader_live(pt: PT, leader: Leader) -> ServerSentEvent:
 
 
 @post(f"{LINK}/broadcast", status_code=200, dependencies=LEADER)
-async def broadcast(pt: PT, leader: Leader) -> Response[Any]:
+async def broadcast(pt: PT, leader: LeaderDep) -> Response[Any]:
     state, ctx, booking = leader.state, leader.ctx, leader.booking
     pt.limit(BROADCAST_LIMIT, key=booking.id)
     form = await pt.body(_Message)
@@ -152,7 +154,7 @@ class _Message(msgspec.Struct):
 
 
 @post(f"{LINK}/cancel", status_code=200, dependencies=LEADER)
-async def cancel(pt: PT, leader: Leader) -> Response[Any]:
+async def cancel(pt: PT, leader: LeaderDep) -> Response[Any]:
     state, ctx, booking = leader.state, leader.ctx, leader.booking
     if booking.status == "active":
         await service.cancel(ctx, booking, by="leader")
@@ -160,14 +162,14 @@ async def cancel(pt: PT, leader: Leader) -> Response[Any]:
 
 
 @post(f"{LINK}/erase", status_code=200, dependencies=LEADER)
-async def erase_contact(pt: PT, leader: Leader) -> Response[Any]:
+async def erase_contact(pt: PT, leader: LeaderDep) -> Response[Any]:
     state, ctx, booking = leader.state, leader.ctx, leader.booking
     await ctx.tour_store.erase(f"contact.{booking.id}")
     return pt.answer({"erased": True}, next=private_link(pt, state, booking))
 
 
 @get(f"{LINK}/report", dependencies=LEADER)
-async def class_report(pt: PT, leader: Leader) -> Response[Any]:
+async def class_report(pt: PT, leader: LeaderDep) -> Response[Any]:
     state, ctx, booking = leader.state, leader.ctx, leader.booking
     config: VisitsConfig = ctx.config
     return pt.page(
