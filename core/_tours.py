@@ -9,8 +9,6 @@ not publish other local files (``/etc``, a home folder) to every visitor.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import logging
 import os
@@ -21,18 +19,19 @@ from typing import Any
 import msgspec
 import nats.errors
 import nats.js.errors
+from nats.js.kv import KV_DEL, KV_PURGE, KeyValue
 from promtour._bus import (
     BUCKET_ENTERPRISES,
     BUCKET_TOURS,
     Bus,
     BusUnavailable,
-    cancel_tasks,
     is_unavailable,
 )
 from promtour._errors import TourError
 from promtour._manager import PluginManager
 from promtour._media import MAX_MEDIA_BYTES, MediaError, clean_name
 from promtour._models import Enterprise, Tour
+from promtour._watched import KvWatch
 
 __all__ = [
     "MAX_MEDIA_BYTES",
@@ -203,53 +202,24 @@ class TourCache:
         self._plugins = plugins
         self._tours: dict[str, TourState] = {}
         self._enterprises: dict[str, Enterprise] = {}
-        self._watch_task: asyncio.Task[None] | None = None
+        # Another process saved or deleted a tour: this process follows.
+        self._watch = KvWatch(bus, BUCKET_TOURS, ">", self._entry)
 
     async def start(self) -> None:
         for key in await self._bus.keys(BUCKET_TOURS):
             await self.refresh(key)
-        self._watch_task = asyncio.create_task(self._watch(), name="promtour-tour-watch")
-        self._bus.on_reconnect(self._rewatch)
+        self._watch.start()
 
     async def stop(self) -> None:
-        task, self._watch_task = self._watch_task, None
-        if task is not None:
-            # Let the watch stop its subscription before the connection drains.
-            await cancel_tasks([task])
+        await self._watch.stop()
 
-    async def _rewatch(self) -> None:
-        """After a reconnect: a watch can stay silent for many seconds after a server
-        restart (until its missed heartbeats are noticed), so start a fresh one; it
-        delivers every tour's current version first."""
-        old = self._watch_task
-        if old is None:
+    def _entry(self, entry: KeyValue.Entry | None) -> None:
+        if entry is None:
             return
-        self._watch_task = asyncio.create_task(self._watch(), name="promtour-tour-watch")
-        await cancel_tasks([old])
-
-    async def _watch(self) -> None:
-        # Another process saved a tour: reload it. The watch restarts after errors.
-        while True:
-            watcher = None
-            try:
-                kv = await self._bus.bucket(BUCKET_TOURS)
-                watcher = await kv.watchall(include_history=False)
-                async for entry in watcher:
-                    if entry is None:
-                        continue
-                    if entry.operation in ("DEL", "PURGE"):
-                        self._tours.pop(entry.key, None)
-                    else:
-                        self._store(entry.key, entry.value, entry.revision)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.debug("tour watch restarts: %s", exc)
-                await asyncio.sleep(1)
-            finally:
-                if watcher is not None:
-                    with contextlib.suppress(Exception):
-                        await watcher.stop()
+        if entry.operation in (KV_DEL, KV_PURGE):
+            self._tours.pop(entry.key, None)
+        elif entry.value is not None:
+            self._store(entry.key, entry.value, entry.revision or 0)
 
     def _store(self, key: str, value: bytes, revision: int) -> TourState | None:
         current = self._tours.get(key)

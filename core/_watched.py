@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import msgspec
@@ -35,7 +36,7 @@ from nats.js.kv import KV_DEL, KV_PURGE, KeyValue
 from promtour._bus import Bus, BusUnavailable, is_unavailable
 from promtour._tasks import cancel_tasks
 
-__all__ = ["WatchedKeys", "watched_keys"]
+__all__ = ["KvWatch", "WatchedKeys", "watched_keys"]
 
 T = TypeVar("T")
 
@@ -43,6 +44,82 @@ log = logging.getLogger("promtour._watched")
 
 #: Seconds before a failed watch is started again.
 RESTART_WAIT = 1.0
+
+
+class KvWatch:
+    """One KV watch kept running for its owner: started again after an error (after
+    :data:`RESTART_WAIT`) and after each reconnect (a watch can stay silent for many
+    seconds after a server restart, until its missed heartbeats are noticed; a fresh
+    one delivers every current value first). ``on_entry`` gets each entry, and None
+    once every current value was delivered. ``on_error`` decides whether to go on
+    after an error (default: always). Used by :class:`WatchedKeys` and the tour cache
+    (:class:`promtour._tours.TourCache`)."""
+
+    def __init__(
+        self,
+        bus: Bus,
+        bucket: str,
+        keys: str,
+        on_entry: Callable[[KeyValue.Entry | None], None],
+        *,
+        history: int = 1,
+        on_error: Callable[[BaseException], bool] | None = None,
+    ) -> None:
+        self._bus = bus
+        self.bucket = bucket
+        self.keys = keys
+        self._on_entry = on_entry
+        self._history = history
+        self._on_error = on_error
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        return self._task
+
+    def start(self) -> asyncio.Task[None]:
+        """Start it (again, if it stopped); the task runs until :meth:`stop`."""
+        if self._task is None or self._task.done():
+            self._task = self._new_task()
+            self._bus.on_reconnect(self._rewatch)
+        return self._task
+
+    def _new_task(self) -> asyncio.Task[None]:
+        return asyncio.create_task(self._run(), name=f"promtour-watch-{self.bucket}")
+
+    async def _rewatch(self) -> None:
+        old = self._task
+        if old is None or old.done():
+            return
+        self._task = self._new_task()
+        await cancel_tasks([old])
+
+    async def _run(self) -> None:
+        while True:
+            watcher = None
+            try:
+                kv: KeyValue = await self._bus.bucket(self.bucket, history=self._history)
+                watcher = await kv.watch(self.keys, include_history=False)
+                async for entry in watcher:
+                    self._on_entry(entry)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                level = logging.DEBUG if is_unavailable(exc) else logging.WARNING
+                log.log(level, "watch of %s/%s restarts: %s", self.bucket, self.keys, exc)
+                if self._on_error is not None and not self._on_error(exc):
+                    return
+                await asyncio.sleep(RESTART_WAIT)
+            finally:
+                if watcher is not None:
+                    with contextlib.suppress(Exception):
+                        # Let the watch stop its subscription before the connection drains.
+                        await watcher.stop()
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            await cancel_tasks([task])
 
 
 class WatchedKeys:
@@ -62,7 +139,9 @@ class WatchedKeys:
         #: key -> (type, decoded value): decoded once per revision, shared by readers.
         self._decoded: dict[str, tuple[Any, Any]] = {}
         self._ready = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._watch = KvWatch(
+            bus, bucket, f"{prefix}>", self._entry, history=history, on_error=self._failed
+        )
         self._failure: BaseException | None = None
 
     # --- reads --------------------------------------------------------------------
@@ -103,13 +182,12 @@ class WatchedKeys:
         self._decoded.pop(key, None)
 
     async def _start(self) -> None:
-        if self._task is None or self._task.done():
+        if self._watch.task is None or self._watch.task.done():
             self._failure = None
-            self._task = asyncio.create_task(self._watch(), name=f"promtour-watch-{self.bucket}")
-            self._bus.on_reconnect(self._rewatch)
+        task = self._watch.start()
         waiter = asyncio.ensure_future(self._ready.wait())
         done, _ = await asyncio.wait(
-            {waiter, self._task},
+            {waiter, task},
             timeout=self._bus.publish_timeout,
             return_when=asyncio.FIRST_COMPLETED,
         )
@@ -121,47 +199,24 @@ class WatchedKeys:
                 + (f": {failure}" if failure else "")
             )
 
-    async def _rewatch(self) -> None:
-        """After a reconnect: start a fresh watch, which delivers every current value."""
-        old = self._task
-        if old is None or old.done():
+    def _entry(self, entry: KeyValue.Entry | None) -> None:
+        if entry is None:  # every current value delivered
+            self._ready.set()
             return
-        self._task = asyncio.create_task(self._watch(), name=f"promtour-watch-{self.bucket}")
-        await cancel_tasks([old])
+        key = entry.key[len(self.prefix) :]
+        if entry.operation in (KV_DEL, KV_PURGE):
+            self._apply(key, entry.revision or 0, b"")
+        else:
+            self._apply(key, entry.revision or 0, entry.value or b"")
 
-    async def _watch(self) -> None:
-        while True:
-            watcher = None
-            try:
-                kv: KeyValue = await self._bus.bucket(self.bucket, history=self._history)
-                watcher = await kv.watch(f"{self.prefix}>", include_history=False)
-                async for entry in watcher:
-                    if entry is None:  # every current value delivered
-                        self._ready.set()
-                        continue
-                    key = entry.key[len(self.prefix) :]
-                    if entry.operation in (KV_DEL, KV_PURGE):
-                        self._apply(key, entry.revision or 0, b"")
-                    else:
-                        self._apply(key, entry.revision or 0, entry.value or b"")
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self._failure = exc
-                level = logging.DEBUG if is_unavailable(exc) else logging.WARNING
-                log.log(level, "watch of %s/%s> restarts: %s", self.bucket, self.prefix, exc)
-                if not self._ready.is_set():
-                    return  # the first read raises BusUnavailable; the next one retries
-                await asyncio.sleep(RESTART_WAIT)
-            finally:
-                if watcher is not None:
-                    with contextlib.suppress(Exception):
-                        await watcher.stop()
+    def _failed(self, exc: BaseException) -> bool:
+        """Go on after an error once ready; before, the first read raises
+        BusUnavailable and the next one starts the watch again."""
+        self._failure = exc
+        return self._ready.is_set()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            await cancel_tasks([task])
+        await self._watch.stop()
 
 
 def watched_keys(bus: Bus, bucket: str, prefix: str, *, history: int = 1) -> WatchedKeys:
