@@ -71,6 +71,24 @@ def console(browser: Any, server_url: str, enterprise: str, secret: str) -> Iter
         context.close()
 
 
+def editor_on_phone(phone: Any, nats_url: str, server_url: str, enterprise: str) -> Any:
+    """A page of the Russian console on a phone (390x844, scale 1: the screenshots'
+    size), signed in with a new editor token of ``enterprise``."""
+    from promtour._auth import create_token
+    from promtour.testing import with_platform
+
+    async def token(platform: Any) -> str:
+        return (await create_token(platform.bus, enterprise, "editor", "Ольга"))[1]
+
+    secret = with_platform(nats_url, token)
+    page = phone(locale="ru-RU", device_scale_factor=1).new_page()
+    page.goto(f"{server_url}/console/login")
+    page.fill("#token", secret)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    return page
+
+
 def add_single_mission(
     c: Clicks,
     index: int,

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import promtour.plugins.safety as safety_plugin
 import promtour.plugins.visits as visits_plugin
-from promtour._auth import create_token
+from console_steps import editor_on_phone
 from promtour._tours import load_tour_toml
-from promtour.testing import with_platform
 from test_offline_browser import demo_tour, run
 
 PLUGINS = [("visits", visits_plugin), ("safety", safety_plugin)]
@@ -36,17 +35,8 @@ def test_console_form_screenshots(serve_app, phone, nats_url, monkeypatch):
     plugins = {name: demo[name] for name, _ in PLUGINS}
     plugins["visits"]["blackout"] = ["2026-12-31", "2027-01-07"]  # the demo has none
     tour = run(demo_tour(nats_url, plugins=plugins))
-
-    async def token(platform):
-        return (await create_token(platform.bus, tour.enterprise, "editor", "Ольга"))[1]
-
-    secret = with_platform(nats_url, token)
     server = serve_app(entrypoints=False, plugins=PLUGINS)
-    page = phone(locale="ru-RU", device_scale_factor=1).new_page()
-    page.goto(f"{server.url}/console/login")
-    page.fill("#token", secret)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    page = editor_on_phone(phone, nats_url, server.url, tour.enterprise)
     base = f"{server.url}/console/{tour.enterprise}/tours/{tour.id}/plugins"
     for name, plugin, field in SHOTS:
         page.goto(f"{base}/{plugin}")

@@ -11,9 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import promtour.plugins.quests as quests_plugin
-from promtour._auth import create_token
+from console_steps import editor_on_phone
 from promtour._tours import load_tour_toml
-from promtour.testing import with_platform
 from test_offline_browser import demo_tour, run
 
 PLUGINS = [("quests", quests_plugin)]
@@ -26,17 +25,8 @@ def test_config_check_screenshot(serve_app, phone, nats_url, monkeypatch):
     monkeypatch.setattr(test_offline_browser, "PLUGINS", PLUGINS)
     demo = load_tour_toml(test_offline_browser.DEMO / "tours" / "main.toml").tour.plugins
     tour = run(demo_tour(nats_url, plugins={"quests": demo["quests"]}))
-
-    async def token(platform):
-        return (await create_token(platform.bus, tour.enterprise, "editor", "Ольга"))[1]
-
-    secret = with_platform(nats_url, token)
     server = serve_app(entrypoints=False, plugins=PLUGINS)
-    page = phone(locale="ru-RU", device_scale_factor=1).new_page()
-    page.goto(f"{server.url}/console/login")
-    page.fill("#token", secret)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    page = editor_on_phone(phone, nats_url, server.url, tour.enterprise)
     page.goto(f"{server.url}/console/{tour.enterprise}/tours/{tour.id}/plugins/quests")
     page.fill("[name='cfg.timezone']", "Европа/Москва")
     page.locator("[name='cfg.timezone']").evaluate("e => e.form.requestSubmit()")
