@@ -10,10 +10,11 @@ caller gets :class:`BusUnavailable` at once and can tell the visitor to try agai
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Protocol, TypeVar
 
 import msgspec
@@ -58,6 +59,7 @@ __all__ = [
     "cancel_tasks",
     "is_unavailable",
     "read",
+    "unavailable_as_bus_error",
     "update_with_retry",
 ]
 
@@ -99,6 +101,18 @@ NO_LEADER_RETRY = 0.25
 def is_unavailable(exc: BaseException) -> bool:
     """Whether ``exc`` means NATS cannot be reached right now (answer 503, not 500)."""
     return isinstance(exc, (BusUnavailable, *_UNAVAILABLE))
+
+
+@contextlib.contextmanager
+def unavailable_as_bus_error() -> Iterator[None]:
+    """Raise an error of the block that means NATS cannot be reached right now as
+    :class:`BusUnavailable` (the page says "try again"); any other passes unchanged."""
+    try:
+        yield
+    except BusUnavailable:
+        raise
+    except _UNAVAILABLE as exc:
+        raise BusUnavailable(str(exc) or type(exc).__name__) from exc
 
 
 class Bus:

@@ -35,7 +35,13 @@ import msgspec
 import nats.errors
 import nats.js.errors
 from nats.js.kv import KeyValue
-from promtour._bus import Bus, BusUnavailable, Conflict, is_unavailable, read, update_with_retry
+from promtour._bus import (
+    Bus,
+    Conflict,
+    read,
+    unavailable_as_bus_error,
+    update_with_retry,
+)
 from promtour._watched import WatchedKeys, watched_keys
 
 __all__ = [
@@ -144,12 +150,8 @@ class PluginStore:
                 watch.written(full[len(prefix) :], revision, data)
 
     async def _kv(self) -> KeyValue:
-        try:
+        with unavailable_as_bus_error():
             return await self._bus.bucket(self.name, history=self._history)
-        except Exception as exc:
-            if is_unavailable(exc):
-                raise BusUnavailable(str(exc) or type(exc).__name__) from exc
-            raise
 
     async def get(self, key: str, type_: type[T]) -> T | None:
         return (await self.read(key, type_)).value
@@ -165,7 +167,7 @@ class PluginStore:
         """Store ``value`` whatever is there; returns the new revision."""
         kv = await self._kv()
         data = msgspec.json.encode(value)
-        try:
+        with unavailable_as_bus_error():
             if ttl is None:
                 revision = await kv.put(self.prefix + key, data)
             else:
@@ -174,10 +176,6 @@ class PluginStore:
                 # the plain publish a put() is, with the TTL header.
                 ack = await kv._js.publish(f"{kv._pre}{self.prefix + key}", data, msg_ttl=_ttl(ttl))
                 revision = ack.seq
-        except Exception as exc:
-            if is_unavailable(exc):
-                raise BusUnavailable(str(exc) or type(exc).__name__) from exc
-            raise
         self._written(self.prefix + key, revision, data)
         return revision
 
@@ -199,20 +197,17 @@ class PluginStore:
             due = math.ceil(time.time() + server_ttl)
             server_ttl += EXPIRY_BACKSTOP  # the sweep erases it first; this is a backstop
         data = msgspec.json.encode(value)
-        try:
-            revision = await kv.create(full, data, msg_ttl=server_ttl)
+        with unavailable_as_bus_error():
+            try:
+                revision = await kv.create(full, data, msg_ttl=server_ttl)
+            except nats.js.errors.KeyWrongLastSequenceError:
+                return False
             if personal and server_ttl is not None:
                 # After the record, since the index names its revision. Should this
                 # write fail, the record still goes at the backstop (not erased).
                 await kv._js.publish(
                     f"{kv._pre}{expiry_key(due, revision, full)}", b"", msg_ttl=server_ttl
                 )
-        except nats.js.errors.KeyWrongLastSequenceError:
-            return False
-        except Exception as exc:
-            if is_unavailable(exc):
-                raise BusUnavailable(str(exc) or type(exc).__name__) from exc
-            raise
         self._written(full, revision, data)
         return True
 
@@ -223,18 +218,17 @@ class PluginStore:
         raises :class:`Conflict` if someone wrote it meanwhile."""
         kv = await self._kv()
         data = msgspec.json.encode(value)
-        try:
-            if revision is None:  # create() also re-creates a deleted key
-                stored = await kv.create(self.prefix + key, data, msg_ttl=_ttl(ttl))
-            else:
-                # nats-py's update() takes no TTL; its internal write does (same request).
-                stored = await kv._update(self.prefix + key, data, last=revision, msg_ttl=_ttl(ttl))
-        except nats.js.errors.KeyWrongLastSequenceError:
-            raise Conflict(f"{key!r} was changed meanwhile") from None
-        except Exception as exc:
-            if is_unavailable(exc):
-                raise BusUnavailable(str(exc) or type(exc).__name__) from exc
-            raise
+        with unavailable_as_bus_error():
+            try:
+                if revision is None:  # create() also re-creates a deleted key
+                    stored = await kv.create(self.prefix + key, data, msg_ttl=_ttl(ttl))
+                else:
+                    # nats-py's update() takes no TTL; its internal write does (same request).
+                    stored = await kv._update(
+                        self.prefix + key, data, last=revision, msg_ttl=_ttl(ttl)
+                    )
+            except nats.js.errors.KeyWrongLastSequenceError:
+                raise Conflict(f"{key!r} was changed meanwhile") from None
         self._written(self.prefix + key, stored, data)
         return stored
 
@@ -333,13 +327,9 @@ class PluginStore:
         kv = await self._kv()
         stream = f"KV_{self.name}"
         base = f"$KV.{self.name}."
-        try:
+        with unavailable_as_bus_error():
             # One request for the whole index: its subjects, filtered by the server.
             info = await self._bus.js.stream_info(stream, subjects_filter=f"{base}{EXPIRY_PREFIX}>")
-        except Exception as exc:
-            if is_unavailable(exc):
-                raise BusUnavailable(str(exc) or type(exc).__name__) from exc
-            raise
         done = 0
         for subject in sorted(info.state.subjects or {}):
             parsed = parse_expiry_key(subject[len(base) :])
