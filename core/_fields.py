@@ -163,7 +163,7 @@ def check_timezone(name: str, path: str) -> list[Problem]:
         return [
             Problem(
                 path=path,
-                message="Unknown time zone “{zone}” (write it as Europe/Moscow).",
+                message="“{zone}” is not a known zone name (write it as Europe/Moscow).",
                 values={"zone": name},
             )
         ]

@@ -137,7 +137,7 @@ LABELS = {
             "visits",
             {},
             break_time_zone,
-            "Неизвестный часовой пояс «Mars/Olympus» (пишите так: Europe/Moscow).",
+            "«Mars/Olympus» не найден (пишите так: Europe/Moscow).",
         ),
     ],
 )
@@ -159,6 +159,8 @@ async def test_a_plugin_check_speaks_russian_and_names_the_field(
         error = refused.text[refused.text.index('id="error"') :][:1500]
         assert expected in error
         assert LABELS[plugin] in error, error
+        # The label names the field once; the sentence after it does not say it again.
+        assert error.lower().count(LABELS[plugin].lower()) == 1, error
         for english in ("correct", "pay", "mission", "is above", "time zone"):
             assert english not in error.split("</div>")[0].lower()
         stored = (await setup.tours.refresh(tour.key)).tour.plugins[plugin]

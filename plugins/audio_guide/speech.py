@@ -103,7 +103,8 @@ async def render_speech(request: ActionRequest) -> ActionResult:
     track = _at(values, track_path)
     if not track_path or not isinstance(track, dict):
         return ActionResult(problems=[Problem(path=where, message="There is no track here.")])
-    script = track.get("script") if isinstance(track.get("script"), dict) else {}
+    raw = track.get("script")
+    script: dict[str, Any] = raw if isinstance(raw, dict) else {}
     texts = {lang: t.strip() for lang, t in script.items() if isinstance(t, str) and t.strip()}
     problems: list[Problem] = []
     if not texts:

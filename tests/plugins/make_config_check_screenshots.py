@@ -32,6 +32,6 @@ def test_config_check_screenshot(serve_app, phone, nats_url, monkeypatch):
     page.locator("[name='cfg.timezone']").evaluate("e => e.form.requestSubmit()")
     page.wait_for_load_state()
     error = page.locator("#error")
-    assert "Неизвестный часовой пояс «Европа/Москва»" in error.inner_text()
+    assert "«Европа/Москва» не найден" in error.inner_text()
     error.scroll_into_view_if_needed()
     page.screenshot(path=str(IMG / "console-check-timezone.png"))

@@ -144,6 +144,6 @@ def test_the_shared_sentences_are_russian_for_every_plugin():
             assert _(problem.message) != problem.message, (plugin, problem.message)
     assert {_(p.message).format(**p.values) for p in problems} == {
         "В этой экскурсии нет станции z (станции: a, b).",
-        "Неизвестный часовой пояс «Mars/Olympus» (пишите так: Europe/Moscow).",
+        "«Mars/Olympus» не найден (пишите так: Europe/Moscow).",
         "Заполните на всех языках экскурсии (ru, en).",
     }

@@ -196,7 +196,7 @@ async def show_events(
         if event.group != group.code:
             return None
         if isinstance(event, AudioShowControl):
-            data = {"action": event.action, "cue_event": event.cue_event}
+            data: dict[str, object] = {"action": event.action, "cue_event": event.cue_event}
             data.update(at=ms(event.at), start_at=ms(event.start_at))
             return SseMessage(event="control", data=data)
         if isinstance(event, AudioShowMessage):
