@@ -89,6 +89,15 @@ class Result(msgspec.Struct, kw_only=True):
     #: Server CPU per request, in microseconds (all web processes together).
     server_us_per_request: float
     page_bytes: int
+    #: Events the plugins' consumers had not handled yet when wrk stopped (summed over
+    #: the plugins), and the seconds until they had (the consumers run in the web
+    #: processes and fall behind under this load).
+    backlog: int = 0
+    drain_s: float = 0.0
+    #: What the server sustains: the requests over the run and the drain, and the web
+    #: processes' CPU per request including the drain's (the consumers' share).
+    sustained_rate: float = 0.0
+    sustained_us_per_request: float = 0.0
 
 
 # --- processes ------------------------------------------------------------------------
@@ -264,6 +273,42 @@ def run_wrk(
     return json.loads(line[6:]), usage.ru_utime + usage.ru_stime
 
 
+# --- the plugins' consumers ------------------------------------------------------------
+
+
+def consumer_backlog(nats_url: str) -> dict[str, int]:
+    """Events each plugin's durable consumer has not handled yet (pending + unacked)."""
+    import asyncio
+
+    from promtour._bus import Bus
+    from promtour._events import STREAM
+
+    async def read() -> dict[str, int]:
+        bus = Bus(nats_url)
+        await bus.connect(name="bench-backlog")
+        try:
+            backlog = {}
+            for info in await bus.js.consumers_info(STREAM):
+                durable = info.config.durable_name or ""
+                if durable.startswith("plugin_"):
+                    backlog[durable[7:]] = (info.num_pending or 0) + (info.num_ack_pending or 0)
+            return backlog
+        finally:
+            await bus.close()
+
+    return asyncio.run(read())
+
+
+def wait_for_consumers(nats_url: str, timeout: float = 300.0) -> float:
+    """Seconds until no plugin consumer has an event left to handle."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if not any(consumer_backlog(nats_url).values()):
+            break
+        time.sleep(0.25)
+    return time.monotonic() - started
+
+
 def measure(*args: Any) -> Result:
     """``--repeat`` measured runs against the same server; the fastest counts (work of
     other processes on the machine only ever slows a run down)."""
@@ -286,6 +331,8 @@ def measure_once(
     if args.warmup > 0 and f"{target}/{workers}" not in _warmed:
         _warmed.add(f"{target}/{workers}")
         run_wrk(base, mode, paths, connections=args.connections, duration=args.warmup)
+    if target == "scan":
+        wait_for_consumers(args.nats_url)  # each run starts with the consumers caught up
     server_before, nats_before = cpu_seconds(server_pids), cpu_seconds(nats_pids)
     busy_before = machine_busy_seconds()
     summary, client_cpu = run_wrk(
@@ -296,6 +343,12 @@ def measure_once(
     nats_cpu = cpu_seconds(nats_pids) - nats_before
     seconds = summary["duration_us"] / 1e6
     requests = summary["requests"]
+    backlog, drain, drain_cpu = 0, 0.0, 0.0
+    if target == "scan":
+        backlog = sum(consumer_backlog(args.nats_url).values())
+        drain_before = cpu_seconds(server_pids)
+        drain = wait_for_consumers(args.nats_url) if backlog else 0.0
+        drain_cpu = cpu_seconds(server_pids) - drain_before
     return Result(
         target=target,
         workers=workers,
@@ -317,6 +370,10 @@ def measure_once(
         other_cores=round(max(busy - server_cpu - nats_cpu - client_cpu, 0.0) / seconds, 2),
         server_us_per_request=round(1e6 * server_cpu / max(requests, 1), 1),
         page_bytes=page_bytes,
+        backlog=backlog,
+        drain_s=round(drain, 2),
+        sustained_rate=round(requests / (seconds + drain), 1),
+        sustained_us_per_request=round(1e6 * (server_cpu + drain_cpu) / max(requests, 1), 1),
     )
 
 
@@ -539,17 +596,29 @@ def report(results: list[Result]) -> str:
         "srv cores, nats, wrk, other: CPU cores busy during the run, by party)"
     )
     lines.append("")
+    for r in results:
+        if r.target == "scan":
+            lines.append(
+                f"{r.workers} worker(s), scan: {r.backlog} events not yet handled by the "
+                f"plugins' consumers when wrk stopped, handled {r.drain_s:.1f} s later; "
+                f"sustained {r.sustained_rate:.0f} req/s, "
+                f"{r.sustained_us_per_request:.0f} µs of server CPU per request"
+            )
+    lines.append("")
     for workers, pair in sorted(by_workers.items()):
         if "scan" in pair and "reference" in pair:
             scan, ref = pair["scan"], pair["reference"]
-            ratio = scan.rate / ref.rate
+            # Sustained: a rate at which the consumers fall behind for ever is not one
+            # the server can keep up.
+            ratio = scan.sustained_rate / ref.rate
             by_cpu = "server CPU of the scan unknown"
-            if scan.server_us_per_request > 0:
-                cpu_ratio = ref.server_us_per_request / scan.server_us_per_request
+            if scan.sustained_us_per_request > 0:
+                cpu_ratio = ref.server_us_per_request / scan.sustained_us_per_request
                 by_cpu = f"{cpu_ratio:.0%} by server CPU per request"
             verdict = "meets" if ratio >= 0.6 and scan.p99_ms < 50 else "misses"
             lines.append(
-                f"{workers} worker(s): scan/reference = {ratio:.0%} by requests/s, {by_cpu} "
+                f"{workers} worker(s): scan/reference = {ratio:.0%} by requests/s sustained "
+                f"({scan.rate / ref.rate:.0%} while wrk ran), {by_cpu} "
                 f"(scan p99 {scan.p99_ms:.1f} ms); target >= 60% and p99 < 50 ms: {verdict}"
             )
     return "\n".join(lines)
@@ -635,6 +704,7 @@ def main(argv: list[str] | None = None) -> int:
             nats_url = nats_server.url
             assert nats_server.process is not None
             nats_pids = [nats_server.process.pid]
+        args.nats_url = nats_url
         for workers in worker_counts if not args.url else worker_counts[:1]:
             if args.only != "scan":
                 port = free_port()
