@@ -139,6 +139,36 @@ async def test_handler_that_hangs_is_timed_out_and_retried(make_platform, new_to
     assert plugin.attempts["s1"] == 2
 
 
+async def test_a_visitors_events_in_order_other_visitors_alongside(make_platform, new_tour):
+    """Events fetched together: one visitor's are handled in stream order, and a slow
+    event of one visitor does not hold up another visitor's."""
+    name = unique("lanes")
+
+    class Slow(Recorder):
+        @hookimpl
+        async def promtour_handle_event(self, event, ctx) -> None:
+            if event.station == "a1":
+                await asyncio.sleep(0.5)
+            self.handled.append(event.station)
+
+    plugin = Slow(name)
+    platform = await make_platform(
+        entrypoints=False, plugins=[(name, plugin)], consumer_settings=FAST
+    )
+    tour = await new_tour(platform, plugins={name: {}})
+    # Stopped while they are published, so that one fetch gets all four.
+    await platform.consumers.stop()
+    await asyncio.sleep(1.2)  # the stopped consumer's last pull request expires
+    for visitor, station in (("va", "a1"), ("vb", "b1"), ("va", "a2"), ("vb", "b2")):
+        await platform.bus.publish(checkin(tour, station, visitor))
+    await platform.consumers.start()
+    await eventually(lambda: len(plugin.handled) == 4)
+    handled = plugin.handled
+    assert handled.index("a1") < handled.index("a2")
+    assert handled.index("b1") < handled.index("b2")
+    assert handled.index("b2") < handled.index("a1"), handled
+
+
 class BatchRecorder:
     """A batch plugin (``promtour_handle_batch``) that fails on the ``fail_on`` stations."""
 
