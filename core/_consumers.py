@@ -200,7 +200,7 @@ class PluginConsumers:
                     if self.batched(plugin):
                         msgs = await fetch_batch(sub, size, timeout=1.0)
                     else:
-                        msgs = await sub.fetch(size, timeout=1.0)
+                        msgs = await self._fetch(sub, size)
                 except TimeoutError:
                     # (nats.errors.TimeoutError, or the plain one nats-py's fetch raises
                     # when its deadline passed between two steps: both mean no messages.)
@@ -227,6 +227,18 @@ class PluginConsumers:
                         await sub.unsubscribe()
                 sub = self._subs[plugin] = None
                 await asyncio.sleep(1.0)
+
+    @staticmethod
+    async def _fetch(sub: nats.js.JetStreamContext.PullSubscription, size: int) -> list[Msg]:
+        """The events waiting for a plugin, or the next one to come (within a second).
+
+        What is waiting comes through :func:`fetch_batch` (nats-py's fetch spends a task
+        and a timer on each message); when nothing is, nats-py's fetch leaves a request
+        on the server that hands over the next event as soon as it is stored."""
+        try:
+            return await fetch_batch(sub, size, timeout=1.0, idle_poll=0)
+        except TimeoutError:
+            return await sub.fetch(size, timeout=1.0)
 
     async def _handle_lanes(self, plugin: str, msgs: list[Msg]) -> None:
         """Handle fetched events one visitor at a time, visitors side by side.

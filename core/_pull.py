@@ -39,15 +39,19 @@ def stream_seq(msg: Msg) -> int:
 
 
 async def fetch_batch(
-    sub: nats.js.JetStreamContext.PullSubscription, batch: int, timeout: float
+    sub: nats.js.JetStreamContext.PullSubscription,
+    batch: int,
+    timeout: float,
+    *,
+    idle_poll: float = IDLE_POLL,
 ) -> list[Msg]:
     """Up to ``batch`` messages, as ``sub.fetch`` but cheaper for large batches.
 
     nats-py's fetch waits for each message with a timer of its own (a task and a
     ``wait_for`` per message): in a replay that cost more CPU than the handler. Here
     the batch is asked for with ``no_wait`` and the subscription's queue is drained in
-    bursts, with one timer per burst. When nothing is waiting it sleeps
-    :data:`IDLE_POLL` seconds and raises ``TimeoutError`` (no lingering request)."""
+    bursts, with one timer per burst. When nothing is waiting it sleeps ``idle_poll``
+    seconds and raises ``TimeoutError`` (no lingering request)."""
     inner = sub._sub
     queue: asyncio.Queue[Msg] = inner._pending_queue
     msgs: list[Msg] = []
@@ -97,6 +101,7 @@ async def fetch_batch(
         # server. A lingering request outlives a stopped process and would take
         # messages past the batch still being handled (or handed back), and batches
         # must be handled in stream order.
-        await asyncio.sleep(IDLE_POLL)
+        if idle_poll > 0:
+            await asyncio.sleep(idle_poll)
         raise TimeoutError
     return msgs
