@@ -213,6 +213,10 @@ def test_five_phones_in_step_pause_resume_stop_message_and_the_guides_now_playin
     expect(guide.locator(".ag-np")).to_have_attribute("data-state", "countdown")
     expect(guide.locator(".ag-np-state")).to_contain_text(re.compile(r"Телефоны начнут через \d"))
     expect(next_button).to_contain_text("Короткий сигнал")
+    # The guide's page shows the countdown from its own answer; the phones get the cue
+    # over their live stream, a moment later on a loaded machine.
+    for p in phones:
+        wait_for_js(p, "!!(window.agShow && window.agShow.cue)")
     cue_id = phones[0].evaluate("window.agShow.cue.id")
     zeros = [zero_of(p, cue_id) for p in phones]
     spread = max(zeros) - min(zeros)
