@@ -53,6 +53,16 @@ async def echo_service(nc: Client, subject: str, *, shuffle: bool = False):
     return await nc.subscribe(subject, cb=handler)
 
 
+async def silent_service(nc: Client, subject: str) -> None:
+    """Takes the requests to ``subject`` and never answers."""
+
+    async def ignore(msg: Msg) -> None:
+        return None
+
+    await nc.subscribe(subject, cb=ignore)
+    await nc.flush()
+
+
 async def test_each_reply_reaches_its_own_request(nc, nats_url):
     subject = unique("svc")
     server = await nats.connect(nats_url)
@@ -76,18 +86,13 @@ async def test_no_responders_and_timeouts_raise_nats_errors(nc, nats_url):
     subject = unique("silent")
     server = await nats.connect(nats_url)
     try:
-
-        async def ignore(msg: Msg) -> None:
-            return None
-
-        await server.subscribe(subject, cb=ignore)
-        await server.flush()
+        await silent_service(server, subject)
         started = asyncio.get_running_loop().time()
         with pytest.raises(nats.errors.TimeoutError) as raised:
             await nc.request(subject, b"?", timeout=0.3)
         assert isinstance(raised.value, asyncio.TimeoutError)
         assert 0.25 < asyncio.get_running_loop().time() - started < 2
-        # A late answer to the timed-out request is dropped; the next request works.
+        # Nothing is left waiting: the next request works.
         await echo_service(server, subject + ".after")
         await server.flush()
         assert (await nc.request(subject + ".after", b"x", timeout=5)).data == b"re:x"
@@ -99,12 +104,7 @@ async def test_a_cancelled_request_leaves_nothing_behind(nc, nats_url):
     subject = unique("slow")
     server = await nats.connect(nats_url)
     try:
-
-        async def ignore(msg: Msg) -> None:
-            return None
-
-        await server.subscribe(subject, cb=ignore)
-        await server.flush()
+        await silent_service(server, subject)
         task = asyncio.ensure_future(nc.request(subject, b"?", timeout=30))
         await asyncio.sleep(0.1)
         task.cancel()
