@@ -268,7 +268,14 @@ class PluginConsumers:
         if len(lanes) == 1:
             await run(next(iter(lanes.values())))
         elif lanes:
-            await asyncio.gather(*(run(lane) for lane in lanes.values()))
+            # Every lane ends before the loop goes on (an ack that failed in one lane
+            # must not leave the others running beside the next fetch).
+            outcomes = await asyncio.gather(
+                *(run(lane) for lane in lanes.values()), return_exceptions=True
+            )
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
 
     async def _handle(self, plugin: str, msg: Msg, event: Event) -> None:
         platform = self.platform
