@@ -53,14 +53,25 @@ async def echo_service(nc: Client, subject: str, *, shuffle: bool = False):
     return await nc.subscribe(subject, cb=handler)
 
 
-async def silent_service(nc: Client, subject: str) -> None:
-    """Takes the requests to ``subject`` and never answers."""
+async def silent_service(nc: Client, subject: str, client: Client) -> None:
+    """Takes the requests to ``subject`` and never answers them, but for a ``ping``,
+    which is answered until ``client`` has seen the service (so that a request of the
+    test cannot meet "no responders" on a loaded machine)."""
 
-    async def ignore(msg: Msg) -> None:
-        return None
+    async def ignore_but_ping(msg: Msg) -> None:
+        if msg.data == b"ping":
+            await msg.respond(b"pong")
 
-    await nc.subscribe(subject, cb=ignore)
+    await nc.subscribe(subject, cb=ignore_but_ping)
     await nc.flush()
+    await eventually(lambda: _answers(client, subject), timeout=10)
+
+
+async def _answers(client: Client, subject: str) -> bool:
+    try:
+        return (await client.request(subject, b"ping", timeout=2)).data == b"pong"
+    except (nats.errors.NoRespondersError, nats.errors.TimeoutError):
+        return False
 
 
 async def test_each_reply_reaches_its_own_request(nc, nats_url):
@@ -86,7 +97,7 @@ async def test_no_responders_and_timeouts_raise_nats_errors(nc, nats_url):
     subject = unique("silent")
     server = await nats.connect(nats_url)
     try:
-        await silent_service(server, subject)
+        await silent_service(server, subject, nc)
         started = asyncio.get_running_loop().time()
         with pytest.raises(nats.errors.TimeoutError) as raised:
             await nc.request(subject, b"?", timeout=0.3)
@@ -104,7 +115,7 @@ async def test_a_cancelled_request_leaves_nothing_behind(nc, nats_url):
     subject = unique("slow")
     server = await nats.connect(nats_url)
     try:
-        await silent_service(server, subject)
+        await silent_service(server, subject, nc)
         task = asyncio.ensure_future(nc.request(subject, b"?", timeout=30))
         await asyncio.sleep(0.1)
         task.cancel()
