@@ -25,6 +25,7 @@ NATS away: every call raises :class:`promtour._bus.BusUnavailable` (the page say
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -37,6 +38,7 @@ import nats.js.errors
 from nats.js.kv import KeyValue
 from promtour._bus import (
     Bus,
+    BusUnavailable,
     Conflict,
     read,
     unavailable_as_bus_error,
@@ -274,12 +276,7 @@ class PluginStore:
     async def _erase_full(self, full: str) -> bool:
         """:meth:`erase` of a key of the bucket (not of this view)."""
         kv = await self._kv()
-        try:
-            entries = await kv.history(full)
-        except nats.js.errors.NoKeysError:
-            entries = []
-        except nats.js.errors.KeyNotFoundError:
-            entries = []
+        entries = await self._versions(kv, full)
         stream = f"KV_{self.name}"
         found = any(entry.value for entry in entries)
         for entry in entries:
@@ -290,6 +287,24 @@ class PluginStore:
         except (nats.js.errors.APIError, nats.errors.Error):
             await kv.purge(full)  # a bucket without per-message TTL: the marker stays
         return found
+
+    @staticmethod
+    async def _versions(kv: KeyValue, full: str) -> list[KeyValue.Entry]:
+        """Every stored version of ``full``. nats-py's ``history`` can come back empty
+        when its watch's first message arrives just after the consumer's info (a race
+        of its "nothing pending" marker): a key that has a value is asked again, so an
+        erasure never skips stored bytes."""
+        for _ in range(5):
+            try:
+                return list(await kv.history(full))
+            except (nats.js.errors.NoKeysError, nats.js.errors.KeyNotFoundError):
+                pass
+            try:
+                await kv.get(full)
+            except (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError):
+                return []
+            await asyncio.sleep(0.05)
+        raise BusUnavailable(f"the history of {full} could not be read")
 
     async def _erase_message(self, stream: str, seq: int) -> None:
         """Securely delete one stored message (the server overwrites it on disk)."""
