@@ -276,37 +276,36 @@ def run_wrk(
 # --- the plugins' consumers ------------------------------------------------------------
 
 
-def consumer_backlog(nats_url: str) -> dict[str, int]:
-    """Events each plugin's durable consumer has not handled yet (pending + unacked)."""
+def catch_up(nats_url: str, timeout: float = 300.0) -> tuple[int, float]:
+    """Wait until no plugin consumer has an event left to handle: (the events waiting
+    at the start, summed over the plugins' durable consumers, and the seconds waited).
+    One connection for the whole wait, polled every quarter of a second."""
     import asyncio
 
-    from promtour._bus import Bus
+    import nats
     from promtour._events import STREAM
 
-    async def read() -> dict[str, int]:
-        bus = Bus(nats_url)
-        await bus.connect(name="bench-backlog")
+    async def waiting(js: Any) -> int:
+        return sum(
+            (info.num_pending or 0) + (info.num_ack_pending or 0)
+            for info in await js.consumers_info(STREAM)
+            if (info.config.durable_name or "").startswith("plugin_")
+        )
+
+    async def wait() -> tuple[int, float]:
+        nc = await nats.connect(nats_url, name="bench-consumers")
         try:
-            backlog = {}
-            for info in await bus.js.consumers_info(STREAM):
-                durable = info.config.durable_name or ""
-                if durable.startswith("plugin_"):
-                    backlog[durable[7:]] = (info.num_pending or 0) + (info.num_ack_pending or 0)
-            return backlog
+            js = nc.jetstream()
+            started = time.monotonic()
+            first = left = await waiting(js)
+            while left and time.monotonic() - started < timeout:
+                await asyncio.sleep(0.25)
+                left = await waiting(js)
+            return first, (time.monotonic() - started) if first else 0.0
         finally:
-            await bus.close()
+            await nc.close()
 
-    return asyncio.run(read())
-
-
-def wait_for_consumers(nats_url: str, timeout: float = 300.0) -> float:
-    """Seconds until no plugin consumer has an event left to handle."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if not any(consumer_backlog(nats_url).values()):
-            break
-        time.sleep(0.25)
-    return time.monotonic() - started
+    return asyncio.run(wait())
 
 
 def measure(*args: Any) -> Result:
@@ -332,7 +331,7 @@ def measure_once(
         _warmed.add(f"{target}/{workers}")
         run_wrk(base, mode, paths, connections=args.connections, duration=args.warmup)
     if target == "scan":
-        wait_for_consumers(args.nats_url)  # each run starts with the consumers caught up
+        catch_up(args.nats_url)  # each run starts with the consumers caught up
     server_before, nats_before = cpu_seconds(server_pids), cpu_seconds(nats_pids)
     busy_before = machine_busy_seconds()
     summary, client_cpu = run_wrk(
@@ -345,9 +344,8 @@ def measure_once(
     requests = summary["requests"]
     backlog, drain, drain_cpu = 0, 0.0, 0.0
     if target == "scan":
-        backlog = sum(consumer_backlog(args.nats_url).values())
         drain_before = cpu_seconds(server_pids)
-        drain = wait_for_consumers(args.nats_url) if backlog else 0.0
+        backlog, drain = catch_up(args.nats_url)
         drain_cpu = cpu_seconds(server_pids) - drain_before
     return Result(
         target=target,

@@ -42,17 +42,17 @@ class _Handoff(asyncio.Queue[Msg]):
     subscription's task; here ``put_nowait`` resolves the waiting request instead, so
     the queue stays empty (its task waits for ever, and a drain finds nothing left)."""
 
-    def __init__(self, waiting: dict[str, asyncio.Future[Msg]], prefix: int) -> None:
+    def __init__(self, waiting: dict[str, asyncio.Future[Msg]], prefix_length: int) -> None:
         super().__init__()
         self._waiting = waiting
-        self._prefix = prefix
+        self._token_at = prefix_length
         self.sub: Any = None
 
     def put_nowait(self, item: Msg) -> None:
         if self.sub is not None:
             # nats-py counts a message's bytes as pending until its task takes it.
             self.sub._pending_size -= len(item.data)
-        future = self._waiting.pop(item.subject[self._prefix :], None)
+        future = self._waiting.pop(item.subject[self._token_at :], None)
         if future is not None and not future.done():
             future.set_result(item)
 
