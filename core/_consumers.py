@@ -26,10 +26,10 @@ import msgspec
 import nats.errors
 import nats.js.errors
 from nats.aio.msg import Msg
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.api import AckPolicy, ConsumerConfig, ConsumerInfo, DeliverPolicy
 from promtour._bus import cancel_tasks
 from promtour._context import PluginContext
-from promtour._events import STREAM, SUBJECT_PREFIX, Event, PluginEventFailed
+from promtour._events import STREAM, SUBJECT_PREFIX, Event, PluginEventFailed, subject_for
 from promtour._manager import await_maybe
 from promtour._pull import ACK_WAIT, fetch_batch, stream_seq
 
@@ -150,25 +150,41 @@ class PluginConsumers:
             done = last
         return done or 0, last
 
+    def filters(self, plugin: str) -> list[str]:
+        """The subjects of the plugin's consumer: the types it handles, else all."""
+        info = self.platform.plugins.infos.get(plugin)
+        tags = info.handled_tags() if info is not None else []
+        return [subject_for("*", "*", tag) for tag in tags] or [f"{SUBJECT_PREFIX}.>"]
+
     async def _subscribe(self, plugin: str) -> nats.js.JetStreamContext.PullSubscription:
         info = self.platform.plugins.infos.get(plugin)
         first = info is not None and info.consume_from == "first"
         batched = self.batched(plugin)
-        config = ConsumerConfig(
-            durable_name=durable_name(plugin),
-            ack_policy=AckPolicy.ALL if batched else AckPolicy.EXPLICIT,
-            deliver_policy=DeliverPolicy.ALL if first else DeliverPolicy.NEW,
-            max_deliver=self.settings.max_deliver,
-            ack_wait=self.settings.handler_timeout + 5,
-            max_ack_pending=self._batch_size(plugin) if batched else 1000,
-            filter_subject=f"{SUBJECT_PREFIX}.>",
-        )
-        sub = await self.platform.bus.js.pull_subscribe(
-            f"{SUBJECT_PREFIX}.>",
-            durable=durable_name(plugin),
-            stream=STREAM,
-            config=config,
-        )
+        js = self.platform.bus.js
+        name = durable_name(plugin)
+        filters = self.filters(plugin)
+        try:
+            existing: ConsumerInfo | None = await js.consumer_info(STREAM, name)
+        except nats.js.errors.NotFoundError:
+            existing = None
+        if existing is None:
+            config = ConsumerConfig(
+                name=name,
+                durable_name=name,
+                ack_policy=AckPolicy.ALL if batched else AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL if first else DeliverPolicy.NEW,
+                max_deliver=self.settings.max_deliver,
+                ack_wait=self.settings.handler_timeout + 5,
+                max_ack_pending=self._batch_size(plugin) if batched else 1000,
+                **_filter_fields(filters),
+            )
+            await js.add_consumer(STREAM, config)
+        elif _filters_of(existing.config) != sorted(filters):
+            # The plugin now handles other types (an upgrade): the durable consumer keeps
+            # its place in the stream and takes the new subjects from here on.
+            log.info("consumer %s: subjects now %s", plugin, ", ".join(filters))
+            await js.add_consumer(STREAM, existing.config.evolve(**_filter_fields(filters)))
+        sub = await js.pull_subscribe_bind(durable=name, stream=STREAM)
         if batched:
             # Ask for the consumer's whole window (as created, maybe by another process
             # with another batch size): a smaller request would leave room for another
@@ -432,3 +448,16 @@ class PluginConsumers:
                 await platform.bus.publish(report)
             except Exception:
                 log.exception("could not report the failure of plugin %s", plugin)
+
+
+def _filter_fields(filters: list[str]) -> dict[str, Any]:
+    """A consumer's subjects as its config holds them (one, or a list of several)."""
+    if len(filters) == 1:
+        return {"filter_subject": filters[0], "filter_subjects": None}
+    return {"filter_subject": None, "filter_subjects": filters}
+
+
+def _filters_of(config: ConsumerConfig) -> list[str]:
+    return sorted(
+        config.filter_subjects or ([config.filter_subject] if config.filter_subject else [])
+    )

@@ -64,6 +64,11 @@ class PluginInfo(msgspec.Struct, kw_only=True):
     consume_from: Literal["new", "first"] = "new"
     #: Most events per call of ``promtour_handle_batch`` (for plugins that implement it).
     batch_size: int = 500
+    #: The event types the plugin's ``promtour_handle_event`` / ``promtour_handle_batch``
+    #: is given: event classes, or tags (``"career_quiz_completed"``) for types of
+    #: plugins that may not be installed. Empty: every event. The plugin's consumer
+    #: subscribes to these types only, so it neither fetches nor acknowledges the rest.
+    handles: Sequence[type[Any] | str] = ()
     #: A staff page for an enterprise, linked from the console's menu under the
     #: plugin's title: a path with ``{enterprise}``, e.g. ``/p/analytics/{enterprise}/``.
     console_page: str = ""
@@ -75,3 +80,15 @@ class PluginInfo(msgspec.Struct, kw_only=True):
     #: The menu's label of the page, per language (empty: the plugin's ``title``), for
     #: a page that is one task of the plugin rather than the whole of it.
     console_title: dict[str, str] = msgspec.field(default_factory=dict)
+
+    def handled_tags(self) -> list[str]:
+        """The tags of :attr:`handles` (empty: every event)."""
+        return sorted({t if isinstance(t, str) else _tag_of(t) for t in self.handles})
+
+
+def _tag_of(event_type: type[Any]) -> str:
+    config = getattr(event_type, "__struct_config__", None)
+    tag = getattr(config, "tag", None)
+    if not isinstance(tag, str):
+        raise TypeError(f"{event_type!r} is not an event type (a tagged Event subclass)")
+    return tag

@@ -30,6 +30,9 @@ __all__ = ["HookOutcome", "PluginFolders", "PluginManager", "await_maybe"]
 
 log = logging.getLogger("promtour.plugins")
 
+#: An event type's tag is the last token of its subject, so no dots or wildcards.
+EVENT_TAG_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+
 
 async def await_maybe(value: Any) -> Any:
     """pluggy is synchronous: a hook may hand back an awaitable for us to resolve."""
@@ -174,6 +177,15 @@ class PluginManager:
                 raise PromtourError(f"plugin name {info.name!r} is not a valid id")
             if not info.version:
                 info.version = _version_of(impl.plugin)
+            try:
+                tags = info.handled_tags()
+            except TypeError as exc:
+                raise PromtourError(f"plugin {info.name!r}: handles: {exc}") from None
+            for tag in tags:
+                if not EVENT_TAG_RE.match(tag):
+                    raise PromtourError(
+                        f"plugin {info.name!r}: handles: {tag!r} is not an event type's tag"
+                    )
             self.infos[info.name] = info
             self.folders[info.name] = _folders(impl.plugin)
         for name in self.names:

@@ -7,10 +7,19 @@ import asyncio
 import time
 
 import msgspec
+import pytest
 from polling import eventually
 from promtour import hookimpl
 from promtour._consumers import ConsumerSettings
-from promtour._events import STREAM, PluginEventFailed, VisitorCheckedIn, subject_for
+from promtour._errors import PromtourError
+from promtour._events import (
+    STREAM,
+    PluginEventFailed,
+    VisitorCheckedIn,
+    VisitorJoinedGroup,
+    subject_for,
+)
+from promtour._manager import PluginManager
 from promtour.plugin import PluginInfo
 from promtour.testing import unique
 
@@ -208,3 +217,78 @@ async def test_batch_plugin_gets_ordered_batches_and_loses_only_a_poisoned_event
     assert all(batch == sorted(batch) for batch in recorder.batches)
     assert len(recorder.batches) >= FAST.max_deliver  # retried, then one by one
     assert seqs  # every call saw stream sequences
+
+
+class Typed:
+    """A test plugin that records the type and station of every event it is given."""
+
+    def __init__(self, name: str, handles: tuple[type, ...] = ()) -> None:
+        self.name = name
+        self.handles = handles
+        self.seen: list[tuple[str, str | None]] = []
+
+    @hookimpl
+    def promtour_plugin_info(self) -> PluginInfo:
+        return PluginInfo(
+            name=self.name, version="1", title={"en": self.name}, handles=self.handles
+        )
+
+    @hookimpl
+    async def promtour_handle_event(self, event, ctx) -> None:
+        self.seen.append((event.type, event.station))
+
+
+async def test_a_plugin_is_given_only_the_types_it_handles_also_after_an_upgrade(
+    make_platform, new_tour, bus
+):
+    """``PluginInfo.handles`` narrows the plugin's consumer; a durable consumer made
+    before the plugin declared it takes the new subjects and keeps its place."""
+    name = unique("typed")
+    every = Typed(name)
+    before = await make_platform(entrypoints=False, plugins=[(name, every)], consumer_settings=FAST)
+    tour = await new_tour(before, plugins={name: {}})
+
+    def joined(station: str) -> VisitorJoinedGroup:
+        return VisitorJoinedGroup(
+            enterprise=tour.enterprise, tour=tour.id, station=station, visitor="v1", group="G1"
+        )
+
+    await before.bus.publish(joined("j1"))
+    await before.bus.publish(checkin(tour, "s1"))
+    await eventually(lambda: len(every.seen) == 2)
+    assert every.seen == [("visitor_joined_group", "j1"), ("visitor_checked_in", "s1")]
+    await before.stop()
+
+    # Published while no process consumes: the upgraded plugin must still get s2.
+    await bus.publish(joined("j2"))
+    await bus.publish(checkin(tour, "s2"))
+    upgraded = Typed(name, handles=(VisitorCheckedIn,))
+    after = await make_platform(
+        entrypoints=False, plugins=[(name, upgraded)], consumer_settings=FAST
+    )
+    await after.bus.publish(joined("j3"))
+    await after.bus.publish(checkin(tour, "s3"))
+    await eventually(lambda: len(upgraded.seen) == 2)
+    assert upgraded.seen == [("visitor_checked_in", "s2"), ("visitor_checked_in", "s3")]
+    info = await bus.js.consumer_info(STREAM, f"plugin_{name}")
+    assert info.config.filter_subject == subject_for("*", "*", "visitor_checked_in")
+    # Nothing of the other type waits for it either.
+    assert info.num_pending == 0 and info.num_ack_pending == 0
+
+
+async def test_harness_refuses_to_wait_for_a_type_the_plugin_does_not_handle(harness):
+    name = unique("typed")
+    await harness.start((name, Typed(name, handles=(VisitorCheckedIn,))))
+    with pytest.raises(ValueError, match="does not handle 'visitor_joined_group'"):
+        await harness.handled(name, VisitorJoinedGroup)
+
+
+def test_handles_names_event_types_only():
+    class Wrong(Typed):
+        @hookimpl
+        def promtour_plugin_info(self) -> PluginInfo:
+            return PluginInfo(name=self.name, version="1", title={"en": "x"}, handles=["a.b"])
+
+    name = unique("wrong")
+    with pytest.raises(PromtourError, match=r"'a\.b' is not an event type's tag"):
+        PluginManager(load_entrypoints=False, plugins=[(name, Wrong(name))])

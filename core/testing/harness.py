@@ -238,8 +238,17 @@ class Harness:
         ``"skipped"`` (the tour does not use the plugin) or ``"failed"`` (gave up after
         the last attempt). Fails with :class:`TimeoutError` after ``timeout`` seconds.
 
-        No polling: the consumer tells the harness after each event's ack."""
-        await self._started()
+        No polling: the consumer tells the harness after each event's ack. An event type
+        the plugin does not handle (``PluginInfo.handles``) never reaches its consumer:
+        asking for one raises :class:`ValueError` at once."""
+        platform = await self._started()
+        info = platform.plugins.infos.get(plugin)
+        tags = info.handled_tags() if info is not None else []
+        tag = what.type if isinstance(what, Event) else None
+        if isinstance(what, type):
+            tag = str(what.__struct_config__.tag)
+        if tags and tag is not None and tag not in tags:
+            raise ValueError(f"plugin {plugin!r} does not handle {tag!r} events (its handles)")
         async with asyncio.timeout(timeout):
             while len(found := self._outcomes(plugin, what, tour)) < count:
                 self._changed.clear()

@@ -23,6 +23,7 @@ from promtour.plugin import PluginInfo, RoleSpec, hookimpl
 from .config import CareerConfig, validate_config
 from .events import EVENT_TYPES
 from .panels import finish_panel, start_panel, station_panel
+from .profile import OBSERVED_TYPES
 from .routes import ROUTES
 from .routes.hr_pages import LEADS_PAGE
 from .visitors import handle_event
@@ -52,6 +53,7 @@ def promtour_plugin_info() -> PluginInfo:
         },
         config=CareerConfig,
         events=EVENT_TYPES,
+        handles=OBSERVED_TYPES,
         routes=ROUTES,
         roles=[HR],
         css=["career.css"],

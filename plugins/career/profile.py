@@ -102,6 +102,15 @@ class Observation(msgspec.Struct, kw_only=True, frozen=True):
     points: int = 0
 
 
+#: The event types :func:`observe` reads (``PluginInfo.handles``).
+OBSERVED_TYPES = (
+    "visitor_checked_in",
+    "audio_listen_progressed",
+    "audio_listen_finished",
+    "quest_mission_completed",
+)
+
+
 def observe(event: Any) -> Observation | None:
     """What an event says about the visitor's interests, or None.
 

@@ -56,6 +56,7 @@ def promtour_plugin_info() -> PluginInfo:
         },
         config=QuestsConfig,
         events=QUEST_EVENT_TYPES,
+        handles=[QuestMissionCompleted, VisitorCheckedIn, VisitorJoinedGroup],
         routes=ROUTES,
         roles=[GUIDE],
         css=["quests.css"],

@@ -15,7 +15,7 @@ from .cli import add_cli
 from .demo import import_demo
 from .events import EVENT_TYPES
 from .panels import station_panels
-from .stamps import handle_event
+from .stamps import HANDLED, handle_event
 from .web import ROUTES
 
 #: The hook implementations, each marked @hookimpl where it lives.
@@ -32,6 +32,7 @@ def promtour_plugin_info() -> PluginInfo:
             "en": "Regional routes: a passport of the enterprises' stamps and rewards",
         },
         events=EVENT_TYPES,
+        handles=HANDLED,
         routes=[Router(path="/", route_handlers=ROUTES, include_in_schema=False)],
         css=["routes.css"],
         token_prefix="rto_",

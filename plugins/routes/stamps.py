@@ -66,9 +66,13 @@ def _counts(route: Route, event: Event) -> bool:
     return isinstance(event, VisitorCheckedIn)
 
 
+#: The events that can earn a stamp (``PluginInfo.handles``).
+HANDLED = (VisitorCheckedIn, TourFinished)
+
+
 @hookimpl(specname="promtour_handle_event")
 async def handle_event(event: Event, ctx: PluginContext) -> None:
-    if not isinstance(event, VisitorCheckedIn | TourFinished) or not event.visitor:
+    if not isinstance(event, HANDLED) or not event.visitor:
         return
     store = ctx.store
     routes = [

@@ -26,7 +26,7 @@ from .config import VisitsConfig, validate_config
 from .events import EVENT_TYPES
 from .records import CodeRef
 from .routes import ROUTES
-from .stats import GroupStats, apply
+from .stats import FOLDED_TYPES, GroupStats, apply
 
 #: validate_config: the config check, @hookimpl in .config.
 __all__ = ["VisitsConfig", "validate_config"]
@@ -43,6 +43,7 @@ def promtour_plugin_info() -> PluginInfo:
         },
         config=VisitsConfig,
         events=EVENT_TYPES,
+        handles=FOLDED_TYPES,
         routes=ROUTES,
         css=("visits.css",),
         js=("visits.js",),

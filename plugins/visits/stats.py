@@ -55,6 +55,20 @@ class GroupStats(msgspec.Struct, kw_only=True):
     broadcasts: list[tuple[datetime, str]] = msgspec.field(default_factory=list)
 
 
+#: The event types :func:`apply` folds (``PluginInfo.handles``).
+FOLDED_TYPES = (
+    "visits_group_broadcast",
+    "visitor_joined_group",
+    "visitor_checked_in",
+    "safety_briefing_passed",
+    "tour_finished",
+    "career_quiz_completed",
+    "career_top_ranked",
+    "quest_mission_completed",
+    "quest_team_joined",
+)
+
+
 def apply(stats: GroupStats, event: Event) -> bool:
     """Fold ``event`` into ``stats``; True if it concerned the group."""
     kind = event.type

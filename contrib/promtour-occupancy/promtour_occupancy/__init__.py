@@ -51,6 +51,7 @@ def promtour_plugin_info() -> PluginInfo:
             "en": "How many visitors are at each station now",
         },
         config=OccupancyConfig,
+        handles=[VisitorCheckedIn],
     )
 
 
