@@ -246,7 +246,7 @@ class Harness:
         tags = info.handled_tags() if info is not None else []
         tag = what.type if isinstance(what, Event) else None
         if isinstance(what, type):
-            tag = str(what.__struct_config__.tag)
+            tag = str(what.__struct_config__.tag)  # type: ignore[attr-defined]
         if tags and tag is not None and tag not in tags:
             raise ValueError(f"plugin {plugin!r} does not handle {tag!r} events (its handles)")
         async with asyncio.timeout(timeout):
