@@ -251,12 +251,18 @@ async def variant(name: str, nats_url: str, args: argparse.Namespace, tmp: Path)
         profile = cProfile.Profile() if args.profile and name == "full" else None
         if profile is not None:
             profile.enable()
+        sent = platform.bus.nc.stats["out_msgs"]
+        received = platform.bus.nc.stats["in_msgs"]
         scans, cpu, wall = await harness.run(args.visitors, args.rounds)
         # The consumers work behind the scans: their share of the scans is counted
         # (the CPU until each plugin has handled every event of the run).
         cpu_start = time.process_time() - cpu
         await caught_up(platform)
         cpu = time.process_time() - cpu_start
+        # Messages this process sent and got over NATS (requests, publishes, acks,
+        # fetches, replies and deliveries), the catch-up's progress checks included.
+        sent = platform.bus.nc.stats["out_msgs"] - sent
+        received = platform.bus.nc.stats["in_msgs"] - received
         if profile is not None:
             profile.disable()
             profile.dump_stats(args.profile)
@@ -269,6 +275,8 @@ async def variant(name: str, nats_url: str, args: argparse.Namespace, tmp: Path)
         "scans": scans,
         "us_per_scan": 1e6 * cpu / scans,
         "scans_per_s": scans / wall,
+        "sent_per_scan": sent / scans,
+        "received_per_scan": received / scans,
         "statuses": dict(harness.statuses),
         "templates": {t: 1e6 * s / scans for t, s in clock.own.items()},
     }
@@ -310,13 +318,17 @@ async def run(args: argparse.Namespace) -> None:
         f"{args.visitors} concurrent visitors x {args.rounds} scans, in-process (no HTTP), "
         f"best of {args.repeat}; load average now {os.getloadavg()[0]:.2f}"
     )
-    print(f"{'variant':<22} {'µs/scan':>8} {'saves':>7} {'scans/s':>8}  statuses")
+    print(
+        f"{'variant':<22} {'µs/scan':>8} {'saves':>7} {'scans/s':>8} {'msgs out':>8} "
+        f"{'msgs in':>7}  statuses"
+    )
     for r in results:
         saves = f"{full['us_per_scan'] - r['us_per_scan']:7.0f}" if full else "      -"
         print(
-            f"{r['variant']:<22} {r['us_per_scan']:8.0f} {saves} {r['scans_per_s']:8.0f}  "
-            f"{r['statuses']}"
+            f"{r['variant']:<22} {r['us_per_scan']:8.0f} {saves} {r['scans_per_s']:8.0f} "
+            f"{r['sent_per_scan']:8.1f} {r['received_per_scan']:7.1f}  {r['statuses']}"
         )
+    print("(msgs out/in: NATS messages this process sent and received per scan)")
     if full:
         print("\ntemplate CPU per scan (own time, in the full variant):")
         for template, us in sorted(full["templates"].items(), key=lambda x: -x[1]):

@@ -13,6 +13,11 @@ Run it on its own::
     python bench/reference_app.py --nats nats://127.0.0.1:4222 --port 8766 --workers 1
 
 ``bench/scan.py`` starts and stops it by itself.
+
+``--extra N`` (``$BENCH_REF_EXTRA``) makes each request also send N more NATS requests
+after its put, one after another, alternately a KV get and a KV put of the visitor's
+key: the bare stack doing as many NATS round trips as a scan, to tell what the
+messages cost from what promtour's own code costs (``bench/scan.py --reference-extra``).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ STREAM = "BENCH_REF"
 BUCKET = "BENCH_REF"
 SUBJECT = "bench.ref"
 NATS_ENV = "BENCH_REF_NATS"
+EXTRA_ENV = "BENCH_REF_EXTRA"
 
 
 class ScanBody(msgspec.Struct):
@@ -119,9 +125,11 @@ _decode_body = msgspec.json.Decoder(ScanBody).decode
 _encode = msgspec.json.Encoder().encode
 
 
-def create_app(nats_url: str | None = None) -> Litestar:
-    """The reference app; the NATS URL comes from ``$BENCH_REF_NATS`` when not given."""
+def create_app(nats_url: str | None = None, extra: int | None = None) -> Litestar:
+    """The reference app; the NATS URL comes from ``$BENCH_REF_NATS`` when not given,
+    the extra requests per request from ``$BENCH_REF_EXTRA``."""
     url = nats_url or os.environ.get(NATS_ENV, "nats://127.0.0.1:4222")
+    more = extra if extra is not None else int(os.environ.get(EXTRA_ENV, "0"))
     handles: dict[str, object] = {}
 
     @asynccontextmanager
@@ -164,7 +172,13 @@ def create_app(nats_url: str | None = None) -> Litestar:
             _encode(event),
             headers={"Nats-Msg-Id": event.id},
         )
-        await handles["kv"].put(f"v.{body.visitor}", _encode(event))  # type: ignore[attr-defined]
+        kv = handles["kv"]
+        await kv.put(f"v.{body.visitor}", _encode(event))  # type: ignore[attr-defined]
+        for i in range(more):
+            if i % 2:
+                await kv.put(f"v.{body.visitor}", _encode(event))  # type: ignore[attr-defined]
+            else:
+                await kv.get(f"v.{body.visitor}")  # type: ignore[attr-defined]
         html = TEMPLATE.render(
             station=body.station, visitor=body.visitor, seq=ack.seq, stations=STATIONS
         )
@@ -196,8 +210,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--extra", type=int, default=0, help="more NATS requests per request")
     args = parser.parse_args(argv)
     os.environ[NATS_ENV] = args.nats
+    os.environ[EXTRA_ENV] = str(args.extra)
     uvicorn.run(
         "reference_app:create_app",
         factory=True,

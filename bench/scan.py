@@ -437,6 +437,11 @@ def station_paths_from_qr(nats_url: str) -> list[str]:
     return ["/s/" + line.split("/s/", 1)[1].strip() for line in out.splitlines() if "/s/" in line]
 
 
+def reference_name(extra: int) -> str:
+    """The target name of the reference with ``extra`` more NATS requests per request."""
+    return f"ref+{extra}" if extra else "reference"
+
+
 def start_promtour(nats_url: str, workers: int, port: int, tmp: Path) -> Server:
     env = dict(os.environ)
     env.update(
@@ -458,14 +463,14 @@ def start_promtour(nats_url: str, workers: int, port: int, tmp: Path) -> Server:
     )
 
 
-def start_reference(nats_url: str, workers: int, port: int, tmp: Path) -> Server:
+def start_reference(nats_url: str, workers: int, port: int, tmp: Path, extra: int = 0) -> Server:
     argv = [sys.executable, str(REFERENCE), "--nats", nats_url, "--port", str(port)]
-    argv += ["--workers", str(workers)]
+    argv += ["--workers", str(workers), "--extra", str(extra)]
     return Server(
-        "reference",
+        reference_name(extra),
         argv,
         dict(os.environ),
-        tmp / f"reference-{workers}w.log",
+        tmp / f"{reference_name(extra)}-{workers}w.log",
         f"http://127.0.0.1:{port}/healthz",
     )
 
@@ -604,6 +609,15 @@ def report(results: list[Result]) -> str:
             )
     lines.append("")
     for workers, pair in sorted(by_workers.items()):
+        for name, more in sorted(pair.items()):
+            if "scan" in pair and name.startswith("ref+"):
+                lines.append(
+                    f"{workers} worker(s): scan/{name} = "
+                    f"{pair['scan'].sustained_rate / more.rate:.0%} by requests/s sustained, "
+                    f"{more.server_us_per_request / pair['scan'].sustained_us_per_request:.0%} "
+                    f"by server CPU per request ({name}: the reference with {name[4:]} more "
+                    "NATS requests per request)"
+                )
         if "scan" in pair and "reference" in pair:
             scan, ref = pair["scan"], pair["reference"]
             # Sustained: a rate at which the consumers fall behind for ever is not one
@@ -667,6 +681,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--repeat", type=int, default=1, help="runs per target (fastest)")
     parser.add_argument("--only", choices=["scan", "reference"], help="measure one target")
+    parser.add_argument(
+        "--reference-extra",
+        default="",
+        metavar="N[,N...]",
+        help="also measure the reference with N more NATS requests per request (ref+N)",
+    )
     parser.add_argument("--profile", metavar="DIR", help="also profile the scan path (py-spy)")
     parser.add_argument("--json", metavar="FILE", help="write the results as JSON")
     parser.add_argument(
@@ -681,6 +701,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.url and not args.nats:
         raise SystemExit("bench: --url needs --nats (the reference runs against the same NATS)")
     worker_counts = [int(w) for w in args.workers.split(",") if w.strip()]
+    extras = [0] + [int(n) for n in args.reference_extra.split(",") if n.strip() and int(n)]
 
     tmp = Path(tempfile.mkdtemp(prefix="promtour-bench-"))
     nats_server = None
@@ -704,9 +725,9 @@ def main(argv: list[str] | None = None) -> int:
             nats_pids = [nats_server.process.pid]
         args.nats_url = nats_url
         for workers in worker_counts if not args.url else worker_counts[:1]:
-            if args.only != "scan":
+            for extra in extras if args.only != "scan" else []:
                 port = free_port()
-                ref = start_reference(nats_url, workers, port, tmp)
+                ref = start_reference(nats_url, workers, port, tmp, extra)
                 servers.append(ref)
                 ref.wait()
                 base = f"http://127.0.0.1:{port}"
@@ -716,7 +737,7 @@ def main(argv: list[str] | None = None) -> int:
                 paths = ["/ref", "warehouse", "press", "welding", "cnc", "qc"]
                 results.append(
                     measure(
-                        "reference",
+                        reference_name(extra),
                         workers,
                         base,
                         "ref",
