@@ -267,12 +267,14 @@ class PluginConsumers:
         processes consuming the same plugin already interleave visitors, so a handler
         never relied on one event at a time."""
         lanes: dict[str, list[tuple[Msg, Event]]] = {}
+        finished: set[int] = set()  # id() of the messages acked, naked or terminated
         for msg in msgs:
             try:
                 event = self.platform.events.decode(msg.data)
             except msgspec.DecodeError:
                 # A type from a plugin that is not installed here, or garbage: not ours.
                 await msg.ack()
+                finished.add(id(msg))
                 continue
             lane = event.visitor or (f"group {event.group}" if event.group else "")
             lanes.setdefault(lane, []).append((msg, event))
@@ -280,18 +282,30 @@ class PluginConsumers:
         async def run(lane: list[tuple[Msg, Event]]) -> None:
             for msg, event in lane:
                 await self._handle(plugin, msg, event)
+                finished.add(id(msg))
 
-        if len(lanes) == 1:
-            await run(next(iter(lanes.values())))
-        elif lanes:
-            # Every lane ends before the loop goes on (an ack that failed in one lane
-            # must not leave the others running beside the next fetch).
-            outcomes = await asyncio.gather(
-                *(run(lane) for lane in lanes.values()), return_exceptions=True
-            )
-            for outcome in outcomes:
-                if isinstance(outcome, BaseException):
-                    raise outcome
+        try:
+            if len(lanes) == 1:
+                await run(next(iter(lanes.values())))
+            elif lanes:
+                # Every lane ends before the loop goes on (an ack that failed in one lane
+                # must not leave the others running beside the next fetch).
+                outcomes = await asyncio.gather(
+                    *(run(lane) for lane in lanes.values()), return_exceptions=True
+                )
+                for outcome in outcomes:
+                    if isinstance(outcome, BaseException):
+                        raise outcome
+        except asyncio.CancelledError:
+            # A stopping process hands back what it fetched and did not finish: another
+            # process gets it now, not after the ack timeout (handler_timeout + 5 s).
+            # Shielded: the stop repeats its cancel until the task has ended.
+            unfinished = [msg for msg in msgs if id(msg) not in finished]
+            if unfinished:
+                await asyncio.shield(
+                    asyncio.gather(*(msg.nak() for msg in unfinished), return_exceptions=True)
+                )
+            raise
 
     async def _handle(self, plugin: str, msg: Msg, event: Event) -> None:
         platform = self.platform

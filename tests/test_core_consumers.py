@@ -292,3 +292,32 @@ def test_handles_names_event_types_only():
     name = unique("wrong")
     with pytest.raises(PromtourError, match=r"'a\.b' is not an event type's tag"):
         PluginManager(load_entrypoints=False, plugins=[(name, Wrong(name))])
+
+
+async def test_a_stopping_process_hands_back_the_events_it_had_not_finished(
+    make_platform, new_tour
+):
+    """Stopped in the middle of a handler, a process naks what it fetched: another
+    process handles it at once, not after the ack timeout (here 35 s)."""
+    name = unique("handback")
+    started = asyncio.Event()
+
+    class Stuck(Recorder):
+        @hookimpl
+        async def promtour_handle_event(self, event, ctx) -> None:
+            started.set()
+            await asyncio.sleep(60)
+
+    slow = ConsumerSettings(max_deliver=3, backoff=[0.1], handler_timeout=30.0)
+    first = await make_platform(
+        entrypoints=False, plugins=[(name, Stuck(name))], consumer_settings=slow
+    )
+    tour = await new_tour(first, plugins={name: {}})
+    await first.bus.publish(checkin(tour, "s1", "va"))
+    await first.bus.publish(checkin(tour, "s2", "vb"))
+    await asyncio.wait_for(started.wait(), 10)
+    await first.stop()
+
+    second = Recorder(name)
+    await make_platform(entrypoints=False, plugins=[(name, second)], consumer_settings=slow)
+    await eventually(lambda: sorted(second.handled) == ["s1", "s2"], timeout=10)
