@@ -165,6 +165,8 @@ def test_quiz_answers_without_signal_are_sent_once_back_online(
     # No signal: the answers are kept on the phone, and the page says so.
     context.set_offline(True)
     page.get_by_role("button", name="Показать мой профиль").click()
+    # Visible, not only present: the text is in the page from the start, hidden.
+    expect(page.locator("[data-quiz-queued]")).to_be_visible()
     expect(page.locator("[data-quiz-queued]")).to_have_text(
         "Сохранено на телефоне: ответы отправим, когда появится связь, и тогда покажем ваш профиль."
     )
