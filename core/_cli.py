@@ -71,10 +71,10 @@ async def cmd_tours(args: argparse.Namespace) -> int:
                     state = await platform.import_tour(load_tour_toml(path))
                     print(f"imported {state.tour.key} ({len(state.tour.stations)} stations)")
             elif args.tours_command == "export":
-                state = await platform.tours.get(args.tour)
-                if state is None:
+                found = await platform.tours.get(args.tour)
+                if found is None:
                     raise PromtourError(f"no tour {args.tour!r} (promtour tours list)")
-                text = dump_tour_toml(state.tour)
+                text = dump_tour_toml(found.tour)
                 if args.output:
                     Path(args.output).write_text(text, encoding="utf-8")
                 else:

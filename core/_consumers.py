@@ -189,8 +189,8 @@ class PluginConsumers:
             # Ask for the consumer's whole window (as created, maybe by another process
             # with another batch size): a smaller request would leave room for another
             # process to take the next messages while this batch is handled.
-            info = await sub.consumer_info()
-            self._windows[plugin] = info.config.max_ack_pending or self._batch_size(plugin)
+            window = await sub.consumer_info()
+            self._windows[plugin] = window.config.max_ack_pending or self._batch_size(plugin)
         return sub
 
     async def _run(self, plugin: str) -> None:

@@ -168,7 +168,12 @@ class PluginManager:
         except pluggy.PluginValidationError as exc:
             raise self._invalid(exc) from None
         for impl in self.pm.hook.promtour_plugin_info.get_hookimpls():
-            info: PluginInfo = impl.function()
+            info = impl.function()
+            if not isinstance(info, PluginInfo):
+                raise PromtourError(
+                    f"plugin {impl.plugin_name!r}: promtour_plugin_info returned "
+                    f"{type(info).__name__}, not a PluginInfo"
+                )
             if info.name != impl.plugin_name:
                 raise PromtourError(
                     f"plugin registered as {impl.plugin_name!r} calls itself {info.name!r}"

@@ -76,8 +76,8 @@ class Visits:
 
     async def progress(self, tour: Tour, visitor: str) -> Progress | None:
         kv = await self._bus.bucket(BUCKET_PROGRESS)
-        value, _ = await read(kv, self.progress_key(tour, visitor), _progress_decoder)
-        return value
+        found = await read(kv, self.progress_key(tour, visitor), _progress_decoder)
+        return found[0]
 
     async def check_in(
         self,
@@ -105,7 +105,8 @@ class Visits:
         tour = state.tour
         kv = await self._bus.bucket(BUCKET_PROGRESS)
         key = self.progress_key(tour, visitor)
-        current, revision = await read(kv, key, _progress_decoder)
+        found = await read(kv, key, _progress_decoder)
+        current, revision = found
         now = time or utcnow()
         if current is not None and _is_double_scan(current, station.id, now):
             return CheckIn(progress=current, repeat=True, event_id="")

@@ -122,6 +122,16 @@ def test_misspelled_hook_argument_fails_at_start():
     assert "wrong_argument" in message and "pgae" in message
 
 
+def test_plugin_info_must_be_a_plugin_info():
+    class Dict:
+        @hookimpl
+        def promtour_plugin_info(self):
+            return {"name": "dict", "title": {"en": "Dict"}}
+
+    with pytest.raises(PromtourError, match="returned dict, not a PluginInfo"):
+        PluginManager(load_entrypoints=False, plugins=[("dict", Dict())])
+
+
 def test_plugin_name_must_match_its_registration():
     with pytest.raises(PromtourError, match="calls itself"):
         PluginManager(load_entrypoints=False, plugins=[("other_name", PanelPlugin("good"))])

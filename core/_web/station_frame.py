@@ -71,7 +71,8 @@ def station_html(
         )
         frame = state.memo[key] = Frame(html)
     env = platform.templates
-    panels_html = env.get_template("_panels.html").module.render_panels(panels)
+    # A macro of the template's module (jinja2 makes its attributes at run time).
+    panels_html = env.get_template("_panels.html").module.render_panels(panels)  # type: ignore[attr-defined]
     progress_html = platform.render(
         "_progress.html",
         lang,

@@ -144,11 +144,12 @@ async def handle_event(event: Event, ctx: PluginContext) -> None:
                     created=tr.time,
                 ),
             )
-    base = {"enterprise": event.enterprise, "tour": event.tour, "station": event.station}
     for route, _stamp in earned:
         await ctx.publish(
             RouteStampEarned(
-                **base,
+                enterprise=event.enterprise,
+                tour=event.tour,
+                station=event.station,
                 visitor=event.visitor,
                 group=event.group,
                 route=route.id,
@@ -160,6 +161,12 @@ async def handle_event(event: Event, ctx: PluginContext) -> None:
     for route, tr in reached:
         await ctx.publish(
             RouteTierReached(
-                **base, visitor=event.visitor, group=event.group, route=route.id, need=tr.need
+                enterprise=event.enterprise,
+                tour=event.tour,
+                station=event.station,
+                visitor=event.visitor,
+                group=event.group,
+                route=route.id,
+                need=tr.need,
             )
         )

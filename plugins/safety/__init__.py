@@ -95,9 +95,10 @@ async def promtour_page_gate(page: PageContext) -> Panel | None:
         return None
     if config.briefing == "groups" and not (page.visit and page.visit.group):
         return None
-    if await passed(page, page.visitor):
+    visitor = page.visitor
+    if visitor is not None and await passed(page, visitor):
         return None
-    tries = await page.tour_store.get(f"tries.{page.visitor}", Tries)
+    tries = await page.tour_store.get(f"tries.{visitor}", Tries) if visitor else None
     return _briefing(page, config, tries)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from litestar import Response, get, post
 from litestar.exceptions import HTTPException
@@ -172,7 +173,7 @@ async def contact_submit(
     tour = state.tour
     ctx = pt.context(state)
     leads = LeadStore(ctx.store)
-    thanks = {"tour": tour, "title": pt._("Thank you")}
+    thanks: dict[str, Any] = {"tour": tour, "title": pt._("Thank you")}
     lead, ttl, secret, code = _new_lead(pt, state, config, data)
     try:
         stored = await leads.get(tour.enterprise, lead.id) is None and await leads.write(lead, ttl)

@@ -28,5 +28,5 @@ async def _tour_secret(ctx: PluginContext) -> str:
 
 async def option_key(ctx: PluginContext, visitor: str) -> str:
     """The key of a visitor's opaque option values."""
-    secret = await ctx.cached("option-secret", lambda: _tour_secret(ctx))
+    secret: str = await ctx.cached("option-secret", lambda: _tour_secret(ctx))
     return hmac.new(secret.encode(), visitor.encode(), hashlib.sha256).hexdigest()
