@@ -56,10 +56,11 @@ async def build_world(
     tiers: list[dict[str, Any]] | None = None,
     accept: bool = True,
     season: tuple[date, date] | None = None,
+    tours: int = 2,
 ) -> World:
     world = World()
     world.operator, world.op_secret = await make_operator(setup)
-    for _ in range(2):
+    for _ in range(tours):
         tour = await new_tour(setup, stations=2)
         _, secret = await create_token(setup.bus, tour.enterprise, "admin", "t")
         world.tours.append(tour)
@@ -402,12 +403,17 @@ async def test_a_new_browsers_first_scan_reads_no_passport(
     store = server.platform.store_for("routes")
     in_panel: contextvars.ContextVar[bool] = contextvars.ContextVar("in_panel", default=False)
     read: list[str] = []
-    get, routes_of_tour = store.get, routes_plugin.panels.routes_of_tour
+    get, versioned, routes_of_tour = store.get, store.read, routes_plugin.panels.routes_of_tour
 
     async def recording_get(key: str, type_: Any) -> Any:
         if in_panel.get():
             read.append(key)
         return await get(key, type_)
+
+    async def recording_read(key: str, type_: Any) -> Any:
+        if in_panel.get():
+            read.append(key)
+        return await versioned(key, type_)
 
     async def routes_in_panel(*args: Any) -> Any:
         # The panel's first step: what it reads after this (in its task) is recorded.
@@ -416,6 +422,7 @@ async def test_a_new_browsers_first_scan_reads_no_passport(
         return await routes_of_tour(*args)
 
     monkeypatch.setattr(store, "get", recording_get)
+    monkeypatch.setattr(store, "read", recording_read)
     monkeypatch.setattr(routes_plugin.panels, "routes_of_tour", routes_in_panel)
     async with httpx.AsyncClient(
         base_url=server.url, follow_redirects=True, headers={"Accept-Language": "en"}
@@ -427,4 +434,53 @@ async def test_a_new_browsers_first_scan_reads_no_passport(
         read.clear()
         second = await phone.get(station_path(b, "s1"))
         assert "You have 2 of 2 stamps." in second.text
-        assert [k for k in read if k.startswith("pp.")]
+        # One read: a browser with stamps of its own cannot have taken another passport,
+        # so there is no link to look up.
+        keys = [k for k in read if k.startswith(("pp.", "link."))]
+        assert len(keys) == 1 and keys[0].startswith("pp."), keys
+
+
+async def test_a_browser_that_restored_a_passport_collects_its_next_stamp_in_it(
+    make_platform, serve_app, new_tour
+):
+    """Two browsers, one passport: the stamp the second one earns after restoring the
+    passport with its code lands in that passport, and both browsers see it."""
+    from promtour.plugins.routes.records import Passport
+
+    setup = await make_platform(consumers=False, entrypoints=False, plugins=PLUGINS)
+    server = serve_app(entrypoints=False, plugins=PLUGINS)
+    world = await build_world(setup, server, new_tour, tours=3)
+    a, b, _ = world.tours
+    store = setup.store_for("routes")
+    headers = {"Accept-Language": "en"}
+    async with (
+        httpx.AsyncClient(base_url=server.url, headers=headers, follow_redirects=True) as first,
+        httpx.AsyncClient(base_url=server.url, headers=headers, follow_redirects=True) as second,
+    ):
+        await first.get(station_path(a, "s1"))
+        await wait_for_stamps(first, world.route, 1)
+        page = await first.get(f"/p/routes/r/{world.route}")
+        csrf = re.search(r'name="_csrf" value="([^"]+)"', page.text).group(1)
+        made = await first.post(f"/p/routes/r/{world.route}/code", data={"_csrf": csrf})
+        assert made.status_code == 200, made.text
+        owned = [
+            p
+            for key in await store.keys("pp.")
+            if (p := await store.get(key, Passport)) is not None
+            and any(s.route == world.route for s in p.stamps)
+        ]
+        assert len(owned) == 1 and owned[0].code
+        form = await second.get("/p/routes/restore")
+        csrf = re.search(r'name="_csrf" value="([^"]+)"', form.text).group(1)
+        restored = await second.post(
+            "/p/routes/restore", data={"_csrf": csrf, "code": owned[0].code}
+        )
+        assert restored.status_code == 200, restored.text
+        assert (await passport_json(second, world.route))["stamps"] == 1
+
+        await second.get(station_path(b, "s1"))
+        assert (await wait_for_stamps(second, world.route, 2))["stamps"] == 2
+        assert (await passport_json(first, world.route))["stamps"] == 2
+        passport = await store.get(f"pp.{owned[0].id}", Passport)
+        assert passport is not None
+        assert {s.enterprise for s in passport.stamps} == {a.enterprise, b.enterprise}

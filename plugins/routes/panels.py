@@ -7,7 +7,7 @@ from collections.abc import Callable
 import msgspec
 from promtour.plugin import PageContext, Panel, hookimpl, utcnow
 
-from .records import Passport, Route, passport_id
+from .records import Route, find_passport
 from .stamps import routes_of_tour
 
 __all__ = ["station_panels"]
@@ -27,7 +27,7 @@ async def station_panels(page: PageContext) -> list[Panel]:
         return []
     passport = None
     if not page.new_visitor:  # a browser new with this page has no passport and no link
-        passport = await store.get(f"pp.{await passport_id(store, page.visitor)}", Passport)
+        passport = (await find_passport(store, page.visitor))[1].value
     out = []
     for route in routes:
         stamped = {s.enterprise for s in passport.stamps_of(route.id)} if passport else set()

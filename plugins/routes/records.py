@@ -21,7 +21,7 @@ from datetime import date, datetime
 from typing import Literal
 
 import msgspec
-from promtour.plugin import PluginStore, Text, utcnow
+from promtour.plugin import PluginStore, Text, Versioned, utcnow
 
 __all__ = [
     "CODE_ALPHABET",
@@ -37,9 +37,9 @@ __all__ = [
     "authenticate_operator",
     "create_operator",
     "create_operator_token",
+    "find_passport",
     "new_code",
     "normalize_code",
-    "passport_id",
 ]
 
 #: Unambiguous letters and digits (no 0/O, 1/I/L): codes are read off a phone aloud.
@@ -175,10 +175,20 @@ def normalize_code(raw: str) -> str | None:
     return code
 
 
-async def passport_id(store: PluginStore, visitor: str) -> str:
-    """The passport of a browser: the one it restored with a code, else its own."""
+async def find_passport(store: PluginStore, visitor: str) -> tuple[str, Versioned[Passport]]:
+    """A browser's passport: its id, and the record as read (to write back with
+    ``replace``; empty until the passport's first stamp).
+
+    Its own once that has stamps: a browser with stamps of its own never takes another
+    passport (``restore`` refuses), so the usual case is one read, not two. Else the
+    passport it restored with a code (``link.<visitor>``), else its own."""
+    own = await store.read(f"pp.{visitor}", Passport)
+    if own.value is not None and own.value.stamps:
+        return visitor, own
     linked = await store.get(f"link.{visitor}", str)
-    return linked or visitor
+    if linked and linked != visitor:
+        return linked, await store.read(f"pp.{linked}", Passport)
+    return visitor, own
 
 
 def _digest(secret: str) -> str:

@@ -10,6 +10,7 @@ event finds its id and changes nothing.
 from __future__ import annotations
 
 from promtour.plugin import (
+    Conflict,
     Event,
     PluginContext,
     PluginStore,
@@ -19,7 +20,16 @@ from promtour.plugin import (
 )
 
 from .events import RouteStampEarned, RouteTierReached
-from .records import SEEN_KEPT, Passport, Reward, Route, Stamp, TierReached, new_code, passport_id
+from .records import (
+    SEEN_KEPT,
+    Passport,
+    Reward,
+    Route,
+    Stamp,
+    TierReached,
+    find_passport,
+    new_code,
+)
 
 __all__ = ["handle_event", "routes_of_tour"]
 
@@ -80,7 +90,7 @@ async def handle_event(event: Event, ctx: PluginContext) -> None:
     ]
     if not routes:
         return
-    pid = await passport_id(store, event.visitor)
+    pid, found = await find_passport(store, event.visitor)
     earned: list[tuple[Route, Stamp]] = []
     reached: list[tuple[Route, TierReached]] = []
 
@@ -124,9 +134,13 @@ async def handle_event(event: Event, ctx: PluginContext) -> None:
                     reached.append((route, tr))
         return passport
 
-    # update() creates the passport if there is none (a create that loses a race is
-    # retried as an update), so no read before it.
-    passport = await store.update(f"pp.{pid}", Passport, apply)
+    # Written at the revision find_passport read (absent: created); on a concurrent
+    # write, update() reads again and applies the event to the fresh passport.
+    try:
+        passport = apply(found.value)
+        await store.replace(f"pp.{pid}", passport, found.revision)
+    except Conflict:
+        passport = await store.update(f"pp.{pid}", Passport, apply)
     # The reward records after the passport: create() is idempotent, so a redelivery
     # after a crash between the two writes makes the missing ones, and nothing else.
     by_id = {route.id: route for route in routes}

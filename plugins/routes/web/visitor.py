@@ -13,9 +13,9 @@ from promtour.plugin import PT, pick_text, qr_svg, utcnow
 
 from ..records import (
     Passport,
+    find_passport,
     new_code,
     normalize_code,
-    passport_id,
 )
 from .common import (
     CODE_DAYS,
@@ -33,8 +33,8 @@ async def route_page(pt: PT, route_id: FromPath[str]) -> Response[Any]:
     """The route, and this browser's passport on it."""
     route = await find_route(pt, route_id)
     store = store_of(pt)
-    pid = await passport_id(store, pt.visitor)
-    passport = await store.get(f"pp.{pid}", Passport) or Passport(id=pid)
+    pid, found = await find_passport(store, pt.visitor)
+    passport = found.value or Passport(id=pid)
     tours = await tour_names(pt, route)
     stamped = {s.enterprise for s in passport.stamps_of(route.id)}
     have = len(stamped)
@@ -82,8 +82,8 @@ async def show_code(pt: PT, route_id: FromPath[str]) -> Response[Any]:
     """Make (or renew) the passport code of this browser's passport."""
     route = await find_route(pt, route_id)
     store = store_of(pt)
-    pid = await passport_id(store, pt.visitor)
-    passport = await store.get(f"pp.{pid}", Passport)
+    pid, found = await find_passport(store, pt.visitor)
+    passport = found.value
     if passport is None or not passport.stamps:
         raise HTTPException(
             status_code=409,
@@ -139,9 +139,9 @@ async def restore(pt: PT) -> Response[Any]:
             "Ask for a new one on the phone that has the passport."
         )
         return _restore_page(pt, form.code, message, 404)
-    own = await passport_id(store, pt.visitor)
+    own, found = await find_passport(store, pt.visitor)
     if own != pid:
-        mine = await store.get(f"pp.{own}", Passport)
+        mine = found.value
         if mine is not None and mine.stamps:
             message = pt._(
                 "This browser has stamps of its own already, so it cannot take another passport."
