@@ -26,7 +26,8 @@ and prints per page:
 - ``usable``: when the page's scripts ran and the controls are there: the moment the
   page sets ``data-ready`` on ``<html>`` (the core's script does after the plugins'
   scripts started), else the end of ``DOMContentLoaded`` (deferred scripts have run);
-- ``before-fcp``: bytes received (encoded, headers included) until first paint;
+- ``before-fcp``: bytes (encoded, headers included) of every response that had begun
+  to arrive by the first paint, each counted whole (an upper bound);
 - ``total``: bytes received until the page is loaded and one more second passed;
 - ``audio``: of those, bytes of audio (nobody pressed play: all of it is "before play");
 - ``on the link``: bytes the relay delivered to the browser while the page was
@@ -135,6 +136,13 @@ class SlowLink:
             self._loop.run_forever()
         finally:
             server.close()
+            # The browser's connections may still be open: end their relays here, or
+            # the interpreter reports them destroyed while pending at exit.
+            tasks = asyncio.all_tasks(self._loop)
+            for task in tasks:
+                task.cancel()
+            self._loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            self._loop.close()
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -142,11 +150,17 @@ class SlowLink:
         except OSError:
             writer.close()
             return
-        await asyncio.gather(
-            self._pipe(reader, up_writer, "up", self.up),
-            self._pipe(up_reader, writer, "down", self.down),
-            return_exceptions=True,
-        )
+        try:
+            await asyncio.gather(
+                self._pipe(reader, up_writer, "up", self.up),
+                self._pipe(up_reader, writer, "down", self.down),
+                return_exceptions=True,
+            )
+        except asyncio.CancelledError:
+            # The relay is stopping (the end of the bench): a connection task that
+            # ends cancelled makes asyncio's server print a traceback.
+            writer.close()
+            up_writer.close()
 
     async def _pipe(
         self, src: asyncio.StreamReader, dst: asyncio.StreamWriter, way: str, rate: float
@@ -208,6 +222,8 @@ class Traffic:
 
     def __init__(self, cdp: Any) -> None:
         self.chunks: list[tuple[float, int]] = []
+        #: When each response's headers arrived (CDP seconds).
+        self.began: dict[str, float] = {}
         self.per_request: dict[str, int] = {}
         self.start: dict[str, float] = {}
         self.kind: dict[str, str] = {}
@@ -228,6 +244,7 @@ class Traffic:
 
     def _response(self, event: dict[str, Any]) -> None:
         response = event["response"]
+        self.began[event["requestId"]] = event["timestamp"]
         self.kind[event["requestId"]] = event.get("type", "")
         mime = response.get("mimeType", "")
         if mime.startswith("audio/") or event.get("type") == "Media":
@@ -258,9 +275,13 @@ class Traffic:
         return (max(self.blocking_done, default=self.document_start) - self.document_start) * 1000
 
     def bytes_until(self, ms_after_start: float) -> int:
+        """The bytes of every response that had begun to arrive by then, each counted
+        whole: an upper bound. (Chromium reports most of a response's bytes only when
+        it has finished, so counting chunks by time gave 0 for a page that painted
+        while its last bytes were on the way.)"""
         assert self.document_start is not None
         limit = self.document_start + ms_after_start / 1000
-        return sum(size for at, size in self.chunks if at <= limit)
+        return sum(self.per_request.get(rid, 0) for rid, at in self.began.items() if at <= limit)
 
 
 def measure(link: SlowLink, context: Any, url: str, name: str, cache: str, cpu: float) -> Figures:
