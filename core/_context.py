@@ -121,7 +121,12 @@ class PluginContext:
         self.visitor = visitor
         #: The visitor's group code (a class, a party), if they joined one.
         self.group = group
-        self.log = logging.getLogger(f"promtour.plugins.{plugin}")
+
+    @property
+    def log(self) -> logging.Logger:
+        """The plugin's logger (``promtour.plugins.<name>``). Looked up when used: a
+        scan makes about ten contexts, and few of them log."""
+        return logging.getLogger(f"promtour.plugins.{self.plugin}")
 
     def _tour_state(self) -> TourState:
         if self._state is None:
