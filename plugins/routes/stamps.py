@@ -158,14 +158,12 @@ async def handle_event(event: Event, ctx: PluginContext) -> None:
                     created=tr.time,
                 ),
             )
+    # The envelope (enterprise, tour, visitor, group) from the event's context.
     for route, _stamp in earned:
         await ctx.publish(
-            RouteStampEarned(
-                enterprise=event.enterprise,
-                tour=event.tour,
+            ctx.event(
+                RouteStampEarned,
                 station=event.station,
-                visitor=event.visitor,
-                group=event.group,
                 route=route.id,
                 stamps=len(passport.stamps_of(route.id)),
                 of=len(route.enterprises()),
@@ -174,13 +172,5 @@ async def handle_event(event: Event, ctx: PluginContext) -> None:
         )
     for route, tr in reached:
         await ctx.publish(
-            RouteTierReached(
-                enterprise=event.enterprise,
-                tour=event.tour,
-                station=event.station,
-                visitor=event.visitor,
-                group=event.group,
-                route=route.id,
-                need=tr.need,
-            )
+            ctx.event(RouteTierReached, station=event.station, route=route.id, need=tr.need)
         )
