@@ -6,6 +6,7 @@ build one; plugins never see it, only the contexts it hands them.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import secrets
@@ -15,13 +16,14 @@ from typing import Any
 import jinja2
 import nats.js.errors
 from promtour._auth import Roles
-from promtour._bus import BUCKET_META, Bus
+from promtour._bus import BUCKET_META, Bus, cancel_tasks
 from promtour._consumers import ConsumerSettings, PluginConsumers
 from promtour._context import EnterpriseContext, PluginContext
 from promtour._errors import TourError
 from promtour._events import CORE_EVENT_TYPES, EventRegistry
 from promtour._expiry import ExpirySweeper
 from promtour._i18n import Translations
+from promtour._leader import FileLock
 from promtour._limits import RateLimit, RateLimits
 from promtour._live import LiveHub
 from promtour._manager import PluginManager, await_maybe
@@ -38,6 +40,9 @@ from promtour._visits import Visits
 __all__ = ["Platform", "StationRows"]
 
 log = logging.getLogger("promtour")
+
+#: Seconds between a standing-by process's tries of the consumer lock.
+LEADER_RETRY = 2.0
 
 CORE_TEMPLATES = Path(__file__).parent / "_web" / "templates"
 
@@ -114,6 +119,8 @@ class Platform:
         #: Erases personal records when their time is up (started with the consumers).
         self.expiry = ExpirySweeper(self.bus, interval=settings.nats.expiry_sweep_seconds)
         self.signer: Signer = Signer(settings.secret_key or "unset")
+        #: Waits for (then holds) the consumer lock of ``web.consumer_lock``.
+        self._leading: asyncio.Task[None] | None = None
         #: Background progress writes of check-ins whose event is already stored.
 
     # --- life cycle --------------------------------------------------------------------
@@ -123,11 +130,38 @@ class Platform:
         self.signer = Signer(await self._secret())
         await self.tours.start()
         await self.live.start()
-        if consumers:
-            await self.consumers.start()
-            self.expiry.start()
+        if consumers and self.settings.web.consumer_lock:
+            lock = FileLock(self.settings.web.consumer_lock)
+            self._leading = asyncio.create_task(self._consume_when_leading(lock))
+        elif consumers:
+            await self._start_consumers()
+
+    async def _start_consumers(self) -> None:
+        await self.consumers.start()
+        self.expiry.start()
+
+    async def _consume_when_leading(self, lock: FileLock) -> None:
+        """Run the consumers while this process holds ``lock`` (see promtour._leader);
+        until then, try again every :data:`LEADER_RETRY` seconds."""
+        try:
+            while True:
+                if lock.try_acquire():
+                    try:
+                        await self._start_consumers()
+                    except Exception:
+                        log.exception("could not start the plugins' consumers; trying again")
+                        lock.release()
+                    else:
+                        log.info("this process runs the plugins' event consumers")
+                        await asyncio.Future()  # held until the platform stops
+                await asyncio.sleep(LEADER_RETRY)
+        finally:
+            lock.release()
 
     async def stop(self) -> None:
+        if self._leading is not None:
+            await cancel_tasks([self._leading])
+            self._leading = None
         await self.expiry.stop()
         await self.visits.stop()
         await self.live.stop()

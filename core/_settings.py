@@ -90,6 +90,10 @@ class WebSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     #: longer accepted when it is replayed (the tour day); idempotency records of
     #: replayed actions are kept one hour longer.
     offline_replay_hours: Annotated[float, msgspec.Meta(gt=0, le=168)] = 24.0
+    #: A file that one process of this machine holds while it runs the plugins' event
+    #: consumers; the others stand by and take over when it ends. ``promtour serve
+    #: --workers N`` (N > 1) sets it in the data folder. Empty: every process runs them.
+    consumer_lock: str = ""
 
 
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

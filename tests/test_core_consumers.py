@@ -321,3 +321,30 @@ async def test_a_stopping_process_hands_back_the_events_it_had_not_finished(
     second = Recorder(name)
     await make_platform(entrypoints=False, plugins=[(name, second)], consumer_settings=slow)
     await eventually(lambda: sorted(second.handled) == ["s1", "s2"], timeout=10)
+
+
+async def test_one_process_runs_the_consumers_another_takes_over_when_it_stops(
+    make_platform, new_tour, tmp_path, monkeypatch
+):
+    """With ``web.consumer_lock`` (``promtour serve --workers N``) the process holding
+    the lock runs the plugins' consumers; one standing by takes over when it stops."""
+    monkeypatch.setattr("promtour._platform.LEADER_RETRY", 0.2)
+    name = unique("leader")
+    lock = {"consumer_lock": str(tmp_path / "consumers.lock")}
+    first, second = Recorder(name), Recorder(name)
+    leader = await make_platform(
+        entrypoints=False, plugins=[(name, first)], consumer_settings=FAST, web=lock
+    )
+    await eventually(lambda: leader.consumers._tasks)
+    standby = await make_platform(
+        entrypoints=False, plugins=[(name, second)], consumer_settings=FAST, web=lock
+    )
+    tour = await new_tour(leader, plugins={name: {}})
+    for station in ("s1", "s2", "s3"):
+        await leader.bus.publish(checkin(tour, station, visitor=station))
+    await eventually(lambda: sorted(first.handled) == ["s1", "s2", "s3"])
+    assert not standby.consumers._tasks and second.handled == []
+
+    await leader.stop()
+    await standby.bus.publish(checkin(tour, "s4"))
+    await eventually(lambda: second.handled == ["s4"], timeout=10)
