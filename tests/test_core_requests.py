@@ -30,8 +30,10 @@ async def nc(request, nats_url):
         await client.close()
 
 
-async def echo_service(nc: Client, subject: str, *, shuffle: bool = False):
-    """Answers each request with its payload and headers, in a random order if asked."""
+async def echo_service(nc: Client, subject: str, client: Client, *, shuffle: bool = False):
+    """Answers each request with its payload and headers, in a random order if asked;
+    returns once ``client`` gets answers (on a loaded machine a request right after the
+    subscription met "no responders" once)."""
 
     async def answer(msg: Msg) -> None:
         if shuffle:
@@ -50,7 +52,9 @@ async def echo_service(nc: Client, subject: str, *, shuffle: bool = False):
         else:
             await answer(msg)
 
-    return await nc.subscribe(subject, cb=handler)
+    await nc.subscribe(subject, cb=handler)
+    await nc.flush()
+    await eventually(lambda: _answers(client, subject, b"re:ping"), timeout=10)
 
 
 async def silent_service(nc: Client, subject: str, client: Client) -> None:
@@ -64,12 +68,12 @@ async def silent_service(nc: Client, subject: str, client: Client) -> None:
 
     await nc.subscribe(subject, cb=ignore_but_ping)
     await nc.flush()
-    await eventually(lambda: _answers(client, subject), timeout=10)
+    await eventually(lambda: _answers(client, subject, b"pong"), timeout=10)
 
 
-async def _answers(client: Client, subject: str) -> bool:
+async def _answers(client: Client, subject: str, answer: bytes) -> bool:
     try:
-        return (await client.request(subject, b"ping", timeout=2)).data == b"pong"
+        return (await client.request(subject, b"ping", timeout=2)).data == answer
     except (nats.errors.NoRespondersError, nats.errors.TimeoutError):
         return False
 
@@ -78,8 +82,7 @@ async def test_each_reply_reaches_its_own_request(nc, nats_url):
     subject = unique("svc")
     server = await nats.connect(nats_url)
     try:
-        await echo_service(server, subject, shuffle=True)
-        await server.flush()
+        await echo_service(server, subject, nc, shuffle=True)
         payloads = [f"{n}".encode() for n in range(300)]
         replies = await asyncio.gather(*(nc.request(subject, p, timeout=5) for p in payloads))
         assert [r.data for r in replies] == [b"re:" + p for p in payloads]
@@ -104,8 +107,7 @@ async def test_no_responders_and_timeouts_raise_nats_errors(nc, nats_url):
         assert isinstance(raised.value, asyncio.TimeoutError)
         assert 0.25 < asyncio.get_running_loop().time() - started < 2
         # Nothing is left waiting: the next request works.
-        await echo_service(server, subject + ".after")
-        await server.flush()
+        await echo_service(server, subject + ".after", nc)
         assert (await nc.request(subject + ".after", b"x", timeout=5)).data == b"re:x"
     finally:
         await server.close()
