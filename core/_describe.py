@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import msgspec
+from promtour._events import tag_of
 
 __all__ = ["NoConfig", "PluginInfo", "RoleSpec"]
 
@@ -83,12 +84,4 @@ class PluginInfo(msgspec.Struct, kw_only=True):
 
     def handled_tags(self) -> list[str]:
         """The tags of :attr:`handles` (empty: every event)."""
-        return sorted({t if isinstance(t, str) else _tag_of(t) for t in self.handles})
-
-
-def _tag_of(event_type: type[Any]) -> str:
-    config = getattr(event_type, "__struct_config__", None)
-    tag = getattr(config, "tag", None)
-    if not isinstance(tag, str):
-        raise TypeError(f"{event_type!r} is not an event type (a tagged Event subclass)")
-    return tag
+        return sorted({t if isinstance(t, str) else tag_of(t) for t in self.handles})

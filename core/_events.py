@@ -27,6 +27,7 @@ __all__ = [
     "VisitorJoinedGroup",
     "new_event_id",
     "subject_for",
+    "tag_of",
 ]
 
 STREAM = "PROMTOUR_EVENTS"
@@ -61,6 +62,16 @@ class Event(msgspec.Struct, kw_only=True, tag_field="type"):
 
     def with_(self, **changes: Any) -> Self:
         return msgspec.structs.replace(self, **changes)
+
+
+def tag_of(event_type: type[Any]) -> str:
+    """The tag of an event type (``"visitor_checked_in"``): its ``type`` and the last
+    token of its subject."""
+    tag = getattr(getattr(event_type, "__struct_config__", None), "tag", None)
+    if not isinstance(tag, str):
+        name = getattr(event_type, "__name__", repr(event_type))
+        raise TypeError(f"{name} needs a string tag to be an event type")
+    return tag
 
 
 def subject_for(enterprise: str, tour: str, event_type: str) -> str:
@@ -115,9 +126,7 @@ class EventRegistry:
 
     def register(self, *types: type[Event]) -> None:
         for cls in types:
-            tag = cls.__struct_config__.tag
-            if not isinstance(tag, str):
-                raise TypeError(f"{cls.__name__} needs a string tag to be an event type")
+            tag = tag_of(cls)
             known = self._types.get(tag)
             if known is not None and known is not cls:
                 raise ValueError(f"event type {tag!r} registered twice ({known} and {cls})")

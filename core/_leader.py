@@ -25,10 +25,6 @@ class FileLock:
         self.path = Path(path)
         self._file: IO[str] | None = None
 
-    @property
-    def held(self) -> bool:
-        return self._file is not None
-
     def try_acquire(self) -> bool:
         """Take the lock if no other process (or open file) holds it; True if held."""
         if self._file is not None:

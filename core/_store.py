@@ -241,12 +241,15 @@ class PluginStore:
         change: Callable[[T | None], T | Awaitable[T]],
         *,
         ttl: float | None = None,
+        current: Versioned[T] | None = None,
     ) -> T:
         """Read-modify-write with optimistic concurrency; ``change`` may be called again
         (with the fresh value) when another writer got there first, after a random,
-        growing wait (many writers of one record take turns)."""
+        growing wait (many writers of one record take turns). ``current``: what
+        :meth:`read` just returned for ``key``, to save the first read."""
+        first = (current.value, current.revision) if current is not None else None
         value, revision = await update_with_retry(
-            await self._kv(), self.prefix + key, type_, change, ttl=ttl
+            await self._kv(), self.prefix + key, type_, change, ttl=ttl, first=first
         )
         if self._bus.watches:
             self._written(self.prefix + key, revision, msgspec.json.encode(value))

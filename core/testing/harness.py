@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import httpx
 from promtour._consumers import ConsumerSettings, Outcome
 from promtour._context import PluginContext
-from promtour._events import Event
+from promtour._events import Event, tag_of
 from promtour._manager import PluginManager
 from promtour._models import Tour
 from promtour._platform import Platform
@@ -204,8 +204,8 @@ class Harness:
     async def events(self, tour: Tour, type_: type[E] | None = None) -> list[Event]:
         """The stream's events of a tour, oldest first (only ``type_`` if given)."""
         platform = await self._started()
-        tag = type_.__struct_config__.tag if type_ is not None else ">"
-        stored = await read_events(platform.bus, tour, str(tag))
+        tag = tag_of(type_) if type_ is not None else ">"
+        stored = await read_events(platform.bus, tour, tag)
         return [platform.events.decode(data) for data in stored]
 
     def _heard(self, plugin: str, event: Event, outcome: Outcome) -> None:
@@ -246,7 +246,7 @@ class Harness:
         tags = info.handled_tags() if info is not None else []
         tag = what.type if isinstance(what, Event) else None
         if isinstance(what, type):
-            tag = str(what.__struct_config__.tag)  # type: ignore[attr-defined]
+            tag = tag_of(what)
         if tags and tag is not None and tag not in tags:
             raise ValueError(f"plugin {plugin!r} does not handle {tag!r} events (its handles)")
         async with asyncio.timeout(timeout):

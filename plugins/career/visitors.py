@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from promtour.plugin import Conflict, PluginContext, PluginStore, hookimpl, utcnow
+from promtour.plugin import PluginContext, PluginStore, hookimpl, utcnow
 
 from .config import CareerConfig
 from .profile import Profile, Signals, apply_observation, build_profile, observe
@@ -54,14 +54,13 @@ async def handle_event(event: Any, ctx: PluginContext) -> None:
         return
     # The value just read is the first attempt (one read per event, not two); on a
     # concurrent write the update reads again and re-applies.
-    try:
-        await store.replace(
-            key, apply_observation(current.value, obs), current.revision, ttl=ctx.visitor_ttl
-        )
-    except Conflict:
-        await store.update(
-            key, Signals, lambda signals: apply_observation(signals, obs), ttl=ctx.visitor_ttl
-        )
+    await store.update(
+        key,
+        Signals,
+        lambda signals: apply_observation(signals, obs),
+        ttl=ctx.visitor_ttl,
+        current=current,
+    )
 
 
 async def save_quiz(

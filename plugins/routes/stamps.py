@@ -10,7 +10,6 @@ event finds its id and changes nothing.
 from __future__ import annotations
 
 from promtour.plugin import (
-    Conflict,
     Event,
     PluginContext,
     PluginStore,
@@ -136,11 +135,7 @@ async def handle_event(event: Event, ctx: PluginContext) -> None:
 
     # Written at the revision find_passport read (absent: created); on a concurrent
     # write, update() reads again and applies the event to the fresh passport.
-    try:
-        passport = apply(found.value)
-        await store.replace(f"pp.{pid}", passport, found.revision)
-    except Conflict:
-        passport = await store.update(f"pp.{pid}", Passport, apply)
+    passport = await store.update(f"pp.{pid}", Passport, apply, current=found)
     # The reward records after the passport: create() is idempotent, so a redelivery
     # after a crash between the two writes makes the missing ones, and nothing else.
     by_id = {route.id: route for route in routes}
