@@ -32,7 +32,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import msgspec
-from nats.js.kv import KV_DEL, KV_PURGE, KeyValue
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from nats.js.api import DeliverPolicy
+from nats.js.kv import KV_DEL, KV_MARKER_REASON, KV_OP, KV_PURGE, KeyValue
 from promtour._bus import Bus, BusUnavailable, is_unavailable
 from promtour._tasks import cancel_tasks
 
@@ -96,12 +99,11 @@ class KvWatch:
 
     async def _run(self) -> None:
         while True:
-            watcher = None
+            sub = None
             try:
                 kv: KeyValue = await self._bus.bucket(self.bucket, history=self._history)
-                watcher = await kv.watch(self.keys, include_history=False)
-                async for entry in watcher:
-                    self._on_entry(entry)
+                sub = await self._watch(kv)
+                await asyncio.Event().wait()  # entries come to the callback until cancelled
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -111,15 +113,82 @@ class KvWatch:
                     return
                 await asyncio.sleep(RESTART_WAIT)
             finally:
-                if watcher is not None:
+                if sub is not None:
                     with contextlib.suppress(Exception):
-                        # Let the watch stop its subscription before the connection drains.
-                        await watcher.stop()
+                        # Stop the subscription before the connection drains.
+                        await sub.unsubscribe()
+
+    async def _watch(self, kv: KeyValue) -> Subscription:
+        """Subscribe to every key's latest value and then to each change.
+
+        Not nats-py's ``KeyValue.watch``: it says "every current value delivered" (its
+        None) when the consumer's info shows nothing pending and the client has
+        received nothing yet, but the server counts messages as delivered when it
+        queues them, and its info reply can overtake them. A watch started on a
+        loaded machine then said "ready" before the route index had arrived, and a
+        scan missed the route (and its stamp). Here the info's delivered count
+        decides: none delivered and none pending is an empty watch; otherwise the
+        message with nothing pending after it ends the current values."""
+        done = False
+
+        async def on_msg(msg: Msg) -> None:
+            nonlocal done
+            entry = _entry_of(kv, msg)
+            if entry is not None:
+                self._on_entry(entry)
+            if not done and msg.metadata.num_pending == 0:
+                done = True
+                self._on_entry(None)
+
+        sub = await kv._js.subscribe(
+            f"{kv._pre}{self.keys}",
+            stream=kv._stream,
+            cb=on_msg,
+            ordered_consumer=True,
+            deliver_policy=DeliverPolicy.LAST_PER_SUBJECT,
+            inactive_threshold=300,
+        )
+        try:
+            info = await sub.consumer_info()
+        except BaseException:
+            await sub.unsubscribe()
+            raise
+        delivered = info.delivered.consumer_seq if info.delivered is not None else 0
+        if not done and info.num_pending == 0 and not delivered:
+            done = True
+            self._on_entry(None)
+        return sub
 
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
             await cancel_tasks([task])
+
+
+def _entry_of(kv: KeyValue, msg: Msg) -> KeyValue.Entry | None:
+    """The KV entry a watch message carries, as nats-py's watch makes it; None for a
+    server marker of a kind promtour does not know."""
+    headers = msg.headers or {}
+    operation = headers.get(KV_OP)
+    if operation is None and KV_MARKER_REASON in headers:
+        # The server's own markers (a TTL's expiry, nats-server 2.11+).
+        reason = headers[KV_MARKER_REASON]
+        if reason in ("MaxAge", "Purge"):
+            operation = KV_PURGE
+        elif reason == "Remove":
+            operation = KV_DEL
+        else:
+            return None
+    meta = msg.metadata
+    return KeyValue.Entry(
+        bucket=kv._name,
+        key=msg.subject[len(kv._pre) :],
+        value=msg.data,
+        revision=meta.sequence.stream,
+        delta=meta.num_pending,
+        created=None,  # unused here
+        operation=operation,
+    )
 
 
 class WatchedKeys:

@@ -92,3 +92,41 @@ async def test_a_platform_that_stops_stops_its_watches(make_platform):
     await platform.stop()
     assert all(t.done() for t in tasks)
     assert not platform.bus.watches
+
+
+async def test_a_watch_is_ready_only_with_every_current_value(make_platform):
+    """A first read waits for the watch's current values. nats-py's own watch could
+    say "all there" before any had arrived (its consumer-info shortcut), so a scan
+    right after a start missed the route index; with many keys and watches started
+    at once, every watch must hold all the keys when it is ready."""
+    from promtour._watched import KvWatch
+
+    plugin = unique("w").replace("-", "_")
+    platform = await make_platform(consumers=False, entrypoints=False)
+    store = platform.store_for(plugin)
+    keys = 300
+    await asyncio.gather(*(store.put(f"note.k{i}", Note(str(i))) for i in range(keys)))
+    kv = await platform.bus.bucket(store.name)
+
+    async def ready_with() -> int:
+        seen, ready = 0, asyncio.Event()
+
+        def on_entry(entry: object) -> None:
+            nonlocal seen
+            if entry is None:
+                ready.set()
+            elif not ready.is_set():
+                seen += 1
+
+        watch = KvWatch(platform.bus, store.name, "note.>", on_entry)
+        sub = await watch._watch(kv)
+        try:
+            await asyncio.wait_for(ready.wait(), 10)
+        finally:
+            await sub.unsubscribe()
+        return seen
+
+    for _ in range(4):
+        assert await asyncio.gather(*(ready_with() for _ in range(8))) == [keys] * 8
+    # A prefix with no keys is ready at once, with nothing.
+    assert await store.watched("none.").keys() == []
