@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -60,6 +61,7 @@ __all__ = ["Result", "main"]
 HERE = Path(__file__).resolve().parent
 LUA = HERE / "visitors.lua"
 REFERENCE = HERE / "reference_app.py"
+DEMO = HERE.parent / "config" / "demo"
 TOUR = "uralpress.main"
 PLUGINS = ("audio_guide", "quests", "career")
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -442,7 +444,34 @@ def reference_name(extra: int) -> str:
     return f"ref+{extra}" if extra else "reference"
 
 
-def start_promtour(nats_url: str, workers: int, port: int, tmp: Path) -> Server:
+def installed_plugins() -> list[str]:
+    from importlib.metadata import entry_points
+
+    return sorted(ep.name for ep in entry_points(group="promtour"))
+
+
+def trimmed_demo(plugins: list[str], tmp: Path) -> Path:
+    """A copy of ``config/demo`` whose tours enable only ``plugins``: every
+    ``[plugins.<other>]`` table (and its sub-tables) is left out."""
+    target = tmp / "demo"
+    shutil.copytree(DEMO, target, dirs_exist_ok=True)
+    header = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_.]+)")
+    for path in (target / "tours").glob("*.toml"):
+        out, skipping = [], False
+        for line in path.read_text().splitlines(keepends=True):
+            found = header.match(line)
+            if found:
+                parts = found.group(1).split(".")
+                skipping = parts[0] == "plugins" and len(parts) > 1 and parts[1] not in plugins
+            if not skipping:
+                out.append(line)
+        path.write_text("".join(out))
+    return target
+
+
+def start_promtour(
+    nats_url: str, workers: int, port: int, tmp: Path, plugins: list[str] | None = None
+) -> Server:
     env = dict(os.environ)
     env.update(
         {
@@ -454,6 +483,11 @@ def start_promtour(nats_url: str, workers: int, port: int, tmp: Path) -> Server:
     )
     argv = ["promtour", "demo", "--nats", nats_url, "--port", str(port)]
     argv += ["--workers", str(workers)]
+    if plugins is not None:
+        # Only these plugins installed and enabled: no other plugin's panel or consumer.
+        others = [p for p in installed_plugins() if p not in plugins]
+        env["PROMTOUR_DISABLED_PLUGINS"] = json.dumps(others)
+        argv += ["--demo-dir", str(trimmed_demo(plugins, tmp))]
     return Server(
         "scan",
         argv,
@@ -687,6 +721,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N[,N...]",
         help="also measure the reference with N more NATS requests per request (ref+N)",
     )
+    parser.add_argument(
+        "--plugins",
+        metavar="NAME[,NAME...]",
+        help="run the scan path with only these plugins installed and enabled (the demo "
+        "tour trimmed to them; issue 15's load is audio_guide,quests,career); default: "
+        "the demo tour as it is, with every installed plugin",
+    )
     parser.add_argument("--profile", metavar="DIR", help="also profile the scan path (py-spy)")
     parser.add_argument("--json", metavar="FILE", help="write the results as JSON")
     parser.add_argument(
@@ -701,6 +742,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.url and not args.nats:
         raise SystemExit("bench: --url needs --nats (the reference runs against the same NATS)")
     worker_counts = [int(w) for w in args.workers.split(",") if w.strip()]
+    chosen = [p.strip() for p in args.plugins.split(",") if p.strip()] if args.plugins else None
+    if chosen and (unknown := set(chosen) - set(installed_plugins())):
+        raise SystemExit(f"bench: --plugins: not installed: {', '.join(sorted(unknown))}")
     extras = [0] + [int(n) for n in args.reference_extra.split(",") if n.strip() and int(n)]
 
     tmp = Path(tempfile.mkdtemp(prefix="promtour-bench-"))
@@ -709,6 +753,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     print(f"machine: {machine()}")
     print(f"code: {revision()}")
+    print(f"plugins: {', '.join(chosen) if chosen else 'the demo tour as it is'}")
     print(f"load: wrk, {args.connections} connections = {args.connections} visitors, ", end="")
     print(f"{args.warmup:g} s warm-up + {args.duration:g} s per run; logs in {tmp}", flush=True)
     try:
@@ -759,7 +804,7 @@ def main(argv: list[str] | None = None) -> int:
                     scan_pids: list[int] = pids_listening(port)
                 else:
                     port = free_port()
-                    scan = start_promtour(nats_url, workers, port, tmp)
+                    scan = start_promtour(nats_url, workers, port, tmp, chosen)
                     servers.append(scan)
                     scan.wait()
                     base = f"http://127.0.0.1:{port}"

@@ -57,6 +57,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def cmd_serve(args: argparse.Namespace) -> int:
     from promtour._server import serve
 
+    if args.command == "demo" and args.demo_dir:
+        return serve(settings_from(args), demo=True, demo_dir=Path(args.demo_dir).resolve())
     return serve(settings_from(args), demo=args.command == "demo")
 
 
@@ -142,6 +144,12 @@ def build_parser(manager: PluginManager | None = None) -> argparse.ArgumentParse
     ):
         p = sub.add_parser(name, help=help_text)
         _settings_args(p, web=True)
+        if name == "demo":
+            p.add_argument(
+                "--demo-dir",
+                help="a demo folder of your own, laid out as config/demo: enterprise*.toml "
+                "and tours/*.toml (default: the checkout's config/demo)",
+            )
         p.set_defaults(func=cmd_serve)
 
     tours = sub.add_parser("tours", help="import, export and list tours")

@@ -20,6 +20,7 @@ import httpx
 import pytest
 from promtour._embedded import free_port
 from promtour._models import Enterprise
+from promtour._server import DEMO_DIR
 from promtour.testing import import_demo_in_thread, unique
 
 PROMTOUR = str(Path(sysconfig.get_path("scripts")) / "promtour")
@@ -183,6 +184,28 @@ def test_demo_runs_stops_cleanly_and_keeps_its_data(tmp_path, running):
         assert 'data-visited="2"' in page.text  # the first station is still visited
         assert client.get(f"{base}/t/uralpress/main/at/warehouse").status_code == 200
     assert again.interrupt() == 0
+
+
+def test_demo_of_a_folder_of_ones_own(tmp_path, running):
+    """``promtour demo --demo-dir``: a sales demo with the enterprise's own tour."""
+    own = tmp_path / "own"
+    (own / "tours").mkdir(parents=True)
+    (own / "enterprise.toml").write_text((DEMO_DIR / "enterprise.toml").read_text())
+    (own / "tours" / "line.toml").write_text(
+        'id = "line"\nenterprise = "uralpress"\nname = { en = "The bottling line" }\n'
+        'languages = ["en"]\ndefault_language = "en"\n\n'
+        '[[stations]]\nid = "filler"\nnumber = 1\nname = { en = "Filler" }\n'
+    )
+    port = free_port()
+    demo = start(running, "demo", port, tmp_path / "data", "--demo-dir", str(own))
+    demo.read_until(r"Tour uralpress\.line: ")
+    (station,) = demo.read_until(r"station\s+\d")
+    wait_ready(f"http://127.0.0.1:{port}")
+    url = STATION_LINE.search(station).group(3)  # type: ignore[union-attr]
+    page = httpx.get(url, follow_redirects=True, headers={"Accept-Language": "en"}, timeout=10)
+    assert page.status_code == 200 and "Filler" in page.text
+    assert not any("uralpress.main" in line for line in demo.output)  # not the built-in demo
+    assert demo.interrupt() == 0
 
 
 def test_no_orphan_nats_server_when_promtour_is_killed(tmp_path, running):
