@@ -41,6 +41,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from demo_plugins import installed_plugins, trimmed_demo
+
 __all__ = ["main"]
 
 VARIANTS = ["full", "no-panels", "no-checkin", "no-render", "no-consumers", "bare"]
@@ -169,16 +171,18 @@ async def variant(name: str, nats_url: str, args: argparse.Namespace, tmp: Path)
     from promtour._web.app import create_app
     from promtour._web.request import RequestContext
 
+    only = [p for p in args.plugins_only.split(",") if p] if args.plugins_only else None
     settings = load_settings(
         nats={"url": nats_url},
         secret_key="bench-secret-key-bench-secret-key-bench-secret",
         data_dir=str(tmp),
         log_level="WARNING",
         web={"scan_rate_per_minute": 1_000_000_000, "scan_rate_per_address": 1_000_000_000},
+        disabled_plugins=[p for p in installed_plugins() if only is not None and p not in only],
     )
     platform = Platform(settings)
     await platform.start(consumers=False)
-    await import_demo(platform)
+    await import_demo(platform, *([trimmed_demo(only, tmp)] if only is not None else []))
     paths = ["/s/" + url.split("/s/", 1)[1] for _, _, url in station_urls(platform, args.tour)]
     await platform.stop()
 
@@ -353,6 +357,12 @@ def main(argv: list[str] | None = None) -> int:
         "--plugins",
         default="audio_guide,quests,career",
         help="plugins to leave out one at a time (no-panel:<plugin> variants)",
+    )
+    parser.add_argument(
+        "--plugins-only",
+        metavar="NAME[,NAME...]",
+        help="only these plugins installed and enabled (the demo tour trimmed to them), "
+        "as bench/scan.py --plugins",
     )
     parser.add_argument(
         "--profile",

@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -55,13 +54,13 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from demo_plugins import installed_plugins, trimmed_demo
 
 __all__ = ["Result", "main"]
 
 HERE = Path(__file__).resolve().parent
 LUA = HERE / "visitors.lua"
 REFERENCE = HERE / "reference_app.py"
-DEMO = HERE.parent / "config" / "demo"
 TOUR = "uralpress.main"
 PLUGINS = ("audio_guide", "quests", "career")
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -442,31 +441,6 @@ def station_paths_from_qr(nats_url: str) -> list[str]:
 def reference_name(extra: int) -> str:
     """The target name of the reference with ``extra`` more NATS requests per request."""
     return f"ref+{extra}" if extra else "reference"
-
-
-def installed_plugins() -> list[str]:
-    from importlib.metadata import entry_points
-
-    return sorted(ep.name for ep in entry_points(group="promtour"))
-
-
-def trimmed_demo(plugins: list[str], tmp: Path) -> Path:
-    """A copy of ``config/demo`` whose tours enable only ``plugins``: every
-    ``[plugins.<other>]`` table (and its sub-tables) is left out."""
-    target = tmp / "demo"
-    shutil.copytree(DEMO, target, dirs_exist_ok=True)
-    header = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_.]+)")
-    for path in (target / "tours").glob("*.toml"):
-        out, skipping = [], False
-        for line in path.read_text().splitlines(keepends=True):
-            found = header.match(line)
-            if found:
-                parts = found.group(1).split(".")
-                skipping = parts[0] == "plugins" and len(parts) > 1 and parts[1] not in plugins
-            if not skipping:
-                out.append(line)
-        path.write_text("".join(out))
-    return target
 
 
 def start_promtour(
