@@ -18,6 +18,12 @@ Run it on its own::
 after its put, one after another, alternately a KV get and a KV put of the visitor's
 key: the bare stack doing as many NATS round trips as a scan, to tell what the
 messages cost from what promtour's own code costs (``bench/scan.py --reference-extra``).
+
+``--fast-nats`` (``$BENCH_REF_FAST``) sends them the cheapest way promtour knows: its
+request path (``promtour._requests``) and KV reads (``promtour._kv``) instead of
+nats-py's. With it the reference is no longer bare litestar and nats-py, but it is the
+floor for a scan's messages: what they cost however little else a request does
+(``bench/scan.py --reference-extra 10f``).
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ BUCKET = "BENCH_REF"
 SUBJECT = "bench.ref"
 NATS_ENV = "BENCH_REF_NATS"
 EXTRA_ENV = "BENCH_REF_EXTRA"
+FAST_ENV = "BENCH_REF_FAST"
 
 
 class ScanBody(msgspec.Struct):
@@ -125,11 +132,15 @@ _decode_body = msgspec.json.Decoder(ScanBody).decode
 _encode = msgspec.json.Encoder().encode
 
 
-def create_app(nats_url: str | None = None, extra: int | None = None) -> Litestar:
+def create_app(
+    nats_url: str | None = None, extra: int | None = None, fast: bool | None = None
+) -> Litestar:
     """The reference app; the NATS URL comes from ``$BENCH_REF_NATS`` when not given,
-    the extra requests per request from ``$BENCH_REF_EXTRA``."""
+    the extra requests per request from ``$BENCH_REF_EXTRA``, promtour's request path
+    from ``$BENCH_REF_FAST``."""
     url = nats_url or os.environ.get(NATS_ENV, "nats://127.0.0.1:4222")
     more = extra if extra is not None else int(os.environ.get(EXTRA_ENV, "0"))
+    cheap = fast if fast is not None else os.environ.get(FAST_ENV) == "1"
     handles: dict[str, object] = {}
 
     @asynccontextmanager
@@ -151,6 +162,12 @@ def create_app(nats_url: str | None = None, extra: int | None = None) -> Litesta
             kv = await js.key_value(BUCKET)
         except nats.js.errors.BucketNotFoundError:
             kv = await js.create_key_value(KeyValueConfig(bucket=BUCKET, history=1))
+        if cheap:
+            from promtour._kv import faster_gets
+            from promtour._requests import faster_requests
+
+            await faster_requests(nc)
+            kv = faster_gets(kv)
         handles["js"], handles["kv"] = js, kv
         try:
             yield
@@ -211,9 +228,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--extra", type=int, default=0, help="more NATS requests per request")
+    parser.add_argument(
+        "--fast-nats", action="store_true", help="promtour's request path for NATS requests"
+    )
     args = parser.parse_args(argv)
     os.environ[NATS_ENV] = args.nats
     os.environ[EXTRA_ENV] = str(args.extra)
+    os.environ[FAST_ENV] = "1" if args.fast_nats else "0"
     uvicorn.run(
         "reference_app:create_app",
         factory=True,

@@ -438,9 +438,10 @@ def station_paths_from_qr(nats_url: str) -> list[str]:
     return ["/s/" + line.split("/s/", 1)[1].strip() for line in out.splitlines() if "/s/" in line]
 
 
-def reference_name(extra: int) -> str:
-    """The target name of the reference with ``extra`` more NATS requests per request."""
-    return f"ref+{extra}" if extra else "reference"
+def reference_name(extra: int, fast: bool = False) -> str:
+    """The target name of the reference with ``extra`` more NATS requests per request
+    (``fast``: sent through promtour's request path)."""
+    return f"ref+{extra}{'f' if fast else ''}" if extra else "reference"
 
 
 def start_promtour(
@@ -471,14 +472,16 @@ def start_promtour(
     )
 
 
-def start_reference(nats_url: str, workers: int, port: int, tmp: Path, extra: int = 0) -> Server:
+def start_reference(
+    nats_url: str, workers: int, port: int, tmp: Path, extra: int = 0, fast: bool = False
+) -> Server:
     argv = [sys.executable, str(REFERENCE), "--nats", nats_url, "--port", str(port)]
-    argv += ["--workers", str(workers), "--extra", str(extra)]
+    argv += ["--workers", str(workers), "--extra", str(extra)] + (["--fast-nats"] * fast)
     return Server(
-        reference_name(extra),
+        reference_name(extra, fast),
         argv,
         dict(os.environ),
-        tmp / f"{reference_name(extra)}-{workers}w.log",
+        tmp / f"{reference_name(extra, fast)}-{workers}w.log",
         f"http://127.0.0.1:{port}/healthz",
     )
 
@@ -619,12 +622,13 @@ def report(results: list[Result]) -> str:
     for workers, pair in sorted(by_workers.items()):
         for name, more in sorted(pair.items()):
             if "scan" in pair and name.startswith("ref+"):
+                how = ", all through promtour's request path" if name.endswith("f") else ""
                 lines.append(
                     f"{workers} worker(s): scan/{name} = "
                     f"{pair['scan'].sustained_rate / more.rate:.0%} by requests/s sustained, "
                     f"{more.server_us_per_request / pair['scan'].sustained_us_per_request:.0%} "
-                    f"by server CPU per request ({name}: the reference with {name[4:]} more "
-                    "NATS requests per request)"
+                    f"by server CPU per request ({name}: the reference with "
+                    f"{name[4:].rstrip('f')} more NATS requests per request{how})"
                 )
         if "scan" in pair and "reference" in pair:
             scan, ref = pair["scan"], pair["reference"]
@@ -693,7 +697,8 @@ def main(argv: list[str] | None = None) -> int:
         "--reference-extra",
         default="",
         metavar="N[,N...]",
-        help="also measure the reference with N more NATS requests per request (ref+N)",
+        help="also measure the reference with N more NATS requests per request (ref+N); "
+        "Nf sends all its requests through promtour's request path (ref+Nf)",
     )
     parser.add_argument(
         "--plugins",
@@ -719,7 +724,12 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [p.strip() for p in args.plugins.split(",") if p.strip()] if args.plugins else None
     if chosen and (unknown := set(chosen) - set(installed_plugins())):
         raise SystemExit(f"bench: --plugins: not installed: {', '.join(sorted(unknown))}")
-    extras = [0] + [int(n) for n in args.reference_extra.split(",") if n.strip() and int(n)]
+    # "10": ten more requests through nats-py; "10f": through promtour's request path.
+    extras = [(0, False)] + [
+        (int(n.strip().rstrip("f")), n.strip().endswith("f"))
+        for n in args.reference_extra.split(",")
+        if n.strip() and int(n.strip().rstrip("f"))
+    ]
 
     tmp = Path(tempfile.mkdtemp(prefix="promtour-bench-"))
     nats_server = None
@@ -744,9 +754,9 @@ def main(argv: list[str] | None = None) -> int:
             nats_pids = [nats_server.process.pid]
         args.nats_url = nats_url
         for workers in worker_counts if not args.url else worker_counts[:1]:
-            for extra in extras if args.only != "scan" else []:
+            for extra, fast in extras if args.only != "scan" else []:
                 port = free_port()
-                ref = start_reference(nats_url, workers, port, tmp, extra)
+                ref = start_reference(nats_url, workers, port, tmp, extra, fast)
                 servers.append(ref)
                 ref.wait()
                 base = f"http://127.0.0.1:{port}"
@@ -756,7 +766,7 @@ def main(argv: list[str] | None = None) -> int:
                 paths = ["/ref", "warehouse", "press", "welding", "cnc", "qc"]
                 results.append(
                     measure(
-                        reference_name(extra),
+                        reference_name(extra, fast),
                         workers,
                         base,
                         "ref",
