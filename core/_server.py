@@ -144,6 +144,11 @@ def serve(settings: Settings, *, demo: bool = False, demo_dir: Path = DEMO_DIR) 
     import uvicorn
 
     if demo and not (demo_dir / "tours").is_dir():
+        if demo_dir != DEMO_DIR:
+            raise PromtourError(
+                f"--demo-dir {demo_dir}: no tours/ folder there (a demo folder holds "
+                "enterprise*.toml and tours/*.toml, as config/demo/ does)"
+            )
         # The demo lives in the source checkout (config/demo), not in the wheel.
         raise PromtourError(
             f"the demo tour is not here ({demo_dir}): run `promtour demo` from a source "

@@ -206,6 +206,9 @@ def test_demo_of_a_folder_of_ones_own(tmp_path, running):
     assert page.status_code == 200 and "Filler" in page.text
     assert not any("uralpress.main" in line for line in demo.output)  # not the built-in demo
     assert demo.interrupt() == 0
+    # A folder that is not a demo folder: said so, before anything starts.
+    wrong = run("demo", "--demo-dir", str(tmp_path / "data"), cwd=tmp_path)
+    assert wrong.returncode != 0 and "no tours/ folder" in wrong.stderr
 
 
 def test_no_orphan_nats_server_when_promtour_is_killed(tmp_path, running):
