@@ -35,7 +35,7 @@ import msgspec
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js.api import DeliverPolicy
-from nats.js.kv import KV_DEL, KV_MARKER_REASON, KV_OP, KV_PURGE, KeyValue
+from nats.js.kv import KV_DEL, KV_OP, KV_PURGE, KeyValue
 from promtour._bus import Bus, BusUnavailable, is_unavailable
 from promtour._tasks import cancel_tasks
 
@@ -47,6 +47,10 @@ log = logging.getLogger("promtour._watched")
 
 #: Seconds before a failed watch is started again.
 RESTART_WAIT = 1.0
+
+#: The header of the server's own markers (nats-server 2.11+); not every nats-py that
+#: promtour accepts has a name for it.
+MARKER_REASON = "Nats-Marker-Reason"
 
 
 class KvWatch:
@@ -170,9 +174,9 @@ def _entry_of(kv: KeyValue, msg: Msg) -> KeyValue.Entry | None:
     server marker of a kind promtour does not know."""
     headers = msg.headers or {}
     operation = headers.get(KV_OP)
-    if operation is None and KV_MARKER_REASON in headers:
-        # The server's own markers (a TTL's expiry, nats-server 2.11+).
-        reason = headers[KV_MARKER_REASON]
+    if operation is None and MARKER_REASON in headers:
+        # The server's own markers (a TTL's expiry).
+        reason = headers[MARKER_REASON]
         if reason in ("MaxAge", "Purge"):
             operation = KV_PURGE
         elif reason == "Remove":
