@@ -1,12 +1,14 @@
-"""Which process of a machine runs the plugins' event consumers: a file lock decides.
+"""Which process of a machine runs each plugin's event consumer: file locks decide.
 
 With ``promtour serve --workers N`` every worker ran every plugin's consumer. They
 shared each durable consumer, each fetched part of the events, and two processes
 wrote the same visitor's records at once (a conflict, a read and a write again).
-With the consumers in one process, a scan with two workers cost 1,802–2,036 µs of
-CPU instead of 2,526–3,003 (docs/performance.md). The process that holds the lock
-runs them; the others try again every few seconds and take over when it ends: the
-system releases the lock of a process that exits or dies.
+With each consumer in one process, a scan with two workers cost 1,802–2,036 µs of
+CPU instead of 2,526–3,003 (docs/performance.md). Each plugin's consumer (and the
+expiry sweep) has a lock of its own, so that the workers split them instead of one
+worker doing all the consumers' work; the process that holds a lock runs that
+consumer, the others try again every few seconds and take over when it ends: the
+system releases the locks of a process that exits or dies.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ import fcntl
 from pathlib import Path
 from typing import IO
 
-__all__ = ["FileLock"]
+__all__ = ["EXPIRY_UNIT", "FileLock", "unit_label", "unit_locks"]
+
+#: The lock of the sweep that erases personal records when their time is up.
+EXPIRY_UNIT = "expiry"
 
 
 class FileLock:
@@ -44,3 +49,15 @@ class FileLock:
             fcntl.flock(self._file, fcntl.LOCK_UN)
             self._file.close()
             self._file = None
+
+
+def unit_locks(base: str | Path, units: list[str]) -> list[tuple[str, Path]]:
+    """Each unit's lock file beside ``base``: ``consumers.lock`` gives
+    ``consumers.quests.lock``, ``consumers.expiry.lock``, …"""
+    base = Path(base)
+    return [(unit, base.with_name(f"{base.stem}.{unit}{base.suffix}")) for unit in units]
+
+
+def unit_label(unit: str) -> str:
+    """What a unit is, for the log."""
+    return "the expiry sweep" if unit == EXPIRY_UNIT else f"the event consumer of {unit}"

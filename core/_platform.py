@@ -23,7 +23,7 @@ from promtour._errors import TourError
 from promtour._events import CORE_EVENT_TYPES, EventRegistry
 from promtour._expiry import ExpirySweeper
 from promtour._i18n import Translations
-from promtour._leader import FileLock
+from promtour._leader import EXPIRY_UNIT, FileLock, unit_label, unit_locks
 from promtour._limits import RateLimit, RateLimits
 from promtour._live import LiveHub
 from promtour._manager import PluginManager, await_maybe
@@ -41,8 +41,11 @@ __all__ = ["Platform", "StationRows"]
 
 log = logging.getLogger("promtour")
 
-#: Seconds between a standing-by process's tries of the consumer lock.
+#: Seconds between a process's tries of the consumer locks it does not hold.
 LEADER_RETRY = 2.0
+#: Seconds after its start during which a process takes only its share of the consumer
+#: locks (the workers start within about a second of each other).
+SHARE_GRACE = 3 * LEADER_RETRY
 
 CORE_TEMPLATES = Path(__file__).parent / "_web" / "templates"
 
@@ -130,33 +133,57 @@ class Platform:
         self.signer = Signer(await self._secret())
         await self.tours.start()
         await self.live.start()
-        if consumers and self.settings.web.consumer_lock:
-            lock = FileLock(self.settings.web.consumer_lock)
-            self._leading = asyncio.create_task(self._consume_when_leading(lock))
+        lock = self.settings.web.consumer_lock
+        if consumers and lock:
+            self._leading = asyncio.create_task(self._consume_shared(lock))
         elif consumers:
-            await self._start_consumers()
+            await self.consumers.start()
+            self.expiry.start()
 
-    async def _start_consumers(self) -> None:
-        await self.consumers.start()
-        self.expiry.start()
+    async def _start_unit(self, unit: str) -> None:
+        if unit == EXPIRY_UNIT:
+            self.expiry.start()
+        else:
+            await self.consumers.start(only=[unit])
 
-    async def _consume_when_leading(self, lock: FileLock) -> None:
-        """Run the consumers while this process holds ``lock`` (see promtour._leader);
-        until then, try again every :data:`LEADER_RETRY` seconds."""
+    async def _consume_shared(self, lock_path: str) -> None:
+        """Run the consumers whose locks this process holds (see promtour._leader): each
+        plugin's consumer, and the expiry sweep, has its lock. For a first while
+        (:data:`SHARE_GRACE`) a process takes at most its share of the plugins'
+        consumers, so that the workers of ``serve --workers N`` split them; after that
+        it takes any that no process holds (a worker ended). Tries every
+        :data:`LEADER_RETRY` seconds."""
+        locks = {unit: FileLock(path) for unit, path in unit_locks(lock_path, self._units())}
+        plugins = len(locks) - 1  # the expiry sweep is light: it does not count
+        share = -(-plugins // max(1, self.settings.web.workers))
+        loop = asyncio.get_running_loop()
+        sharing_until = loop.time() + SHARE_GRACE
+        held: list[str] = []
         try:
             while True:
-                if lock.try_acquire():
+                for unit, lock in locks.items():
+                    if unit in held:
+                        continue
+                    mine = sum(1 for u in held if u != EXPIRY_UNIT)
+                    if unit != EXPIRY_UNIT and mine >= share and loop.time() < sharing_until:
+                        continue
+                    if not lock.try_acquire():
+                        continue
                     try:
-                        await self._start_consumers()
+                        await self._start_unit(unit)
                     except Exception:
-                        log.exception("could not start the plugins' consumers; trying again")
+                        log.exception("could not start %s; trying again", unit_label(unit))
                         lock.release()
                     else:
-                        log.info("this process runs the plugins' event consumers")
-                        await asyncio.Future()  # held until the platform stops
+                        held.append(unit)
+                        log.info("this process runs %s", unit_label(unit))
                 await asyncio.sleep(LEADER_RETRY)
         finally:
-            lock.release()
+            for lock in locks.values():
+                lock.release()
+
+    def _units(self) -> list[str]:
+        return [*self.consumers.plugins(), EXPIRY_UNIT]
 
     async def stop(self) -> None:
         if self._leading is not None:

@@ -186,7 +186,7 @@ def serve(settings: Settings, *, demo: bool = False, demo_dir: Path = DEMO_DIR) 
             # there); only the embedded server's URL and credentials are new. The
             # environment of a process is readable by its owner only, like the file.
             os.environ["PROMTOUR_NATS__URL"] = settings.nats.url
-            # One worker runs the plugins' consumers, the others stand by (_leader).
+            # Each plugin's consumer runs in one worker; the workers split them (_leader).
             if not settings.web.consumer_lock:
                 lock = Path(settings.data_dir) / "consumers.lock"
                 os.environ["PROMTOUR_WEB__CONSUMER_LOCK"] = str(lock.resolve())

@@ -90,9 +90,11 @@ class WebSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     #: longer accepted when it is replayed (the tour day); idempotency records of
     #: replayed actions are kept one hour longer.
     offline_replay_hours: Annotated[float, msgspec.Meta(gt=0, le=168)] = 24.0
-    #: A file that one process of this machine holds while it runs the plugins' event
-    #: consumers; the others stand by and take over when it ends. ``promtour serve
-    #: --workers N`` (N > 1) sets it in the data folder. Empty: every process runs them.
+    #: The base name of the lock files by which the processes of this machine split the
+    #: plugins' event consumers (``consumers.lock``: ``consumers.<plugin>.lock``, …):
+    #: each runs in the process holding its lock, another takes over when it ends.
+    #: ``promtour serve --workers N`` (N > 1) sets it in the data folder. Empty: every
+    #: process runs them all.
     consumer_lock: str = ""
 
 

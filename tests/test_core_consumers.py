@@ -348,3 +348,52 @@ async def test_one_process_runs_the_consumers_another_takes_over_when_it_stops(
     await leader.stop()
     await standby.bus.publish(checkin(tour, "s4"))
     await eventually(lambda: second.handled == ["s4"], timeout=10)
+
+
+async def test_two_workers_split_the_plugins_consumers_and_one_takes_all_when_the_other_ends(
+    make_platform, new_tour, tmp_path, monkeypatch
+):
+    """``serve --workers 2``: each plugin's consumer runs in one worker, the two workers
+    run one plugin each (not one worker all of them); when one ends, the other takes
+    its consumer over and handles what came meanwhile."""
+    monkeypatch.setattr("promtour._platform.LEADER_RETRY", 0.2)
+    monkeypatch.setattr("promtour._platform.SHARE_GRACE", 3.0)
+    names = sorted([unique("split"), unique("split")])
+    web = {"consumer_lock": str(tmp_path / "consumers.lock"), "workers": 2}
+
+    async def worker() -> tuple[object, dict[str, Recorder]]:
+        recorders = {name: Recorder(name) for name in names}
+        platform = await make_platform(
+            entrypoints=False,
+            plugins=list(recorders.items()),
+            consumer_settings=FAST,
+            web=web,
+        )
+        return platform, recorders
+
+    (one, first), (two, second) = await worker(), await worker()
+    tour = await new_tour(one, plugins={name: {} for name in names})
+    for station in ("s1", "s2"):
+        await one.bus.publish(checkin(tour, station, visitor=station))
+
+    def handlers(name: str) -> list[dict[str, Recorder]]:
+        return [r for r in (first, second) if r[name].handled]
+
+    def handled(name: str) -> int:
+        return sum(len(r[name].handled) for r in (first, second))
+
+    await eventually(lambda: all(handled(n) == 2 for n in names), timeout=10)
+    # Each plugin got both events in one worker, and each worker runs one plugin.
+    for name in names:
+        (only,) = handlers(name)
+        assert sorted(only[name].handled) == ["s1", "s2"]
+    assert handlers(names[0])[0] is not handlers(names[1])[0]
+    assert (tmp_path / f"consumers.{names[0]}.lock").exists()
+
+    # The worker of the first plugin ends; the other takes its consumer over.
+    ending, staying = (one, two) if handlers(names[0])[0] is first else (two, one)
+    kept = second if staying is two else first
+    await ending.stop()
+    await staying.bus.publish(checkin(tour, "s3", visitor="s3"))
+    await eventually(lambda: "s3" in kept[names[0]].handled, timeout=15)
+    assert "s3" in kept[names[1]].handled
