@@ -97,6 +97,9 @@ _UNAVAILABLE = (
 
 # How often a publish that found no stream leader is tried again, within its timeout.
 NO_LEADER_RETRY = 0.25
+# Seconds a stream or bucket creation may take: done once, and a replicated stream on
+# a loaded cluster took more than the 2 s of a publish (its peers must agree first).
+SCHEMA_TIMEOUT = 15.0
 
 
 def is_unavailable(exc: BaseException) -> bool:
@@ -183,6 +186,13 @@ class Bus:
         return self._js
 
     @property
+    def schema_js(self) -> JetStreamContext:
+        """The JetStream context for creating streams and buckets (a longer timeout)."""
+        if self._nc is None:
+            raise BusUnavailable("not connected to NATS")
+        return self._nc.jetstream(timeout=max(self.publish_timeout, SCHEMA_TIMEOUT))
+
+    @property
     def connected(self) -> bool:
         return self._nc is not None and self._nc.is_connected
 
@@ -266,7 +276,7 @@ class Bus:
                 kv = await self.js.key_value(name)
             except nats.js.errors.BucketNotFoundError:
                 await streams.create_bucket(
-                    self.js, name, history=history, ttl=ttl, replicas=self.replicas
+                    self.schema_js, name, history=history, ttl=ttl, replicas=self.replicas
                 )
                 kv = await self.js.key_value(name)
             # Same bucket; reads of a key's latest value cost less CPU (promtour._kv).

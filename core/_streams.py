@@ -82,7 +82,7 @@ async def ensure_schema(bus: Bus) -> ObjectStore:
         await bus.js.stream_info(STREAM)
     except nats.js.errors.NotFoundError:
         try:
-            await bus.js.add_stream(config)
+            await bus.schema_js.add_stream(config)
         except nats.js.errors.APIError as exc:
             raise _limit_error(STREAM, exc, bus.events_max_bytes) from None
     else:
@@ -99,9 +99,10 @@ async def ensure_schema(bus: Bus) -> ObjectStore:
     try:
         return await bus.js.object_store(MEDIA_STORE)
     except nats.js.errors.BucketNotFoundError:
-        return await bus.js.create_object_store(
+        await bus.schema_js.create_object_store(
             MEDIA_STORE, config=ObjectStoreConfig(replicas=bus.replicas)
         )
+        return await bus.js.object_store(MEDIA_STORE)  # its reads: the usual timeout
 
 
 async def set_limits(
