@@ -97,9 +97,6 @@ _UNAVAILABLE = (
 
 # How often a publish that found no stream leader is tried again, within its timeout.
 NO_LEADER_RETRY = 0.25
-# Seconds a stream or bucket creation may take: done once, and a replicated stream on
-# a loaded cluster took more than the 2 s of a publish (its peers must agree first).
-SCHEMA_TIMEOUT = 15.0
 
 
 def is_unavailable(exc: BaseException) -> bool:
@@ -190,7 +187,7 @@ class Bus:
         """The JetStream context for creating streams and buckets (a longer timeout)."""
         if self._nc is None:
             raise BusUnavailable("not connected to NATS")
-        return self._nc.jetstream(timeout=max(self.publish_timeout, SCHEMA_TIMEOUT))
+        return self._nc.jetstream(timeout=max(self.publish_timeout, streams.SCHEMA_TIMEOUT))
 
     @property
     def connected(self) -> bool:

@@ -9,6 +9,7 @@ migration; :class:`promtour._bus.Bus` calls in here and re-exports the names.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from typing import TYPE_CHECKING
@@ -35,12 +36,18 @@ __all__ = [
     "DEFAULT_VISITOR_RECORD_TTL",
     "DUPLICATE_WINDOW",
     "MEDIA_STORE",
+    "SCHEMA_TIMEOUT",
     "create_bucket",
     "ensure_schema",
     "set_limits",
+    "until_led",
 ]
 
 log = logging.getLogger("promtour._bus")
+
+#: Seconds a stream or bucket creation, and its first leader, may take: done once, and
+#: a replicated stream on a loaded cluster took more than the 2 s of a publish.
+SCHEMA_TIMEOUT = 15.0
 
 BUCKET_TOURS = "PROMTOUR_TOURS"
 BUCKET_ENTERPRISES = "PROMTOUR_ENTERPRISES"
@@ -85,6 +92,7 @@ async def ensure_schema(bus: Bus) -> ObjectStore:
             await bus.schema_js.add_stream(config)
         except nats.js.errors.APIError as exc:
             raise _limit_error(STREAM, exc, bus.events_max_bytes) from None
+        await until_led(bus.js, STREAM)
     else:
         await set_limits(bus.js, STREAM, max_age=bus.events_max_age, max_bytes=bus.events_max_bytes)
     for bucket in CORE_BUCKETS:
@@ -102,6 +110,7 @@ async def ensure_schema(bus: Bus) -> ObjectStore:
         await bus.schema_js.create_object_store(
             MEDIA_STORE, config=ObjectStoreConfig(replicas=bus.replicas)
         )
+        await until_led(bus.js, f"OBJ_{MEDIA_STORE}")
         return await bus.js.object_store(MEDIA_STORE)  # its reads: the usual timeout
 
 
@@ -173,7 +182,21 @@ async def create_bucket(
         )
     except nats.js.errors.BadRequestError:
         # Another process created it meanwhile (with the same settings).
-        await js.stream_info(f"KV_{name}")
+        pass
+    await until_led(js, f"KV_{name}")
+
+
+async def until_led(js: JetStreamContext, stream: str, timeout: float = SCHEMA_TIMEOUT) -> None:
+    """Return once ``stream`` has a leader. A replicated stream just created on a
+    loaded cluster has none for a moment, and a write to it then got "no responders"
+    (the platform's first start on a fresh three-node cluster failed in CI)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        info = await js.stream_info(stream)
+        if info.cluster is None or info.cluster.leader or loop.time() > deadline:
+            return  # past the deadline the first write says what is wrong
+        await asyncio.sleep(0.1)
 
 
 def _duplicate_window(max_age: float) -> float:
