@@ -57,9 +57,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def cmd_serve(args: argparse.Namespace) -> int:
     from promtour._server import serve
 
-    if args.command == "demo" and args.demo_dir:
-        return serve(settings_from(args), demo=True, demo_dir=Path(args.demo_dir).resolve())
-    return serve(settings_from(args), demo=args.command == "demo")
+    own_demo = getattr(args, "demo_dir", None)  # `demo` only
+    where = {"demo_dir": Path(own_demo).resolve()} if own_demo else {}
+    return serve(settings_from(args), demo=args.command == "demo", **where)
 
 
 async def cmd_tours(args: argparse.Namespace) -> int:
